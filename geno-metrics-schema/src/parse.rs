@@ -1,0 +1,273 @@
+//! Stage one: TOML text to a typed, still unvalidated model, keeping every span.
+//!
+//! This stage owns the structural rules: TOML syntax, unknown keys, value types and
+//! missing keys. Everything it cannot read becomes a diagnostic, and reading goes on so
+//! the user sees every problem of the file in one run.
+
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::closest;
+use crate::diagnostic::Sink;
+
+/// A value with the byte span it was read from.
+#[derive(Debug, Clone)]
+pub(crate) struct Sp<T> {
+    pub(crate) value: T,
+    pub(crate) span: Range<usize>,
+}
+
+/// The file as written: every known key, typed, with spans.
+#[derive(Debug, Default)]
+pub(crate) struct RawRegistry {
+    pub(crate) namespace: Option<Sp<String>>,
+    pub(crate) version: Option<Sp<String>>,
+    pub(crate) metrics: Vec<RawMetric>,
+}
+
+/// One `[[metric]]` table as written.
+#[derive(Debug)]
+pub(crate) struct RawMetric {
+    /// Span of the table, for diagnostics about the table as a whole.
+    pub(crate) span: Range<usize>,
+    pub(crate) name: Option<Sp<String>>,
+    pub(crate) kind: Option<Sp<String>>,
+    pub(crate) unit: Option<Sp<String>>,
+    pub(crate) summary: Option<Sp<String>>,
+    pub(crate) buckets: Option<Sp<Vec<Sp<f64>>>>,
+    pub(crate) deprecated: Option<Sp<String>>,
+    pub(crate) renamed_from: Option<Sp<String>>,
+}
+
+const TOP_KEYS: &[&str] = &["registry", "metric"];
+const REGISTRY_KEYS: &[&str] = &["namespace", "version"];
+const METRIC_KEYS: &[&str] = &[
+    "name",
+    "kind",
+    "unit",
+    "summary",
+    "buckets",
+    "deprecated",
+    "renamed_from",
+];
+const REQUIRED_METRIC_KEYS: &[&str] = &["name", "kind", "summary"];
+
+/// Reads the document. `None` when the TOML itself does not parse (the syntax errors are
+/// in the sink; rules over a half-recovered document would only add noise).
+pub(crate) fn read(sink: &mut Sink<'_>, source: &str) -> Option<RawRegistry> {
+    let (document, syntax_errors) = DeTable::parse_recoverable(source);
+    if !syntax_errors.is_empty() {
+        for error in syntax_errors {
+            let span = error.span().unwrap_or(0..0);
+            let message = error.message().trim_end().to_owned();
+            sink.error("toml-syntax", span, format!("invalid TOML: {message}"))
+                .help("fix the TOML syntax; see https://toml.io for the format");
+        }
+        return None;
+    }
+
+    let mut raw = RawRegistry::default();
+    let mut saw_registry = false;
+    for (key, value) in document.get_ref() {
+        match key.get_ref().as_ref() {
+            "registry" => {
+                saw_registry = true;
+                if let Some(table) = expect_table(sink, "registry", value, "a `[registry]` table") {
+                    read_registry(sink, table, value.span(), &mut raw);
+                }
+            }
+            "metric" => read_metrics(sink, value, &mut raw),
+            other => unknown_key(sink, key, other, TOP_KEYS, "at the top level"),
+        }
+    }
+    if !saw_registry {
+        sink.error("missing-key", 0..0, "missing the `[registry]` table")
+            .help("start the file with `[registry]` and `version = \"1.0.0\"`");
+    }
+    Some(raw)
+}
+
+fn read_registry(
+    sink: &mut Sink<'_>,
+    table: &DeTable<'_>,
+    span: Range<usize>,
+    raw: &mut RawRegistry,
+) {
+    for (key, value) in table {
+        match key.get_ref().as_ref() {
+            "namespace" => raw.namespace = string(sink, "namespace", value),
+            "version" => raw.version = string(sink, "version", value),
+            other => unknown_key(sink, key, other, REGISTRY_KEYS, "in `[registry]`"),
+        }
+    }
+    if raw.version.is_none() && !table.contains_key("version") {
+        sink.error("missing-key", span, "`[registry]` has no `version`")
+            .help("add `version = \"1.0.0\"`: the diff guard compares it between releases");
+    }
+}
+
+fn read_metrics(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>, raw: &mut RawRegistry) {
+    let DeValue::Array(tables) = value.get_ref() else {
+        sink.error(
+            "wrong-type",
+            value.span(),
+            format!(
+                "`metric` must be an array of tables, found {}",
+                value.get_ref().type_str()
+            ),
+        )
+        .help("declare each metric under its own `[[metric]]` header (two brackets)");
+        return;
+    };
+    for element in tables.iter() {
+        if let Some(table) = expect_table(sink, "metric", element, "a `[[metric]]` table") {
+            raw.metrics.push(read_metric(sink, table, element.span()));
+        }
+    }
+}
+
+fn read_metric(sink: &mut Sink<'_>, table: &DeTable<'_>, span: Range<usize>) -> RawMetric {
+    let mut metric = RawMetric {
+        span,
+        name: None,
+        kind: None,
+        unit: None,
+        summary: None,
+        buckets: None,
+        deprecated: None,
+        renamed_from: None,
+    };
+    for (key, value) in table {
+        let field = match key.get_ref().as_ref() {
+            "name" => &mut metric.name,
+            "kind" => &mut metric.kind,
+            "unit" => &mut metric.unit,
+            "summary" => &mut metric.summary,
+            "deprecated" => &mut metric.deprecated,
+            "renamed_from" => &mut metric.renamed_from,
+            "buckets" => {
+                metric.buckets = buckets(sink, value);
+                continue;
+            }
+            other => {
+                unknown_key(sink, key, other, METRIC_KEYS, "in `[[metric]]`");
+                continue;
+            }
+        };
+        *field = string(sink, key.get_ref(), value);
+    }
+    for &required in REQUIRED_METRIC_KEYS {
+        if !table.contains_key(required) {
+            let what = metric.name.as_ref().map_or_else(
+                || "this metric".to_owned(),
+                |n| format!("metric `{}`", n.value),
+            );
+            let help = match required {
+                "name" => "add `name = \"...\"`: the Prometheus metric name",
+                "kind" => "add `kind = \"counter\"`, `\"gauge\"` or `\"histogram\"`",
+                _ => "add `summary = \"...\"`: one sentence that becomes the HELP text",
+            };
+            sink.error(
+                "missing-key",
+                metric.span.clone(),
+                format!("{what} has no `{required}`"),
+            )
+            .help(help);
+        }
+    }
+    metric
+}
+
+fn buckets(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Option<Sp<Vec<Sp<f64>>>> {
+    let DeValue::Array(elements) = value.get_ref() else {
+        wrong_type(sink, "buckets", value, "an array of numbers");
+        return None;
+    };
+    let mut bounds = Vec::with_capacity(elements.len());
+    let mut all_numbers = true;
+    for element in elements.iter() {
+        let number = match element.get_ref() {
+            DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+                .ok()
+                .map(|i| i as f64),
+            _ => None,
+        };
+        match number {
+            Some(bound) => bounds.push(Sp {
+                value: bound,
+                span: element.span(),
+            }),
+            None => {
+                all_numbers = false;
+                wrong_type(sink, "buckets", element, "a number");
+            }
+        }
+    }
+    all_numbers.then(|| Sp {
+        value: bounds,
+        span: value.span(),
+    })
+}
+
+fn string(sink: &mut Sink<'_>, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Sp<String>> {
+    match value.get_ref() {
+        DeValue::String(s) => Some(Sp {
+            value: s.to_string(),
+            span: value.span(),
+        }),
+        _ => {
+            wrong_type(sink, key, value, "a string");
+            None
+        }
+    }
+}
+
+fn expect_table<'v, 'i>(
+    sink: &mut Sink<'_>,
+    key: &str,
+    value: &'v Spanned<DeValue<'i>>,
+    expected: &str,
+) -> Option<&'v DeTable<'i>> {
+    match value.get_ref() {
+        DeValue::Table(table) => Some(table),
+        _ => {
+            wrong_type(sink, key, value, expected);
+            None
+        }
+    }
+}
+
+fn wrong_type(sink: &mut Sink<'_>, key: &str, value: &Spanned<DeValue<'_>>, expected: &str) {
+    let found = value.get_ref().type_str();
+    let mut diagnostic = sink.error(
+        "wrong-type",
+        value.span(),
+        format!("`{key}` must be {expected}, found {found}"),
+    );
+    if expected == "a string" {
+        diagnostic = diagnostic.help("put the value in double quotes");
+    }
+    drop(diagnostic);
+}
+
+fn unknown_key(
+    sink: &mut Sink<'_>,
+    key: &Spanned<std::borrow::Cow<'_, str>>,
+    name: &str,
+    known: &[&str],
+    place: &str,
+) {
+    let help = match closest(name, known.iter().copied()) {
+        Some(suggestion) => format!("did you mean `{suggestion}`?"),
+        None => format!("the known keys here are: {}", known.join(", ")),
+    };
+    sink.error(
+        "unknown-key",
+        key.span(),
+        format!("unknown key `{name}` {place}"),
+    )
+    .help(help);
+}

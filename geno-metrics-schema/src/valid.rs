@@ -1,0 +1,529 @@
+//! Stage two: every semantic rule of the registry, in one place.
+//!
+//! Each rule has a stable id (the `error[...]` of its diagnostic); `xtask metrics check`,
+//! the `registry!` macro and the docs all speak of rules by these ids.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::Sink;
+use crate::model::{DEFAULT_BUCKETS, Metric, MetricKind, Registry};
+use crate::parse::{RawMetric, RawRegistry, Sp};
+use crate::{closest, units};
+
+/// Suffixes of the series a histogram `x` generates besides its own name.
+const HISTOGRAM_SERIES: [&str; 3] = ["_bucket", "_sum", "_count"];
+/// Suffixes counters and gauges may not end in: Prometheus reads them as parts of a
+/// histogram, summary or OpenMetrics counter.
+const RESERVED_SUFFIXES: [&str; 4] = ["_bucket", "_count", "_sum", "_created"];
+/// Type words promlint rejects in names.
+const TYPE_WORDS: [&str; 5] = [
+    "counter",
+    "gauge",
+    "histogram",
+    "summary",
+    "gauge_histogram",
+];
+/// The handle the macro always generates; no metric handle may take its name.
+const TABLE_HANDLE: &str = "METRICS";
+
+pub(crate) fn validate(sink: &mut Sink<'_>, raw: RawRegistry) -> Option<Registry> {
+    let namespace = raw
+        .namespace
+        .as_ref()
+        .and_then(|ns| check_namespace(sink, ns));
+    let version = raw.version.as_ref().and_then(|v| check_version(sink, v));
+
+    let mut metrics = Vec::with_capacity(raw.metrics.len());
+    for metric in &raw.metrics {
+        if let Some(m) = check_metric(sink, metric, raw.namespace.as_ref(), namespace.as_deref()) {
+            metrics.push(m);
+        }
+    }
+    check_across_metrics(sink, &raw.metrics);
+
+    let (version, version_line) = version?;
+    if !sink.is_empty() || metrics.len() != raw.metrics.len() {
+        return None;
+    }
+    Some(Registry {
+        namespace,
+        version,
+        version_line,
+        metrics,
+    })
+}
+
+fn check_namespace(sink: &mut Sink<'_>, ns: &Sp<String>) -> Option<String> {
+    match name_problem(&ns.value) {
+        Some(problem) => {
+            sink.error(
+                "invalid-namespace",
+                ns.span.clone(),
+                format!("namespace `{}` {problem}", ns.value),
+            )
+            .help("use lowercase letters, digits and single underscores, starting with a letter");
+            None
+        }
+        None if ns.value.ends_with('_') => {
+            sink.error(
+                "invalid-namespace",
+                ns.span.clone(),
+                format!("namespace `{}` ends in `_`", ns.value),
+            )
+            .help(format!(
+                "write `{}`: the `_` between namespace and name is implied",
+                ns.value.trim_end_matches('_')
+            ));
+            None
+        }
+        None => Some(ns.value.clone()),
+    }
+}
+
+fn check_version(sink: &mut Sink<'_>, v: &Sp<String>) -> Option<(semver::Version, usize)> {
+    match semver::Version::parse(&v.value) {
+        Ok(version) => Some((version, sink.line_column(v.span.start).0)),
+        Err(e) => {
+            sink.error(
+                "invalid-version",
+                v.span.clone(),
+                format!("version `{}` is not semver: {e}", v.value),
+            )
+            .help("write MAJOR.MINOR.PATCH, e.g. `1.0.0`");
+            None
+        }
+    }
+}
+
+/// Why a metric or namespace name is not `^[a-z][a-z0-9_]*$` without `__`, if it is not.
+fn name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("is empty".to_owned());
+    }
+    if name.contains(':') {
+        return Some("contains `:`, which Prometheus reserves for recording rules".to_owned());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '_'))
+    {
+        return Some(format!(
+            "contains `{c}`; only lowercase letters, digits and `_` are allowed"
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Some("must start with a lowercase letter".to_owned());
+    }
+    if name.contains("__") {
+        return Some("contains `__`, which Prometheus reserves for internal use".to_owned());
+    }
+    None
+}
+
+fn check_metric(
+    sink: &mut Sink<'_>,
+    raw: &RawMetric,
+    namespace_decl: Option<&Sp<String>>,
+    namespace: Option<&str>,
+) -> Option<Metric> {
+    let kind = raw.kind.as_ref().and_then(|k| check_kind(sink, k));
+    let summary = raw
+        .summary
+        .as_ref()
+        .and_then(|s| non_blank(sink, "blank-summary", "summary", s));
+    let deprecated = raw
+        .deprecated
+        .as_ref()
+        .and_then(|d| non_blank(sink, "blank-deprecated", "deprecated", d));
+    let renamed_from = raw
+        .renamed_from
+        .as_ref()
+        .and_then(|r| check_renamed_from(sink, raw, r));
+
+    let name = raw.name.as_ref()?;
+    let name_ok = check_name(sink, name, namespace_decl, namespace);
+    let handle = name_ok
+        .then(|| check_handle(sink, name, namespace))
+        .flatten();
+    let mut ok = handle.is_some();
+    if let (Some(kind), true) = (kind, name_ok) {
+        ok &= check_suffixes(sink, name, kind);
+        ok &= check_name_units(sink, name);
+        if let Some(unit) = &raw.unit {
+            ok &= check_unit(sink, name, kind, unit);
+        }
+    }
+    let buckets = kind.and_then(|kind| check_buckets(sink, raw, kind));
+
+    let (kind, summary, buckets, handle) = (kind?, summary?, buckets?, handle?);
+    if !ok
+        || (raw.deprecated.is_some() && deprecated.is_none())
+        || (raw.renamed_from.is_some() && renamed_from.is_none())
+    {
+        return None;
+    }
+    Some(Metric {
+        name: name.value.clone(),
+        kind,
+        unit: raw.unit.as_ref().map(|u| u.value.clone()),
+        summary,
+        buckets,
+        deprecated,
+        renamed_from,
+        line: sink.line_column(name.span.start).0,
+        handle,
+    })
+}
+
+fn check_kind(sink: &mut Sink<'_>, kind: &Sp<String>) -> Option<MetricKind> {
+    if let Some(k) = MetricKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == kind.value)
+    {
+        return Some(k);
+    }
+    let help = match kind.value.as_str() {
+        "summary" => {
+            "summaries are not supported: use `histogram` and `histogram_quantile()`".to_owned()
+        }
+        other => match closest(other, MetricKind::ALL.map(MetricKind::as_str)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "use `counter`, `gauge` or `histogram`".to_owned(),
+        },
+    };
+    sink.error(
+        "invalid-kind",
+        kind.span.clone(),
+        format!("unknown kind `{}`", kind.value),
+    )
+    .help(help);
+    None
+}
+
+fn non_blank(
+    sink: &mut Sink<'_>,
+    rule: &'static str,
+    key: &str,
+    text: &Sp<String>,
+) -> Option<String> {
+    if text.value.trim().is_empty() {
+        let help = if key == "summary" {
+            "write one sentence saying what the metric measures; it becomes the HELP text"
+        } else {
+            "say why the metric is deprecated and what to use instead"
+        };
+        sink.error(rule, text.span.clone(), format!("`{key}` is blank"))
+            .help(help);
+        return None;
+    }
+    Some(text.value.clone())
+}
+
+fn check_name(
+    sink: &mut Sink<'_>,
+    name: &Sp<String>,
+    namespace_decl: Option<&Sp<String>>,
+    namespace: Option<&str>,
+) -> bool {
+    if let Some(problem) = name_problem(&name.value) {
+        let suggestion: String = name
+            .value
+            .to_ascii_lowercase()
+            .replace([':', '-', '.', ' '], "_");
+        let mut d = sink.error(
+            "invalid-name",
+            name.span.clone(),
+            format!("metric name `{}` {problem}", name.value),
+        );
+        if name_problem(&suggestion).is_none() {
+            d = d.help(format!("did you mean `{suggestion}`?"));
+        } else {
+            d = d.help(
+                "use lowercase letters, digits and single underscores, starting with a letter",
+            );
+        }
+        drop(d);
+        return false;
+    }
+    if let (Some(ns), Some(decl)) = (namespace, namespace_decl) {
+        let prefixed = name
+            .value
+            .strip_prefix(ns)
+            .and_then(|rest| rest.strip_prefix('_'));
+        if prefixed.is_none_or(str::is_empty) {
+            sink.error(
+                "namespace-prefix",
+                name.span.clone(),
+                format!(
+                    "metric name `{}` does not start with the namespace `{ns}_`",
+                    name.value
+                ),
+            )
+            .note_at("the namespace is set at", decl.span.start)
+            .help(format!("rename it to `{ns}_{}`", name.value));
+            return false;
+        }
+    }
+    true
+}
+
+/// The handle identifier: the name without the namespace prefix, in upper snake case.
+fn check_handle(sink: &mut Sink<'_>, name: &Sp<String>, namespace: Option<&str>) -> Option<String> {
+    let bare = namespace
+        .and_then(|ns| name.value.strip_prefix(ns)?.strip_prefix('_'))
+        .unwrap_or(&name.value);
+    let handle = bare.to_ascii_uppercase();
+    let problem = if !bare.starts_with(|c: char| c.is_ascii_lowercase()) {
+        "starts with a digit once the namespace is removed, which is not a Rust identifier"
+    } else if handle == TABLE_HANDLE {
+        "would generate the handle `METRICS`, which is the registry table's"
+    } else {
+        return Some(handle);
+    };
+    sink.error(
+        "handle-name",
+        name.span.clone(),
+        format!("metric name `{}` {problem}", name.value),
+    )
+    .help("put a word before it, e.g. `requests_2xx_total` rather than `2xx_requests_total`");
+    None
+}
+
+fn check_suffixes(sink: &mut Sink<'_>, name: &Sp<String>, kind: MetricKind) -> bool {
+    let n = name.value.as_str();
+    let span = || name.span.clone();
+    let mut ok = true;
+    match kind {
+        MetricKind::Counter if !n.ends_with("_total") => {
+            sink.error(
+                "counter-suffix",
+                span(),
+                format!("counter `{n}` must end in `_total`"),
+            )
+            .help(format!("rename it to `{n}_total`"));
+            ok = false;
+        }
+        MetricKind::Gauge | MetricKind::Histogram if n.ends_with("_total") => {
+            sink.error(
+                "total-suffix",
+                span(),
+                format!("{kind} `{n}` must not end in `_total`, which marks counters"),
+            )
+            .help(format!(
+                "rename it to `{}`, or make it a counter",
+                n.trim_end_matches("_total")
+            ));
+            ok = false;
+        }
+        _ => {}
+    }
+    if kind != MetricKind::Histogram
+        && let Some(suffix) = RESERVED_SUFFIXES.iter().find(|s| n.ends_with(*s))
+    {
+        sink.error(
+            "reserved-suffix",
+            span(),
+            format!(
+                "{kind} `{n}` must not end in `{suffix}`, a suffix of histogram and summary series"
+            ),
+        )
+        .help("choose a name that does not end in `_bucket`, `_count`, `_sum` or `_created`");
+        ok = false;
+    }
+    for word in TYPE_WORDS {
+        if n.ends_with(&format!("_{word}")) || n.contains(&format!("_{word}_")) {
+            sink.error("type-in-name", span(), format!("metric name `{n}` contains the type word `{word}`"))
+                .help("the type is already in `kind` and in the exposition's `# TYPE` line: drop the word");
+            ok = false;
+        }
+    }
+    ok
+}
+
+fn check_name_units(sink: &mut Sink<'_>, name: &Sp<String>) -> bool {
+    let mut ok = true;
+    for word in name.value.split('_') {
+        if let Some(base) = units::abbreviation(word) {
+            sink.error(
+                "abbreviated-unit",
+                name.span.clone(),
+                format!(
+                    "metric name `{}` contains the abbreviated unit `{word}`",
+                    name.value
+                ),
+            )
+            .help(format!("spell the base unit out: `{base}`"));
+            ok = false;
+        } else if let Some(base) = units::non_base(word) {
+            sink.error(
+                "non-base-unit",
+                name.span.clone(),
+                format!(
+                    "metric name `{}` uses `{word}`, which is not a base unit",
+                    name.value
+                ),
+            )
+            .help(format!("use base unit `{base}` (record values in {base})"));
+            ok = false;
+        }
+    }
+    ok
+}
+
+fn check_unit(sink: &mut Sink<'_>, name: &Sp<String>, kind: MetricKind, unit: &Sp<String>) -> bool {
+    let u = unit.value.as_str();
+    if let Some(base) = units::non_base(u).or_else(|| units::abbreviation(u)) {
+        sink.error(
+            "non-base-unit",
+            unit.span.clone(),
+            format!("unit `{u}` is not a base unit"),
+        )
+        .help(format!("use base unit `{base}` (record values in {base})"));
+        return false;
+    }
+    let suffix = match kind {
+        MetricKind::Counter => format!("_{u}_total"),
+        _ => format!("_{u}"),
+    };
+    if u.is_empty() || !name.value.ends_with(&suffix) {
+        let stem = name.value.strip_suffix("_total").unwrap_or(&name.value);
+        let renamed = match kind {
+            MetricKind::Counter => format!("{stem}_{u}_total"),
+            _ => format!("{stem}_{u}"),
+        };
+        sink.error(
+            "unit-suffix",
+            unit.span.clone(),
+            format!("unit `{u}` is not the suffix of `{}`", name.value),
+        )
+        .note(format!(
+            "a {kind}'s name must end in `{suffix}` when its unit is `{u}`"
+        ))
+        .help(format!("rename the metric to `{renamed}`, or fix the unit"));
+        return false;
+    }
+    true
+}
+
+fn check_buckets(sink: &mut Sink<'_>, raw: &RawMetric, kind: MetricKind) -> Option<Vec<f64>> {
+    let Some(declared) = &raw.buckets else {
+        return Some(match kind {
+            MetricKind::Histogram => DEFAULT_BUCKETS.to_vec(),
+            _ => Vec::new(),
+        });
+    };
+    if kind != MetricKind::Histogram {
+        sink.error(
+            "buckets-not-histogram",
+            declared.span.clone(),
+            format!("a {kind} has no buckets"),
+        )
+        .help("remove `buckets`, or make the metric a histogram");
+        return None;
+    }
+    if declared.value.is_empty() {
+        sink.error("buckets-empty", declared.span.clone(), "`buckets` is empty")
+            .help("list at least one finite upper bound, or remove `buckets` to get the Prometheus defaults");
+        return None;
+    }
+    let mut ok = true;
+    let mut previous: Option<&Sp<f64>> = None;
+    for bound in &declared.value {
+        if !bound.value.is_finite() {
+            let help = if bound.value == f64::INFINITY {
+                "remove it: the `+Inf` bucket is always there"
+            } else {
+                "bucket bounds are finite numbers"
+            };
+            sink.error(
+                "bucket-not-finite",
+                bound.span.clone(),
+                format!("bucket bound `{}` is not finite", bound.value),
+            )
+            .help(help);
+            ok = false;
+            continue;
+        }
+        if let Some(prev) = previous
+            && bound.value <= prev.value
+        {
+            sink.error(
+                "buckets-not-increasing",
+                bound.span.clone(),
+                format!("bucket bound `{}` does not increase", bound.value),
+            )
+            .note_at(format!("it follows `{}` at", prev.value), prev.span.start)
+            .help("list bounds in strictly increasing order, each once");
+            ok = false;
+        }
+        previous = Some(bound);
+    }
+    ok.then(|| declared.value.iter().map(|b| b.value).collect())
+}
+
+fn check_renamed_from(sink: &mut Sink<'_>, raw: &RawMetric, old: &Sp<String>) -> Option<String> {
+    let problem = match name_problem(&old.value) {
+        Some(problem) => format!("`renamed_from` names `{}`, which {problem}", old.value),
+        None if raw.name.as_ref().is_some_and(|n| n.value == old.value) => {
+            "`renamed_from` repeats the metric's own name".to_owned()
+        }
+        None => return Some(old.value.clone()),
+    };
+    sink.error("renamed-from", old.span.clone(), problem)
+        .help("set `renamed_from` to the name the metric had in the previous release");
+    None
+}
+
+/// Rules that compare metrics with each other.
+fn check_across_metrics(sink: &mut Sink<'_>, metrics: &[RawMetric]) {
+    let mut first_seen: HashMap<&str, &Sp<String>> = HashMap::new();
+    for metric in metrics {
+        let Some(name) = &metric.name else { continue };
+        if let Some(first) = first_seen.get(name.value.as_str()) {
+            sink.error(
+                "duplicate-name",
+                name.span.clone(),
+                format!("metric `{}` is declared twice", name.value),
+            )
+            .note_at("first declared at", first.span.start)
+            .help("metric names are unique: rename or remove one of them");
+        } else {
+            first_seen.insert(&name.value, name);
+        }
+    }
+
+    for histogram in metrics
+        .iter()
+        .filter(|m| m.kind.as_ref().is_some_and(|k| k.value == "histogram"))
+    {
+        let Some(h) = &histogram.name else { continue };
+        for suffix in HISTOGRAM_SERIES {
+            let series = format!("{}{suffix}", h.value);
+            if let Some(clash) = first_seen.get(series.as_str()) {
+                sink.error(
+                    "series-collision",
+                    clash.span.clone(),
+                    format!(
+                        "metric `{series}` has the name of a series of histogram `{}`",
+                        h.value
+                    ),
+                )
+                .note_at("the histogram is declared at", h.span.start)
+                .help("rename one of the two metrics");
+            }
+        }
+    }
+
+    for metric in metrics {
+        let (Some(name), Some(old)) = (&metric.name, &metric.renamed_from) else {
+            continue;
+        };
+        if old.value != name.value
+            && let Some(other) = first_seen.get(old.value.as_str())
+        {
+            sink.error("renamed-from", old.span.clone(), format!("`renamed_from` names `{}`, which is still declared", old.value))
+                .note_at("declared at", other.span.start)
+                .help("a renamed metric's old name must be gone; mark the old one `deprecated` instead if both should live");
+        }
+    }
+}
