@@ -1,0 +1,168 @@
+//! Maps a validated registry to the generated statics.
+
+use std::path::PathBuf;
+
+use geno_metrics_schema::{Metric, MetricKind, Registry};
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+use syn::LitStr;
+
+/// The expansion of `registry!(path)`: the statics, or one `compile_error!` per diagnostic.
+/// Either way the file is `include_bytes!`'d, so cargo rebuilds when it changes (also to
+/// clear an error).
+pub(crate) fn registry(path: &LitStr) -> TokenStream {
+    let written = path.value();
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(PathBuf::new, PathBuf::from);
+    let full = manifest_dir.join(&written);
+    let source = match std::fs::read_to_string(&full) {
+        Ok(source) => source,
+        Err(e) => {
+            let message = format!(
+                "cannot read the metrics registry `{}`: {e}\n  = help: the path is relative to the crate's Cargo.toml directory ({})",
+                full.display(),
+                manifest_dir.display()
+            );
+            return syn::Error::new(path.span(), message).to_compile_error();
+        }
+    };
+    let track = {
+        let full = full.to_string_lossy();
+        quote! { const _: &[u8] = ::core::include_bytes!(#full); }
+    };
+    match geno_metrics_schema::parse(&source, &written) {
+        Ok(registry) => {
+            let items = statics(&registry);
+            quote! { #items #track }
+        }
+        Err(report) => {
+            let errors = report
+                .diagnostics
+                .iter()
+                .map(|d| syn::Error::new(path.span(), d.to_string()).to_compile_error());
+            quote! { #(#errors)* #track }
+        }
+    }
+}
+
+fn statics(registry: &Registry) -> TokenStream {
+    let specs = registry.metrics.iter().map(spec);
+    let count = registry.metrics.len();
+    let handles = registry
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(i, m)| handle(i, m));
+    let entries = registry.metrics.iter().map(|m| {
+        let ident = format_ident!("{}", m.handle);
+        match m.kind {
+            MetricKind::Counter => quote! { ::geno_metrics::Metric::Counter(&#ident) },
+            MetricKind::Gauge => quote! { ::geno_metrics::Metric::Gauge(&#ident) },
+            MetricKind::Histogram => quote! { ::geno_metrics::Metric::Histogram(&#ident) },
+        }
+    });
+    let version = registry.version.to_string();
+    let metrics_doc =
+        format!("Every metric of the registry (version {version}), in file order: {count} in all.");
+    quote! {
+        static __GENO_METRICS_SPECS: [::geno_metrics::MetricSpec; #count] = [#(#specs),*];
+
+        #(#handles)*
+
+        #[doc = #metrics_doc]
+        #[allow(deprecated)]
+        pub static METRICS: ::geno_metrics::Registry =
+            ::geno_metrics::Registry::new(&__GENO_METRICS_SPECS, &[#(#entries),*]);
+    }
+}
+
+fn spec(metric: &Metric) -> TokenStream {
+    let name = &metric.name;
+    let kind = format_ident!(
+        "{}",
+        match metric.kind {
+            MetricKind::Counter => "Counter",
+            MetricKind::Gauge => "Gauge",
+            MetricKind::Histogram => "Histogram",
+        }
+    );
+    let unit = metric.unit.as_deref().unwrap_or("");
+    let summary = &metric.summary;
+    let buckets = metric.buckets.iter().map(|&b| float(b));
+    let deprecated = match &metric.deprecated {
+        Some(reason) => quote! { ::core::option::Option::Some(#reason) },
+        None => quote! { ::core::option::Option::None },
+    };
+    quote! {
+        ::geno_metrics::MetricSpec {
+            name: #name,
+            kind: ::geno_metrics::MetricKind::#kind,
+            unit: #unit,
+            summary: #summary,
+            buckets: &[#(#buckets),*],
+            deprecated: #deprecated,
+        }
+    }
+}
+
+/// A finite `f64` as a literal that reads back to the same value.
+fn float(value: f64) -> TokenStream {
+    let literal = Literal::f64_suffixed(value.abs());
+    if value.is_sign_negative() {
+        quote! { -#literal }
+    } else {
+        quote! { #literal }
+    }
+}
+
+fn handle(index: usize, metric: &Metric) -> TokenStream {
+    let ident = format_ident!("{}", metric.handle);
+    let (ty, constructor) = match metric.kind {
+        MetricKind::Counter => (
+            quote! { ::geno_metrics::Counter },
+            quote! { ::geno_metrics::Counter::new },
+        ),
+        MetricKind::Gauge => (
+            quote! { ::geno_metrics::Gauge },
+            quote! { ::geno_metrics::Gauge::new },
+        ),
+        MetricKind::Histogram => {
+            let n = metric.buckets.len();
+            (
+                quote! { ::geno_metrics::Histogram<#n> },
+                quote! { ::geno_metrics::Histogram::<#n>::new },
+            )
+        }
+    };
+    let docs = doc_lines(metric)
+        .into_iter()
+        .map(|line| quote! { #[doc = #line] });
+    let deprecated = metric
+        .deprecated
+        .as_ref()
+        .map(|reason| quote! { #[deprecated(note = #reason)] });
+    quote! {
+        #(#docs)*
+        #deprecated
+        pub static #ident: #ty = #constructor(&__GENO_METRICS_SPECS[#index]);
+    }
+}
+
+/// The rustdoc of a handle: the summary, then what the registry declares.
+fn doc_lines(metric: &Metric) -> Vec<String> {
+    let mut lines: Vec<String> = metric.summary.lines().map(|l| format!(" {l}")).collect();
+    lines.push(String::new());
+    lines.push(format!(" - name: `{}`", metric.name));
+    lines.push(format!(" - kind: {}", metric.kind));
+    if let Some(unit) = &metric.unit {
+        lines.push(format!(" - unit: {unit}"));
+    }
+    if metric.kind == MetricKind::Histogram {
+        let bounds: Vec<String> = metric.buckets.iter().map(f64::to_string).collect();
+        lines.push(format!(" - buckets: {} (and `+Inf`)", bounds.join(", ")));
+    }
+    if let Some(reason) = &metric.deprecated {
+        lines.push(format!(" - deprecated: {reason}"));
+    }
+    lines
+}

@@ -1,0 +1,362 @@
+//! [`Histogram`]: observations counted into buckets, with snapshots that are always
+//! consistent and a writer path that takes no lock.
+//!
+//! # How snapshots stay consistent
+//!
+//! The state is kept twice, in a *hot* and a *cold* half (client_golang's scheme). One word,
+//! `started_and_hot`, holds which half is hot (bit 63) and how many observations have started
+//! (bits 0..63). A writer bumps that word, learns the hot half from it, adds to that half's
+//! bucket and sum, and bumps the half's `count` last, with release ordering.
+//!
+//! A reader (`snapshot`, `reset`; serialised by a mutex that writers never touch) flips the
+//! hot bit. From then on new writers use the other half, so the old one only receives the
+//! writers that started before the flip, and their number is the count read at the flip.
+//! Once that half's `count` reaches it, every one of those writers is done: the half is a
+//! consistent picture of exactly `count` observations. The reader copies it, folds it into
+//! the new hot half and clears it, ready to be flipped to again.
+
+use std::ops::Deref;
+use std::sync::Mutex;
+use std::sync::PoisonError;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::atomic_f64;
+use crate::snapshot::float_repr;
+use crate::spec::{MetricKind, MetricSpec};
+
+const HOT_BIT: u64 = 1 << 63;
+const COUNT_MASK: u64 = HOT_BIT - 1;
+
+/// A histogram handle with `N` finite bucket bounds, as `registry!` generates it.
+///
+/// `Histogram<N>` dereferences to [`AnyHistogram`], where all the methods live, so the
+/// registry can hand out histograms of any bucket count by name.
+///
+/// Observing is lock-free and never allocates or panics. A NaN observation is dropped: it has
+/// no bucket, and adding it to the sum would make `_sum` NaN for the rest of the process.
+/// `+Inf` and `-Inf` are counted (in the `+Inf` and the first bucket) and carried into the sum,
+/// as Prometheus' own clients do.
+///
+/// ```
+/// use geno_metrics::{Histogram, MetricKind, MetricSpec};
+/// static SPEC: MetricSpec = MetricSpec {
+///     name: "demo_step_duration_seconds", kind: MetricKind::Histogram, unit: "seconds",
+///     summary: "Step time.", buckets: &[0.1, 1.0], deprecated: None,
+/// };
+/// static STEP_DURATION_SECONDS: Histogram<2> = Histogram::new(&SPEC);
+///
+/// STEP_DURATION_SECONDS.observe(0.05);
+/// STEP_DURATION_SECONDS.observe(0.5);
+/// STEP_DURATION_SECONDS.observe(7.0);
+/// let snapshot = STEP_DURATION_SECONDS.snapshot();
+/// assert_eq!(snapshot.buckets, [0.1, 1.0, f64::INFINITY]);
+/// assert_eq!(snapshot.counts, [1, 2, 3]); // cumulative
+/// assert_eq!((snapshot.count, snapshot.sum), (3, 7.55));
+/// ```
+pub type Histogram<const N: usize> = HistogramCore<[BucketCounts; N]>;
+
+/// A histogram of any bucket count: what [`Registry::get_histogram`](crate::Registry::get_histogram)
+/// returns and what every `Histogram<N>` dereferences to.
+///
+/// ```
+/// # use geno_metrics::{AnyHistogram, Histogram, MetricKind, MetricSpec};
+/// # static SPEC: MetricSpec = MetricSpec {
+/// #     name: "demo_size_bytes", kind: MetricKind::Histogram, unit: "bytes",
+/// #     summary: "Sizes.", buckets: &[1e3, 1e6, 1e9], deprecated: None,
+/// # };
+/// static SIZE_BYTES: Histogram<3> = Histogram::new(&SPEC);
+/// let any: &AnyHistogram = &SIZE_BYTES;
+/// any.observe(2e6);
+/// assert_eq!(SIZE_BYTES.snapshot().counts, [0, 0, 1, 1]);
+/// ```
+pub type AnyHistogram = HistogramCore<[BucketCounts]>;
+
+/// The storage behind [`Histogram`] and [`AnyHistogram`]; use those names.
+///
+/// `B` is the per-bound bucket storage: `[BucketCounts; N]` in a static, `[BucketCounts]`
+/// behind a reference.
+#[derive(Debug)]
+pub struct HistogramCore<B: ?Sized> {
+    spec: &'static MetricSpec,
+    /// Bit 63: the hot half. Bits 0..63: observations started since the last reset.
+    started_and_hot: AtomicU64,
+    halves: [Half; 2],
+    /// Serialises readers (`snapshot`, `reset`); writers never take it.
+    readers: Mutex<()>,
+    buckets: B,
+}
+
+/// Sum and completed-observation count of one half.
+#[derive(Debug)]
+struct Half {
+    count: AtomicU64,
+    sum_bits: AtomicU64,
+}
+
+impl Half {
+    const fn new() -> Self {
+        Self {
+            count: AtomicU64::new(0),
+            sum_bits: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Observations that fell into one bucket (not cumulative), for each half. Opaque.
+#[derive(Debug)]
+pub struct BucketCounts([AtomicU64; 2]);
+
+impl<const N: usize> HistogramCore<[BucketCounts; N]> {
+    /// An empty histogram.
+    ///
+    /// # Panics
+    ///
+    /// At compile time (in a static) when `spec` is not a histogram's or does not have
+    /// exactly `N` bucket bounds.
+    pub const fn new(spec: &'static MetricSpec) -> Self {
+        assert!(
+            matches!(spec.kind, MetricKind::Histogram),
+            "Histogram::new needs a histogram's MetricSpec"
+        );
+        assert!(
+            spec.buckets.len() == N,
+            "Histogram<N>: N must be the number of bucket bounds in the MetricSpec"
+        );
+        Self {
+            spec,
+            started_and_hot: AtomicU64::new(0),
+            halves: [Half::new(), Half::new()],
+            readers: Mutex::new(()),
+            buckets: [const { BucketCounts([AtomicU64::new(0), AtomicU64::new(0)]) }; N],
+        }
+    }
+}
+
+impl<const N: usize> Deref for HistogramCore<[BucketCounts; N]> {
+    type Target = AnyHistogram;
+
+    #[inline]
+    fn deref(&self) -> &AnyHistogram {
+        self
+    }
+}
+
+impl AnyHistogram {
+    /// Records one observation.
+    #[inline]
+    pub fn observe(&self, value: f64) {
+        if value.is_nan() {
+            return;
+        }
+        // First bound >= value; == len when the value only fits the +Inf bucket.
+        let index = self.spec.buckets.partition_point(|bound| *bound < value);
+        let started = self.started_and_hot.fetch_add(1, Ordering::Acquire);
+        let hot = (started >> 63) as usize & 1;
+        if let Some(bucket) = self.buckets.get(index) {
+            bucket.0[hot].fetch_add(1, Ordering::Relaxed);
+        }
+        let half = &self.halves[hot];
+        atomic_f64::add(&half.sum_bits, value, Ordering::Relaxed);
+        // Last and with release: a reader that sees this count sees the writes above.
+        half.count.fetch_add(1, Ordering::Release);
+    }
+
+    /// Starts a timer that observes the elapsed seconds when dropped (or [stopped](HistogramTimer::stop)).
+    ///
+    /// ```
+    /// # use geno_metrics::{Histogram, MetricKind, MetricSpec};
+    /// # static SPEC: MetricSpec = MetricSpec {
+    /// #     name: "demo_step_duration_seconds", kind: MetricKind::Histogram, unit: "seconds",
+    /// #     summary: "Step time.", buckets: &[0.1, 1.0], deprecated: None,
+    /// # };
+    /// # static STEP_DURATION_SECONDS: Histogram<2> = Histogram::new(&SPEC);
+    /// {
+    ///     let _timer = STEP_DURATION_SECONDS.start_timer();
+    ///     // ... one step ...
+    /// } // observed here
+    /// let seconds = STEP_DURATION_SECONDS.start_timer().stop();
+    /// STEP_DURATION_SECONDS.start_timer().discard(); // observes nothing
+    /// assert!(seconds >= 0.0);
+    /// assert_eq!(STEP_DURATION_SECONDS.snapshot().count, 2);
+    /// ```
+    #[inline]
+    pub fn start_timer(&self) -> HistogramTimer<'_> {
+        HistogramTimer {
+            histogram: self,
+            start: Instant::now(),
+            armed: true,
+        }
+    }
+
+    /// A consistent copy of the histogram: cumulative counts, `counts.last() == count`, and
+    /// `sum` over exactly those `count` observations, even while other threads observe.
+    pub fn snapshot(&self) -> HistogramSnapshot {
+        let _readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
+        let (cold, count) = self.flip_and_settle();
+        let hot = cold ^ 1;
+
+        let mut counts = Vec::with_capacity(self.buckets.len() + 1);
+        let mut cumulative = 0u64;
+        for bucket in &self.buckets {
+            let n = bucket.0[cold].swap(0, Ordering::Relaxed);
+            bucket.0[hot].fetch_add(n, Ordering::Relaxed);
+            cumulative += n;
+            counts.push(cumulative);
+        }
+        counts.push(count);
+
+        let (cold_half, hot_half) = (&self.halves[cold], &self.halves[hot]);
+        let sum = f64::from_bits(cold_half.sum_bits.swap(0, Ordering::Relaxed));
+        atomic_f64::add(&hot_half.sum_bits, sum, Ordering::Relaxed);
+        cold_half.count.store(0, Ordering::Relaxed);
+        hot_half.count.fetch_add(count, Ordering::Release);
+
+        let mut buckets = Vec::with_capacity(counts.len());
+        buckets.extend_from_slice(self.spec.buckets);
+        buckets.push(f64::INFINITY);
+        HistogramSnapshot {
+            buckets,
+            counts,
+            sum,
+            count,
+        }
+    }
+
+    /// Forgets every observation made so far. Observations that race with the reset are
+    /// either all forgotten or all kept, each one whole.
+    pub fn reset(&self) {
+        let _readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
+        let (cold, count) = self.flip_and_settle();
+        for bucket in &self.buckets {
+            bucket.0[cold].store(0, Ordering::Relaxed);
+        }
+        let cold_half = &self.halves[cold];
+        cold_half.sum_bits.store(0, Ordering::Relaxed);
+        cold_half.count.store(0, Ordering::Relaxed);
+        // The started count now covers only what the hot half holds. Bits below 63 hold at
+        // least `count`, so this never borrows from the hot bit.
+        self.started_and_hot.fetch_sub(count, Ordering::AcqRel);
+    }
+
+    /// What `metrics.toml` declares about this histogram.
+    #[inline]
+    pub fn spec(&self) -> &'static MetricSpec {
+        self.spec
+    }
+
+    /// Makes the hot half cold and waits until every writer that started before is done.
+    /// Returns the cold half and its observation count. Call with `readers` held.
+    fn flip_and_settle(&self) -> (usize, u64) {
+        let before = self.started_and_hot.fetch_add(HOT_BIT, Ordering::AcqRel);
+        let count = before & COUNT_MASK;
+        let cold = (before >> 63) as usize & 1;
+        let mut spins = 0u32;
+        while self.halves[cold].count.load(Ordering::Acquire) != count {
+            // A writer between its two increments; it finishes in a few instructions
+            // unless it was preempted, hence the yield.
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        (cold, count)
+    }
+}
+
+/// Observes the seconds elapsed since [`AnyHistogram::start_timer`] when dropped.
+#[derive(Debug)]
+#[must_use = "the timer observes when dropped; binding it to `_` drops it at once"]
+pub struct HistogramTimer<'a> {
+    histogram: &'a AnyHistogram,
+    start: Instant,
+    armed: bool,
+}
+
+impl HistogramTimer<'_> {
+    /// Observes now and returns the elapsed seconds.
+    pub fn stop(mut self) -> f64 {
+        self.armed = false;
+        let seconds = self.start.elapsed().as_secs_f64();
+        self.histogram.observe(seconds);
+        seconds
+    }
+
+    /// Drops the timer without observing anything.
+    pub fn discard(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for HistogramTimer<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.histogram.observe(self.start.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// A consistent copy of a histogram.
+///
+/// `buckets` are the cumulative upper bounds, the last always `+Inf`; `counts[i]` is the
+/// number of observations `<= buckets[i]` since the last reset, so `counts` never decreases
+/// and `counts.last() == Some(&count)`; `sum` is the sum of exactly those `count` observations.
+///
+/// In JSON the infinite bound is the string `"+Inf"` (and a non-finite sum `"+Inf"`, `"-Inf"`
+/// or `"NaN"`), so snapshots round-trip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistogramSnapshot {
+    /// Upper bounds, ascending, `+Inf` last.
+    #[serde(with = "float_repr::seq")]
+    pub buckets: Vec<f64>,
+    /// Cumulative observation counts, one per bound.
+    pub counts: Vec<u64>,
+    /// Sum of all observations.
+    #[serde(with = "float_repr")]
+    pub sum: f64,
+    /// Number of observations.
+    pub count: u64,
+}
+
+impl HistogramSnapshot {
+    /// Estimates the `q`-quantile (0 ≤ q ≤ 1) the way PromQL's `histogram_quantile` does:
+    /// linear interpolation inside the bucket that holds the rank. `NaN` when empty or when
+    /// `q` is out of range; the highest finite bound when the rank falls in `+Inf`.
+    ///
+    /// ```
+    /// use geno_metrics::HistogramSnapshot;
+    /// let s = HistogramSnapshot {
+    ///     buckets: vec![1.0, 2.0, f64::INFINITY], counts: vec![0, 10, 10], sum: 15.0, count: 10,
+    /// };
+    /// assert_eq!(s.quantile(0.5), 1.5);
+    /// ```
+    pub fn quantile(&self, q: f64) -> f64 {
+        self.try_quantile(q).unwrap_or(f64::NAN)
+    }
+
+    fn try_quantile(&self, q: f64) -> Option<f64> {
+        if self.count == 0 || !(0.0..=1.0).contains(&q) {
+            return None;
+        }
+        let rank = q * self.count as f64;
+        let i = self.counts.iter().position(|&c| c as f64 >= rank)?;
+        let upper = *self.buckets.get(i)?;
+        if upper.is_infinite() {
+            return self.buckets.get(i.checked_sub(1)?).copied();
+        }
+        let (lower, below) = match i.checked_sub(1) {
+            Some(j) => (*self.buckets.get(j)?, *self.counts.get(j)?),
+            None if upper > 0.0 => (0.0, 0),
+            None => return Some(upper),
+        };
+        let in_bucket = self.counts[i].saturating_sub(below) as f64;
+        if in_bucket == 0.0 {
+            return Some(upper);
+        }
+        Some(lower + (upper - lower) * (rank - below as f64) / in_bucket)
+    }
+}

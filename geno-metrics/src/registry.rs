@@ -1,0 +1,295 @@
+//! [`Registry`]: the immutable table of every metric, with by-name access and snapshots.
+
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+
+use crate::counter::Counter;
+use crate::gauge::Gauge;
+use crate::histogram::AnyHistogram;
+use crate::snapshot::{MetricSnapshot, MetricValue, Snapshot};
+use crate::spec::{MetricKind, MetricSpec};
+
+/// A reference to one live metric of a registry.
+#[derive(Debug, Clone, Copy)]
+pub enum Metric {
+    /// A counter handle.
+    Counter(&'static Counter),
+    /// A gauge handle.
+    Gauge(&'static Gauge),
+    /// A histogram handle, of any bucket count.
+    Histogram(&'static AnyHistogram),
+}
+
+impl Metric {
+    /// What `metrics.toml` declares about the metric.
+    pub fn spec(&self) -> &'static MetricSpec {
+        match self {
+            Self::Counter(c) => c.spec(),
+            Self::Gauge(g) => g.spec(),
+            Self::Histogram(h) => h.spec(),
+        }
+    }
+
+    /// The metric's current value (a consistent copy, for histograms).
+    pub fn value(&self) -> MetricValue {
+        match self {
+            Self::Counter(c) => MetricValue::Counter(c.get()),
+            Self::Gauge(g) => MetricValue::Gauge(g.get()),
+            Self::Histogram(h) => MetricValue::Histogram(h.snapshot()),
+        }
+    }
+}
+
+/// Every metric of one `metrics.toml`, in file order: `registry!` generates it as `METRICS`.
+///
+/// The table is fixed at compile time; only the values in the handles change. Hooks added with
+/// [`add_sync_hook`](Self::add_sync_hook) run before every snapshot or exposition.
+///
+/// ```
+/// use geno_metrics::{Counter, Gauge, LookupError, Metric, MetricKind, MetricSpec, Registry};
+/// static SPECS: [MetricSpec; 2] = [
+///     MetricSpec { name: "demo_jobs_total", kind: MetricKind::Counter, unit: "",
+///                  summary: "Jobs finished.", buckets: &[], deprecated: None },
+///     MetricSpec { name: "demo_queue_depth", kind: MetricKind::Gauge, unit: "",
+///                  summary: "Items waiting.", buckets: &[], deprecated: None },
+/// ];
+/// static JOBS_TOTAL: Counter = Counter::new(&SPECS[0]);
+/// static QUEUE_DEPTH: Gauge = Gauge::new(&SPECS[1]);
+/// static METRICS: Registry =
+///     Registry::new(&SPECS, &[Metric::Counter(&JOBS_TOTAL), Metric::Gauge(&QUEUE_DEPTH)]);
+///
+/// METRICS.get_counter("demo_jobs_total")?.inc();
+/// assert_eq!(JOBS_TOTAL.get(), 1);
+/// assert_eq!(METRICS.specs().len(), 2);
+///
+/// let err = METRICS.get_counter("demo_job_total").unwrap_err();
+/// assert_eq!(err.to_string(), "no metric named `demo_job_total`; did you mean `demo_jobs_total`?");
+/// assert!(matches!(METRICS.get_counter("demo_queue_depth"), Err(LookupError::WrongKind { .. })));
+/// # Ok::<(), LookupError>(())
+/// ```
+#[derive(Debug)]
+pub struct Registry {
+    specs: &'static [MetricSpec],
+    metrics: &'static [Metric],
+    hooks: Mutex<Vec<fn()>>,
+}
+
+impl Registry {
+    /// A registry over `metrics`, whose specs are `specs` in the same order.
+    ///
+    /// # Panics
+    ///
+    /// At compile time (in a static) when the two slices differ in length.
+    pub const fn new(specs: &'static [MetricSpec], metrics: &'static [Metric]) -> Self {
+        assert!(
+            specs.len() == metrics.len(),
+            "Registry::new needs one spec per metric"
+        );
+        Self {
+            specs,
+            metrics,
+            hooks: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The declaration of every metric, in file order.
+    pub fn specs(&self) -> &'static [MetricSpec] {
+        self.specs
+    }
+
+    /// Every live metric, in file order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Metric> + use<> {
+        self.metrics.iter().copied()
+    }
+
+    /// The number of metrics.
+    pub fn len(&self) -> usize {
+        self.metrics.len()
+    }
+
+    /// Whether the registry declares no metric at all.
+    pub fn is_empty(&self) -> bool {
+        self.metrics.is_empty()
+    }
+
+    /// The metric called `name`, of whatever kind.
+    ///
+    /// # Errors
+    ///
+    /// [`LookupError::Unknown`], with the closest declared name when one is near.
+    pub fn get(&self, name: &str) -> Result<Metric, LookupError> {
+        self.metrics
+            .iter()
+            .find(|m| m.spec().name == name)
+            .copied()
+            .ok_or_else(|| LookupError::Unknown {
+                name: name.to_owned(),
+                suggestion: closest_name(name, self.specs),
+            })
+    }
+
+    /// The counter called `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`LookupError::Unknown`] or, when `name` is not a counter, [`LookupError::WrongKind`].
+    pub fn get_counter(&self, name: &str) -> Result<&'static Counter, LookupError> {
+        match self.get(name)? {
+            Metric::Counter(c) => Ok(c),
+            other => Err(wrong_kind(other, MetricKind::Counter)),
+        }
+    }
+
+    /// The gauge called `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`LookupError::Unknown`] or, when `name` is not a gauge, [`LookupError::WrongKind`].
+    pub fn get_gauge(&self, name: &str) -> Result<&'static Gauge, LookupError> {
+        match self.get(name)? {
+            Metric::Gauge(g) => Ok(g),
+            other => Err(wrong_kind(other, MetricKind::Gauge)),
+        }
+    }
+
+    /// The histogram called `name`, of whatever bucket count.
+    ///
+    /// # Errors
+    ///
+    /// [`LookupError::Unknown`] or, when `name` is not a histogram, [`LookupError::WrongKind`].
+    pub fn get_histogram(&self, name: &str) -> Result<&'static AnyHistogram, LookupError> {
+        match self.get(name)? {
+            Metric::Histogram(h) => Ok(h),
+            other => Err(wrong_kind(other, MetricKind::Histogram)),
+        }
+    }
+
+    /// Runs the sync hooks, then copies every metric, in registry order.
+    pub fn snapshot_all(&self) -> Snapshot {
+        self.run_sync_hooks();
+        Snapshot {
+            metrics: self
+                .iter()
+                .map(|metric| {
+                    let spec = metric.spec();
+                    MetricSnapshot {
+                        name: spec.name.into(),
+                        unit: spec.unit.into(),
+                        value: metric.value(),
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Adds a hook that runs right before every snapshot or exposition, to bring into the
+    /// registry counts kept elsewhere (a log filter's own counters, say). A hook should be
+    /// idempotent: it runs once per snapshot, however often that is. Adding the same function
+    /// twice runs it twice.
+    ///
+    /// ```
+    /// # use geno_metrics::{Counter, Metric, MetricKind, MetricSpec, Registry};
+    /// # static SPECS: [MetricSpec; 1] = [MetricSpec { name: "demo_redactions_total",
+    /// #     kind: MetricKind::Counter, unit: "", summary: "Redactions.", buckets: &[], deprecated: None }];
+    /// # static REDACTIONS_TOTAL: Counter = Counter::new(&SPECS[0]);
+    /// # static METRICS: Registry = Registry::new(&SPECS, &[Metric::Counter(&REDACTIONS_TOTAL)]);
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// static FILTER_REDACTIONS: AtomicU64 = AtomicU64::new(0); // kept by code that knows no metrics
+    ///
+    /// fn sync_redactions() {
+    ///     let seen = FILTER_REDACTIONS.load(Ordering::Relaxed);
+    ///     REDACTIONS_TOTAL.inc_by(seen - REDACTIONS_TOTAL.get().min(seen));
+    /// }
+    /// METRICS.add_sync_hook(sync_redactions);
+    /// FILTER_REDACTIONS.store(3, Ordering::Relaxed);
+    /// let snapshot = METRICS.snapshot_all();
+    /// assert_eq!(snapshot.get("demo_redactions_total").unwrap().value, geno_metrics::MetricValue::Counter(3));
+    /// ```
+    pub fn add_sync_hook(&self, hook: fn()) {
+        self.hooks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(hook);
+    }
+
+    /// Runs every sync hook, in the order added. The list is copied first, so a hook may
+    /// itself add hooks or take snapshots.
+    pub(crate) fn run_sync_hooks(&self) {
+        let hooks = self
+            .hooks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for hook in hooks {
+            hook();
+        }
+    }
+}
+
+fn wrong_kind(found: Metric, expected: MetricKind) -> LookupError {
+    let spec = found.spec();
+    LookupError::WrongKind {
+        name: spec.name,
+        expected,
+        found: spec.kind,
+    }
+}
+
+fn closest_name(name: &str, specs: &'static [MetricSpec]) -> Option<&'static str> {
+    let limit = (name.chars().count() / 3).max(2);
+    specs
+        .iter()
+        .map(|s| (strsim::levenshtein(name, s.name), s.name))
+        .filter(|&(distance, _)| distance <= limit)
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, n)| n)
+}
+
+/// Why a by-name lookup failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    /// No metric has that name.
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The closest declared name, when one is near enough to be a typo.
+        suggestion: Option<&'static str>,
+    },
+    /// The metric exists but is of another kind.
+    WrongKind {
+        /// The metric's name.
+        name: &'static str,
+        /// The kind the caller asked for.
+        expected: MetricKind,
+        /// The kind the metric is declared as.
+        found: MetricKind,
+    },
+}
+
+impl fmt::Display for LookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unknown {
+                name,
+                suggestion: Some(s),
+            } => write!(f, "no metric named `{name}`; did you mean `{s}`?"),
+            Self::Unknown {
+                name,
+                suggestion: None,
+            } => write!(
+                f,
+                "no metric named `{name}`; the declared names are in metrics.toml (or METRICS.specs())"
+            ),
+            Self::WrongKind {
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "metric `{name}` is a {found}, not a {expected}; use get_{found}(\"{name}\")"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LookupError {}

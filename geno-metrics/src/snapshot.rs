@@ -1,0 +1,168 @@
+//! [`Snapshot`]: a structured, serialisable copy of every metric of a registry.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::histogram::HistogramSnapshot;
+use crate::spec::MetricKind;
+
+/// Every metric of a registry at one moment, in registry order.
+///
+/// Serialises with serde; in JSON, non-finite floats are the strings `"+Inf"`, `"-Inf"` and
+/// `"NaN"` (JSON has no such numbers), so a snapshot written as JSON reads back equal.
+///
+/// ```
+/// use geno_metrics::{MetricKind, MetricSnapshot, MetricValue, Snapshot};
+/// let snapshot = Snapshot {
+///     metrics: vec![MetricSnapshot {
+///         name: "demo_temperature_celsius".into(),
+///         unit: "celsius".into(),
+///         value: MetricValue::Gauge(f64::INFINITY),
+///     }],
+/// };
+/// let json = serde_json::to_string(&snapshot).unwrap();
+/// assert_eq!(
+///     json,
+///     r#"{"metrics":[{"name":"demo_temperature_celsius","unit":"celsius","kind":"gauge","value":"+Inf"}]}"#
+/// );
+/// assert_eq!(serde_json::from_str::<Snapshot>(&json).unwrap(), snapshot);
+/// assert_eq!(snapshot.metrics[0].kind(), MetricKind::Gauge);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// One entry per metric, in registry order.
+    pub metrics: Vec<MetricSnapshot>,
+}
+
+impl Snapshot {
+    /// The entry of the metric called `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&MetricSnapshot> {
+        self.metrics.iter().find(|m| m.name == name)
+    }
+}
+
+/// One metric's value, with the name and unit that identify it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricSnapshot {
+    /// The full Prometheus name.
+    pub name: Cow<'static, str>,
+    /// The unit, empty when none was declared.
+    pub unit: Cow<'static, str>,
+    /// The value; in serialised form its `kind` tag sits beside `name`.
+    #[serde(flatten)]
+    pub value: MetricValue,
+}
+
+impl MetricSnapshot {
+    /// The kind of metric this value is of.
+    pub fn kind(&self) -> MetricKind {
+        match self.value {
+            MetricValue::Counter(_) => MetricKind::Counter,
+            MetricValue::Gauge(_) => MetricKind::Gauge,
+            MetricValue::Histogram(_) => MetricKind::Histogram,
+        }
+    }
+}
+
+/// The value of one metric, by kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "lowercase")]
+pub enum MetricValue {
+    /// A counter's count.
+    Counter(u64),
+    /// A gauge's value.
+    Gauge(#[serde(with = "float_repr")] f64),
+    /// A histogram's buckets, sum and count.
+    Histogram(HistogramSnapshot),
+}
+
+/// Serde for `f64` that writes non-finite values as Prometheus spells them.
+pub(crate) mod float_repr {
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+        match *value {
+            v if v.is_finite() => serializer.serialize_f64(v),
+            v if v.is_nan() => serializer.serialize_str("NaN"),
+            v if v > 0.0 => serializer.serialize_str("+Inf"),
+            _ => serializer.serialize_str("-Inf"),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+        deserializer.deserialize_any(FloatVisitor)
+    }
+
+    struct FloatVisitor;
+
+    impl Visitor<'_> for FloatVisitor {
+        type Value = f64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(r#"a number, "+Inf", "-Inf" or "NaN""#)
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
+            match v {
+                "+Inf" => Ok(f64::INFINITY),
+                "-Inf" => Ok(f64::NEG_INFINITY),
+                "NaN" => Ok(f64::NAN),
+                other => Err(E::invalid_value(de::Unexpected::Str(other), &self)),
+            }
+        }
+    }
+
+    /// The same for a sequence of floats.
+    pub(crate) mod seq {
+        use serde::ser::SerializeSeq;
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        struct Repr(f64);
+
+        impl Serialize for Repr {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                super::serialize(&self.0, serializer)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for Repr {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                super::deserialize(deserializer).map(Repr)
+            }
+        }
+
+        pub(crate) fn serialize<S: Serializer>(
+            values: &[f64],
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let mut seq = serializer.serialize_seq(Some(values.len()))?;
+            for v in values {
+                seq.serialize_element(&Repr(*v))?;
+            }
+            seq.end()
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Vec<f64>, D::Error> {
+            Ok(Vec::<Repr>::deserialize(deserializer)?
+                .into_iter()
+                .map(|r| r.0)
+                .collect())
+        }
+    }
+}

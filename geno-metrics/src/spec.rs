@@ -1,0 +1,69 @@
+//! What a metric is, as declared in `metrics.toml`: the static description behind every handle.
+
+use serde::{Deserialize, Serialize};
+
+/// The kind of a metric.
+///
+/// ```
+/// use geno_metrics::MetricKind;
+/// assert_eq!(MetricKind::Histogram.as_str(), "histogram");
+/// assert_eq!(MetricKind::Gauge.to_string(), "gauge");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricKind {
+    /// A `u64` that only goes up ([`Counter`](crate::Counter)).
+    Counter,
+    /// An `f64` that goes up and down ([`Gauge`](crate::Gauge)).
+    Gauge,
+    /// Observations counted into buckets ([`Histogram`](crate::Histogram)).
+    Histogram,
+}
+
+impl MetricKind {
+    /// The spelling of `metrics.toml` and of the exposition's `# TYPE` line.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Gauge => "gauge",
+            Self::Histogram => "histogram",
+        }
+    }
+}
+
+impl std::fmt::Display for MetricKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The immutable description of one metric. `registry!` generates one per `[[metric]]`.
+///
+/// ```
+/// use geno_metrics::{MetricKind, MetricSpec};
+/// static SPEC: MetricSpec = MetricSpec {
+///     name: "demo_queue_bytes",
+///     kind: MetricKind::Gauge,
+///     unit: "bytes",
+///     summary: "Bytes waiting in the queue.",
+///     buckets: &[],
+///     deprecated: None,
+/// };
+/// assert_eq!(SPEC.kind, MetricKind::Gauge);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricSpec {
+    /// The full Prometheus name, namespace included.
+    pub name: &'static str,
+    /// Counter, gauge or histogram.
+    pub kind: MetricKind,
+    /// The unit (`seconds`, `bytes`, ...), empty when none was declared.
+    pub unit: &'static str,
+    /// The HELP text, unescaped.
+    pub summary: &'static str,
+    /// A histogram's finite upper bounds, strictly increasing (`+Inf` is implicit);
+    /// empty for counters and gauges.
+    pub buckets: &'static [f64],
+    /// Why the metric is deprecated and what to use instead, when it is.
+    pub deprecated: Option<&'static str>,
+}
