@@ -166,3 +166,50 @@ fn doc_lines(metric: &Metric) -> Vec<String> {
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proc_macro2::Span;
+
+    fn expand(path: &str) -> String {
+        registry(&LitStr::new(path, Span::call_site())).to_string()
+    }
+
+    #[test]
+    fn an_unreadable_registry_names_the_full_path_and_the_base_directory() {
+        let out = expand("no/such/metrics.toml");
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("cannot read the metrics registry"), "{out}");
+        assert!(out.contains("no/such/metrics.toml"), "{out}");
+        assert!(out.contains(env!("CARGO_MANIFEST_DIR")), "{out}");
+    }
+
+    #[test]
+    fn a_valid_registry_expands_to_handles_and_the_table() {
+        let out = expand("../metrics.toml");
+        assert!(
+            out.contains("pub static TRAIN_STEPS_TOTAL : :: geno_metrics :: Counter"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: geno_metrics :: Histogram < 11usize >"),
+            "{out}"
+        );
+        assert!(
+            out.contains("pub static METRICS : :: geno_metrics :: Registry"),
+            "{out}"
+        );
+        assert!(out.contains("include_bytes"), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn float_literals_read_back_exactly() {
+        for value in [0.005, 1.0, -2.5, 1e-5, 1e6, 0.1 + 0.2] {
+            let text = float(value).to_string().replace(' ', "");
+            let parsed: f64 = text.trim_end_matches("f64").parse().unwrap();
+            assert_eq!(parsed.to_bits(), value.to_bits(), "{text}");
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! The `registry!` macro of geno-metrics; use it as `geno_metrics::registry!`.
 //!
 //! The macro is thin: `geno-metrics-schema` parses and validates the TOML (the same code
-//! `cargo xtask metrics check` runs), and [`expand`] maps the validated model to tokens.
+//! `cargo xtask metrics check` runs), and `expand.rs` maps the validated model to tokens.
 
 #![forbid(unsafe_code)]
 

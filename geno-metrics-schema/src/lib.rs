@@ -24,6 +24,8 @@
 //! assert!(report.to_string().starts_with("metrics.toml:7:8: error[counter-suffix]"));
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod diagnostic;
 mod model;
 mod parse;

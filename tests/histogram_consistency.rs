@@ -1,0 +1,152 @@
+//! Histogram snapshots stay consistent while other threads observe, with no lock on the
+//! writer path: counts cumulative and non-decreasing, `counts.last() == count`, and `sum`
+//! covering exactly `count` observations.
+
+// Test code: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+
+use geno_metrics::{Histogram, HistogramSnapshot, MetricKind, MetricSpec};
+
+static SPEC: MetricSpec = MetricSpec {
+    name: "stress_duration_seconds",
+    kind: MetricKind::Histogram,
+    unit: "seconds",
+    summary: "Stress test histogram.",
+    buckets: &[0.5, 1.0, 2.0],
+    deprecated: None,
+};
+
+fn assert_consistent(s: &HistogramSnapshot, every_value: f64) {
+    assert!(
+        s.counts.windows(2).all(|w| w[0] <= w[1]),
+        "not cumulative: {s:?}"
+    );
+    assert_eq!(s.counts.last(), Some(&s.count), "{s:?}");
+    assert_eq!(s.sum, s.count as f64 * every_value, "{s:?}");
+    // Every observation is 1.0, so it lands in the `le="1"` bucket and above.
+    assert_eq!(s.counts[0], 0, "{s:?}");
+    assert_eq!(s.counts[1], s.count, "{s:?}");
+}
+
+#[test]
+fn snapshots_are_consistent_under_concurrent_observe() {
+    static H: Histogram<3> = Histogram::new(&SPEC);
+    const WRITERS: usize = 3;
+    const PER_WRITER: usize = 200_000;
+    const MIN_SNAPSHOTS: usize = 10_000;
+
+    let done = AtomicBool::new(false);
+    let snapshots = thread::scope(|scope| {
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|_| {
+                scope.spawn(|| {
+                    for _ in 0..PER_WRITER {
+                        H.observe(1.0);
+                    }
+                })
+            })
+            .collect();
+        let reader = scope.spawn(|| {
+            let mut taken = 0usize;
+            let mut last_count = 0;
+            // Keep reading until the writers are done and the minimum is reached.
+            while taken < MIN_SNAPSHOTS || !done.load(Ordering::Acquire) {
+                let s = H.snapshot();
+                assert_consistent(&s, 1.0);
+                assert!(s.count >= last_count, "count went backwards");
+                last_count = s.count;
+                taken += 1;
+            }
+            taken
+        });
+        for w in writers {
+            w.join().unwrap();
+        }
+        done.store(true, Ordering::Release);
+        reader.join().unwrap()
+    });
+    assert!(snapshots >= MIN_SNAPSHOTS);
+    let last = H.snapshot();
+    assert_consistent(&last, 1.0);
+    assert_eq!(
+        last.count,
+        (WRITERS * PER_WRITER) as u64,
+        "observations lost"
+    );
+}
+
+#[test]
+fn reset_discards_whole_observations_only() {
+    // Each reset drops exactly what was observed before it; afterwards every snapshot stays
+    // consistent, and the observations made after the last reset are all still there.
+    static H: Histogram<3> = Histogram::new(&SPEC);
+    const OBSERVATIONS: u64 = 300_000;
+    let done = AtomicBool::new(false);
+    thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            for _ in 0..OBSERVATIONS {
+                H.observe(1.0);
+            }
+        });
+        scope.spawn(|| {
+            while !done.load(Ordering::Acquire) {
+                H.reset();
+                assert_consistent(&H.snapshot(), 1.0);
+            }
+        });
+        writer.join().unwrap();
+        done.store(true, Ordering::Release);
+    });
+    let rest = H.snapshot();
+    assert_consistent(&rest, 1.0);
+    assert!(rest.count <= OBSERVATIONS);
+    H.reset();
+    assert_eq!(
+        H.snapshot(),
+        HistogramSnapshot {
+            buckets: vec![0.5, 1.0, 2.0, f64::INFINITY],
+            counts: vec![0; 4],
+            sum: 0.0,
+            count: 0
+        }
+    );
+    for _ in 0..10 {
+        H.observe(1.0);
+    }
+    assert_eq!(
+        H.snapshot().count,
+        10,
+        "observations after a reset are kept"
+    );
+}
+
+#[test]
+fn nan_is_dropped_and_infinities_are_counted() {
+    static H: Histogram<3> = Histogram::new(&SPEC);
+    H.observe(f64::NAN);
+    assert_eq!(H.snapshot().count, 0, "NaN must not be counted");
+    H.observe(f64::INFINITY);
+    H.observe(f64::NEG_INFINITY);
+    H.observe(1.0);
+    let s = H.snapshot();
+    assert_eq!(s.counts, [1, 2, 2, 3]);
+    assert!(
+        s.sum.is_nan(),
+        "+Inf + -Inf is NaN, as in every Prometheus client"
+    );
+}
+
+#[test]
+fn observations_land_in_the_first_bucket_whose_bound_is_not_below() {
+    static H: Histogram<3> = Histogram::new(&SPEC);
+    for v in [0.5, 0.50001, 1.0, 2.0, 2.5, -3.0] {
+        H.observe(v);
+    }
+    let s = H.snapshot();
+    // le=0.5: 0.5, -3 | le=1: +0.50001, 1.0 | le=2: +2.0 | +Inf: +2.5
+    assert_eq!(s.counts, [2, 4, 5, 6]);
+    assert_eq!(s.buckets, [0.5, 1.0, 2.0, f64::INFINITY]);
+}

@@ -1,0 +1,5 @@
+mod metrics {
+    geno_metrics::registry!("ui/fail/duplicate_name.toml");
+}
+
+fn main() {}

@@ -1,0 +1,5 @@
+mod metrics {
+    geno_metrics::registry!("ui/fail/non_base_unit.toml");
+}
+
+fn main() {}

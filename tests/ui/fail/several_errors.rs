@@ -1,0 +1,5 @@
+mod metrics {
+    geno_metrics::registry!("ui/fail/several_errors.toml");
+}
+
+fn main() {}

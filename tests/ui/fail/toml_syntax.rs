@@ -1,0 +1,5 @@
+mod metrics {
+    geno_metrics::registry!("ui/fail/toml_syntax.toml");
+}
+
+fn main() {}

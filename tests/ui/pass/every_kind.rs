@@ -1,0 +1,59 @@
+//! Every kind and every handle method, under `#![deny(warnings)]`: generated code must not
+//! warn (a deprecated metric included, as long as its handle is not used).
+#![deny(warnings, missing_docs, unused)]
+
+/// The generated handles.
+pub mod metrics {
+    geno_metrics::registry!("ui/pass/every_kind.toml");
+}
+
+use geno_metrics::{AnyHistogram, Counter, Gauge, Histogram, MetricKind, Registry};
+use metrics::{JOBS_TOTAL, JOB_DURATION_SECONDS, METRICS, PAYLOAD_BYTES, QUEUE_ITEMS};
+
+fn main() {
+    let _: &'static Counter = &JOBS_TOTAL;
+    let _: &'static Gauge = &QUEUE_ITEMS;
+    let _: &'static Histogram<4> = &JOB_DURATION_SECONDS;
+    let _: &'static Histogram<11> = &PAYLOAD_BYTES;
+    let _: &'static Registry = &METRICS;
+
+    JOBS_TOTAL.inc();
+    JOBS_TOTAL.inc_by(2);
+    assert_eq!(JOBS_TOTAL.get(), 3);
+    assert_eq!(JOBS_TOTAL.spec().kind, MetricKind::Counter);
+
+    QUEUE_ITEMS.set(2.0);
+    QUEUE_ITEMS.inc();
+    QUEUE_ITEMS.dec();
+    QUEUE_ITEMS.add(1.5);
+    QUEUE_ITEMS.sub(0.5);
+    assert_eq!(QUEUE_ITEMS.get(), 3.0);
+    assert!(QUEUE_ITEMS.spec().summary.contains("\\ backslash"));
+
+    JOB_DURATION_SECONDS.observe(-2.0);
+    JOB_DURATION_SECONDS.observe(0.1);
+    drop(JOB_DURATION_SECONDS.start_timer());
+    let snapshot = JOB_DURATION_SECONDS.snapshot();
+    assert_eq!(snapshot.buckets, [-1.0, 0.0, 0.25, 1000.0, f64::INFINITY]);
+    assert_eq!(snapshot.count, 3);
+    JOB_DURATION_SECONDS.reset();
+    assert_eq!(JOB_DURATION_SECONDS.snapshot().count, 0);
+    assert_eq!(JOB_DURATION_SECONDS.spec().unit, "seconds");
+    PAYLOAD_BYTES.observe(512.0);
+
+    let any: &AnyHistogram = METRICS.get_histogram("app_payload_bytes").unwrap();
+    assert_eq!(any.snapshot().count, 1);
+    let names: Vec<&str> = METRICS.specs().iter().map(|s| s.name).collect();
+    assert_eq!(
+        names,
+        [
+            "app_jobs_total",
+            "app_queue_items",
+            "app_job_duration_seconds",
+            "app_payload_bytes",
+            "app_legacy_queue_items"
+        ]
+    );
+    assert_eq!(METRICS.specs()[4].deprecated, Some("use app_queue_items"));
+    assert_eq!(METRICS.snapshot_all().metrics.len(), 5);
+}
