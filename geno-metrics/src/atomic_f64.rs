@@ -1,6 +1,8 @@
 //! `f64` arithmetic on an `AtomicU64` holding the value's bits.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+
+use crate::sync::AtomicU64;
 
 /// Adds `delta` with a compare-and-swap loop; lock-free, never allocates or panics.
 #[inline]

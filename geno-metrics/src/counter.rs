@@ -1,6 +1,8 @@
 //! [`Counter`]: a `u64` that only goes up.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+
+use crate::sync::{AtomicU64, loom_const_fn};
 
 use crate::spec::{MetricKind, MetricSpec};
 
@@ -32,19 +34,21 @@ pub struct Counter {
 }
 
 impl Counter {
-    /// A counter at zero. Const, so handles are plain statics with no start-up work.
-    ///
-    /// # Panics
-    ///
-    /// At compile time (in a static) when `spec` is not a counter's.
-    pub const fn new(spec: &'static MetricSpec) -> Self {
-        assert!(
-            matches!(spec.kind, MetricKind::Counter),
-            "Counter::new needs a counter's MetricSpec"
-        );
-        Self {
-            value: AtomicU64::new(0),
-            spec,
+    loom_const_fn! {
+        /// A counter at zero. Const, so handles are plain statics with no start-up work.
+        ///
+        /// # Panics
+        ///
+        /// At compile time (in a static) when `spec` is not a counter's.
+        pub fn new(spec: &'static MetricSpec) -> Self {
+            assert!(
+                matches!(spec.kind, MetricKind::Counter),
+                "Counter::new needs a counter's MetricSpec"
+            );
+            Self {
+                value: AtomicU64::new(0),
+                spec,
+            }
         }
     }
 

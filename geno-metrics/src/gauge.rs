@@ -1,6 +1,8 @@
 //! [`Gauge`]: an `f64` that goes up and down.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+
+use crate::sync::{AtomicU64, loom_const_fn};
 
 use crate::atomic_f64;
 use crate::spec::{MetricKind, MetricSpec};
@@ -33,19 +35,21 @@ pub struct Gauge {
 }
 
 impl Gauge {
-    /// A gauge at `0.0`.
-    ///
-    /// # Panics
-    ///
-    /// At compile time (in a static) when `spec` is not a gauge's.
-    pub const fn new(spec: &'static MetricSpec) -> Self {
-        assert!(
-            matches!(spec.kind, MetricKind::Gauge),
-            "Gauge::new needs a gauge's MetricSpec"
-        );
-        Self {
-            bits: AtomicU64::new(0),
-            spec,
+    loom_const_fn! {
+        /// A gauge at `0.0`.
+        ///
+        /// # Panics
+        ///
+        /// At compile time (in a static) when `spec` is not a gauge's.
+        pub fn new(spec: &'static MetricSpec) -> Self {
+            assert!(
+                matches!(spec.kind, MetricKind::Gauge),
+                "Gauge::new needs a gauge's MetricSpec"
+            );
+            Self {
+                bits: AtomicU64::new(0),
+                spec,
+            }
         }
     }
 

@@ -16,9 +16,8 @@
 //! the new hot half and clears it, ready to be flipped to again.
 
 use std::ops::Deref;
-use std::sync::Mutex;
 use std::sync::PoisonError;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -26,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::atomic_f64;
 use crate::snapshot::float_repr;
 use crate::spec::{MetricKind, MetricSpec};
+use crate::sync::{AtomicU64, Mutex, back_off, loom_const_fn};
 
 const HOT_BIT: u64 = 1 << 63;
 const COUNT_MASK: u64 = HOT_BIT - 1;
@@ -97,10 +97,12 @@ struct Half {
 }
 
 impl Half {
-    const fn new() -> Self {
-        Self {
-            count: AtomicU64::new(0),
-            sum_bits: AtomicU64::new(0),
+    loom_const_fn! {
+        fn new() -> Self {
+            Self {
+                count: AtomicU64::new(0),
+                sum_bits: AtomicU64::new(0),
+            }
         }
     }
 }
@@ -109,28 +111,43 @@ impl Half {
 #[derive(Debug)]
 pub struct BucketCounts([AtomicU64; 2]);
 
+impl BucketCounts {
+    /// `N` empty buckets.
+    #[cfg(not(loom))]
+    const fn array<const N: usize>() -> [Self; N] {
+        [const { Self([AtomicU64::new(0), AtomicU64::new(0)]) }; N]
+    }
+
+    #[cfg(loom)]
+    fn array<const N: usize>() -> [Self; N] {
+        std::array::from_fn(|_| Self([AtomicU64::new(0), AtomicU64::new(0)]))
+    }
+}
+
 impl<const N: usize> HistogramCore<[BucketCounts; N]> {
-    /// An empty histogram.
-    ///
-    /// # Panics
-    ///
-    /// At compile time (in a static) when `spec` is not a histogram's or does not have
-    /// exactly `N` bucket bounds.
-    pub const fn new(spec: &'static MetricSpec) -> Self {
-        assert!(
-            matches!(spec.kind, MetricKind::Histogram),
-            "Histogram::new needs a histogram's MetricSpec"
-        );
-        assert!(
-            spec.buckets.len() == N,
-            "Histogram<N>: N must be the number of bucket bounds in the MetricSpec"
-        );
-        Self {
-            spec,
-            started_and_hot: AtomicU64::new(0),
-            halves: [Half::new(), Half::new()],
-            readers: Mutex::new(()),
-            buckets: [const { BucketCounts([AtomicU64::new(0), AtomicU64::new(0)]) }; N],
+    loom_const_fn! {
+        /// An empty histogram.
+        ///
+        /// # Panics
+        ///
+        /// At compile time (in a static) when `spec` is not a histogram's or does not have
+        /// exactly `N` bucket bounds.
+        pub fn new(spec: &'static MetricSpec) -> Self {
+            assert!(
+                matches!(spec.kind, MetricKind::Histogram),
+                "Histogram::new needs a histogram's MetricSpec"
+            );
+            assert!(
+                spec.buckets.len() == N,
+                "Histogram<N>: N must be the number of bucket bounds in the MetricSpec"
+            );
+            Self {
+                spec,
+                started_and_hot: AtomicU64::new(0),
+                halves: [Half::new(), Half::new()],
+                readers: Mutex::new(()),
+                buckets: BucketCounts::array(),
+            }
         }
     }
 }
@@ -255,14 +272,10 @@ impl AnyHistogram {
         let cold = (before >> 63) as usize & 1;
         let mut spins = 0u32;
         while self.halves[cold].count.load(Ordering::Acquire) != count {
-            // A writer between its two increments; it finishes in a few instructions
-            // unless it was preempted, hence the yield.
-            spins += 1;
-            if spins < 64 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
+            // A writer between its two increments: it finishes in a few instructions unless
+            // it was preempted, so spin briefly, then yield.
+            spins = spins.saturating_add(1);
+            back_off(spins);
         }
         (cold, count)
     }

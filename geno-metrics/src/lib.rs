@@ -36,6 +36,7 @@ mod histogram;
 mod registry;
 mod snapshot;
 mod spec;
+mod sync;
 
 pub use counter::Counter;
 pub use gauge::Gauge;

@@ -16,7 +16,7 @@ use std::time::Instant;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  ci    run every CI step in order: fmt, clippy, test, doc";
+  ci    run every CI step in order: fmt, clippy, test, loom, doc";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -68,6 +68,21 @@ const CI_STEPS: &[Step] = &[
         name: "test",
         args: &["test", "--workspace", "--locked"],
         env: &[],
+    },
+    Step {
+        name: "loom",
+        args: &[
+            "test",
+            "--package",
+            "geno-metrics",
+            "--test",
+            "loom",
+            "--release",
+            "--locked",
+            "--target-dir",
+            "target/loom",
+        ],
+        env: &[("RUSTFLAGS", "--cfg loom")],
     },
     Step {
         name: "doc",

@@ -1,0 +1,112 @@
+//! Model checks of the histogram's hot/cold algorithm under loom: every interleaving of a few
+//! writers with a reader (within loom's default bounds) keeps snapshots consistent.
+//!
+//! Runs only with `--cfg loom`, which `cargo xtask ci` passes in its `loom` step:
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" cargo test -p geno-metrics --test loom --release --target-dir target/loom
+//! ```
+#![cfg(loom)]
+// Test code: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used)]
+
+use geno_metrics::{Histogram, HistogramSnapshot, MetricKind, MetricSpec};
+use loom::sync::Arc;
+use loom::thread;
+
+static SPEC: MetricSpec = MetricSpec {
+    name: "loom_duration_seconds",
+    kind: MetricKind::Histogram,
+    unit: "seconds",
+    summary: "Model-checked histogram.",
+    buckets: &[1.0, 2.0],
+    deprecated: None,
+};
+
+/// Explores interleavings with at most `PREEMPTIONS` forced context switches per execution:
+/// the bound loom's authors recommend, since real bugs need few preemptions and the search
+/// grows exponentially with it.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    const PREEMPTIONS: usize = 3;
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(PREEMPTIONS);
+    builder.check(f);
+}
+
+/// The invariant of DESIGN.md, for observations that each contribute `value` to the sum.
+fn assert_consistent(s: &HistogramSnapshot) {
+    assert!(
+        s.counts.windows(2).all(|w| w[0] <= w[1]),
+        "not cumulative: {s:?}"
+    );
+    assert_eq!(s.counts.last(), Some(&s.count), "{s:?}");
+    // Writers observe 1.0 (bucket le=1) and 2.0 (bucket le=2): the sum must match the counts.
+    let ones = s.counts[0];
+    let twos = s.counts[1] - s.counts[0];
+    assert_eq!(s.count, ones + twos, "{s:?}");
+    assert_eq!(s.sum, ones as f64 + 2.0 * twos as f64, "{s:?}");
+}
+
+#[test]
+fn snapshot_during_two_writers_is_consistent() {
+    model(|| {
+        let h = Arc::new(Histogram::<2>::new(&SPEC));
+        let writers: Vec<_> = [1.0, 2.0]
+            .into_iter()
+            .map(|v| {
+                let h = Arc::clone(&h);
+                thread::spawn(move || h.observe(v))
+            })
+            .collect();
+        let during = h.snapshot();
+        assert_consistent(&during);
+        for w in writers {
+            w.join().unwrap();
+        }
+        let after = h.snapshot();
+        assert_consistent(&after);
+        assert_eq!(after.count, 2, "an observation was lost: {after:?}");
+        assert!(after.count >= during.count);
+    });
+}
+
+#[test]
+fn consecutive_snapshots_fold_the_cold_half_back() {
+    // Two flips with a writer in between: the second snapshot must still see everything.
+    model(|| {
+        let h = Arc::new(Histogram::<2>::new(&SPEC));
+        h.observe(1.0);
+        let writer = {
+            let h = Arc::clone(&h);
+            thread::spawn(move || {
+                h.observe(2.0);
+                h.observe(1.0);
+            })
+        };
+        let first = h.snapshot();
+        let second = h.snapshot();
+        assert_consistent(&first);
+        assert_consistent(&second);
+        assert!(second.count >= first.count && first.count >= 1);
+        writer.join().unwrap();
+        let last = h.snapshot();
+        assert_eq!((last.count, last.sum), (3, 4.0));
+    });
+}
+
+#[test]
+fn reset_during_a_write_keeps_observations_whole() {
+    model(|| {
+        let h = Arc::new(Histogram::<2>::new(&SPEC));
+        let writer = {
+            let h = Arc::clone(&h);
+            thread::spawn(move || h.observe(2.0))
+        };
+        h.reset();
+        writer.join().unwrap();
+        let after = h.snapshot();
+        assert_consistent(&after);
+        // The racing observation was either reset away whole or kept whole.
+        assert!(after.count <= 1, "{after:?}");
+    });
+}
