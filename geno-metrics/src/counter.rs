@@ -76,3 +76,37 @@ impl Counter {
         self.spec
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SPEC: MetricSpec = MetricSpec {
+        name: "t_total",
+        kind: MetricKind::Counter,
+        unit: "",
+        summary: "t",
+        buckets: &[],
+        deprecated: None,
+    };
+
+    #[test]
+    fn wraps_at_u64_max_like_a_counter_reset() {
+        let c = Counter::new(&SPEC);
+        c.inc_by(u64::MAX);
+        assert_eq!(c.get(), u64::MAX);
+        c.inc();
+        assert_eq!(c.get(), 0, "wraps instead of panicking");
+    }
+
+    #[test]
+    fn counts_from_many_threads_exactly() {
+        let c = Counter::new(&SPEC);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| (0..10_000).for_each(|_| c.inc()));
+            }
+        });
+        assert_eq!(c.get(), 40_000);
+    }
+}

@@ -95,3 +95,45 @@ impl Gauge {
         self.spec
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SPEC: MetricSpec = MetricSpec {
+        name: "t",
+        kind: MetricKind::Gauge,
+        unit: "",
+        summary: "t",
+        buckets: &[],
+        deprecated: None,
+    };
+
+    #[test]
+    fn keeps_any_f64_bit_for_bit() {
+        let g = Gauge::new(&SPEC);
+        assert_eq!(g.get().to_bits(), 0.0f64.to_bits(), "starts at +0.0");
+        for v in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.0,
+            f64::MIN_POSITIVE / 2.0,
+        ] {
+            g.set(v);
+            assert_eq!(g.get().to_bits(), v.to_bits());
+        }
+    }
+
+    #[test]
+    fn concurrent_adds_are_not_lost() {
+        let g = Gauge::new(&SPEC);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| (0..10_000).for_each(|_| g.add(0.5)));
+                s.spawn(|| (0..5_000).for_each(|_| g.dec()));
+            }
+        });
+        assert_eq!(g.get(), 0.0);
+    }
+}

@@ -373,3 +373,71 @@ impl HistogramSnapshot {
         Some(lower + (upper - lower) * (rank - below as f64) / in_bucket)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(buckets: &[f64], counts: &[u64]) -> HistogramSnapshot {
+        let mut b = buckets.to_vec();
+        b.push(f64::INFINITY);
+        HistogramSnapshot {
+            buckets: b,
+            counts: counts.to_vec(),
+            sum: 0.0,
+            count: counts.last().copied().unwrap_or(0),
+        }
+    }
+
+    #[test]
+    fn quantile_interpolates_like_promql() {
+        let s = snapshot(&[1.0, 2.0, 4.0], &[10, 20, 20, 20]);
+        assert_eq!(s.quantile(0.0), 0.0);
+        assert_eq!(s.quantile(0.25), 0.5);
+        assert_eq!(s.quantile(0.75), 1.5);
+        assert_eq!(s.quantile(1.0), 2.0);
+    }
+
+    #[test]
+    fn quantile_edge_cases() {
+        assert!(snapshot(&[1.0], &[0, 0]).quantile(0.5).is_nan(), "empty");
+        assert!(
+            snapshot(&[1.0], &[1, 1]).quantile(1.5).is_nan(),
+            "q out of range"
+        );
+        assert!(
+            snapshot(&[1.0], &[1, 1]).quantile(f64::NAN).is_nan(),
+            "q NaN"
+        );
+        // Rank in +Inf: the highest finite bound, as histogram_quantile answers.
+        assert_eq!(snapshot(&[1.0, 2.0], &[0, 0, 5]).quantile(0.5), 2.0);
+        // Negative first bound: no interpolation below it.
+        assert_eq!(snapshot(&[-1.0, 1.0], &[4, 4, 4]).quantile(0.5), -1.0);
+        // Malformed, hand-built snapshots give NaN, never a panic.
+        let broken = HistogramSnapshot {
+            buckets: vec![],
+            counts: vec![3],
+            sum: 0.0,
+            count: 3,
+        };
+        assert!(broken.quantile(0.5).is_nan());
+    }
+
+    #[test]
+    fn deref_view_shares_state() {
+        static SPEC: MetricSpec = MetricSpec {
+            name: "t_seconds",
+            kind: MetricKind::Histogram,
+            unit: "seconds",
+            summary: "t",
+            buckets: &[1.0],
+            deprecated: None,
+        };
+        let h: Histogram<1> = Histogram::new(&SPEC);
+        let view: &AnyHistogram = &h;
+        view.observe(0.5);
+        h.observe(3.0);
+        assert_eq!(h.snapshot().counts, [1, 2]);
+        assert!(std::ptr::eq(view.spec(), &SPEC));
+    }
+}

@@ -293,3 +293,60 @@ impl fmt::Display for LookupError {
 }
 
 impl std::error::Error for LookupError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SPECS: [MetricSpec; 2] = [
+        MetricSpec {
+            name: "app_jobs_total",
+            kind: MetricKind::Counter,
+            unit: "",
+            summary: "j",
+            buckets: &[],
+            deprecated: None,
+        },
+        MetricSpec {
+            name: "app_queue_items",
+            kind: MetricKind::Gauge,
+            unit: "",
+            summary: "q",
+            buckets: &[],
+            deprecated: None,
+        },
+    ];
+
+    #[test]
+    fn suggestions_only_for_plausible_typos() {
+        assert_eq!(
+            closest_name("app_job_total", &SPECS),
+            Some("app_jobs_total")
+        );
+        assert_eq!(
+            closest_name("app_queue_item", &SPECS),
+            Some("app_queue_items")
+        );
+        assert_eq!(closest_name("totally_else", &SPECS), None);
+        assert_eq!(closest_name("", &SPECS), None);
+    }
+
+    #[test]
+    fn hooks_run_in_order_and_may_reenter() {
+        static JOBS: Counter = Counter::new(&SPECS[0]);
+        static QUEUE: Gauge = Gauge::new(&SPECS[1]);
+        static REGISTRY: Registry =
+            Registry::new(&SPECS, &[Metric::Counter(&JOBS), Metric::Gauge(&QUEUE)]);
+        fn first() {
+            QUEUE.set(1.0);
+        }
+        fn second() {
+            // A hook may read the registry itself without deadlocking.
+            QUEUE.set(QUEUE.get() * 10.0 + REGISTRY.len() as f64);
+        }
+        REGISTRY.add_sync_hook(first);
+        REGISTRY.add_sync_hook(second);
+        let snapshot = REGISTRY.snapshot_all();
+        assert_eq!(snapshot.metrics[1].value, MetricValue::Gauge(12.0));
+    }
+}

@@ -166,3 +166,42 @@ pub(crate) mod float_repr {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_floats_round_trip_through_json() {
+        for v in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.0,
+            1e300,
+            5e-324,
+        ] {
+            let json = serde_json::to_string(&MetricValue::Gauge(v)).unwrap();
+            let MetricValue::Gauge(back) = serde_json::from_str(&json).unwrap() else {
+                panic!("kind changed: {json}");
+            };
+            assert_eq!(back.to_bits(), v.to_bits(), "{json}");
+        }
+        assert_eq!(
+            serde_json::to_string(&MetricValue::Gauge(f64::NAN)).unwrap(),
+            r#"{"kind":"gauge","value":"NaN"}"#
+        );
+    }
+
+    #[test]
+    fn integers_read_as_floats_and_unknown_strings_are_errors() {
+        let v: MetricValue = serde_json::from_str(r#"{"kind":"gauge","value":3}"#).unwrap();
+        assert_eq!(v, MetricValue::Gauge(3.0));
+        let err =
+            serde_json::from_str::<MetricValue>(r#"{"kind":"gauge","value":"inf"}"#).unwrap_err();
+        assert!(
+            err.to_string().contains(r#""+Inf", "-Inf" or "NaN""#),
+            "{err}"
+        );
+    }
+}

@@ -19,7 +19,11 @@ commands:
   ci    run every CI step in order: fmt, clippy, test, loom, doc";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = env::args().skip(1).collect();
+    run(&env::args().skip(1).collect::<Vec<_>>())
+}
+
+/// Dispatches one `cargo xtask` invocation.
+fn run(args: &[String]) -> ExitCode {
     match args
         .iter()
         .map(String::as_str)
@@ -140,4 +144,77 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(path: &str) -> String {
+        std::fs::read_to_string(workspace_root().join(path)).unwrap()
+    }
+
+    #[test]
+    fn bad_arguments_exit_2() {
+        assert_eq!(run(&[]), ExitCode::from(2));
+        assert_eq!(run(&["deploy".to_owned()]), ExitCode::from(2));
+        assert_eq!(run(&["--help".to_owned()]), ExitCode::SUCCESS);
+    }
+
+    /// Tidy: CI runs the README's test command and nothing else.
+    #[test]
+    fn ci_script_runs_the_readme_test_command() {
+        let script = read(".ci/run");
+        let commands: Vec<&str> = script
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter(|l| !l.starts_with("set ") && !l.starts_with("cd "))
+            .collect();
+        assert_eq!(commands, ["exec cargo xtask ci"]);
+        assert!(read("README.md").contains("cargo xtask ci"));
+    }
+
+    /// Tidy: every workspace member has a paragraph in ARCHITECTURE.md.
+    #[test]
+    fn architecture_maps_every_member() {
+        let manifest = read("Cargo.toml");
+        let architecture = read("ARCHITECTURE.md");
+        let members = manifest
+            .split("members = [")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .unwrap();
+        for member in members
+            .split(',')
+            .map(|m| m.trim().trim_matches('"'))
+            .filter(|m| !m.is_empty())
+        {
+            assert!(
+                architecture.contains(&format!("**`{member}/`**")),
+                "ARCHITECTURE.md lacks `{member}/`"
+            );
+        }
+    }
+
+    /// Tidy: the README's CI step list matches what `ci` runs.
+    #[test]
+    fn readme_lists_the_ci_steps() {
+        let readme = read("README.md");
+        for step in CI_STEPS {
+            let needle = match step.name {
+                "format" => "cargo fmt --check",
+                "clippy" => "clippy",
+                "test" => "every test of the workspace",
+                "loom" => "loom",
+                "doc" => "rustdoc",
+                other => panic!("step `{other}` has no README wording; add it there and here"),
+            };
+            assert!(
+                readme.contains(needle),
+                "README does not mention the `{}` step",
+                step.name
+            );
+        }
+    }
 }
