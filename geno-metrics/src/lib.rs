@@ -31,14 +31,17 @@
 
 mod atomic_f64;
 mod counter;
+mod exposition;
 mod gauge;
 mod histogram;
 mod registry;
 mod snapshot;
 mod spec;
 mod sync;
+mod textfile;
 
 pub use counter::Counter;
+pub use exposition::GoFloat;
 pub use gauge::Gauge;
 pub use histogram::{
     AnyHistogram, BucketCounts, Histogram, HistogramCore, HistogramSnapshot, HistogramTimer,
@@ -46,6 +49,7 @@ pub use histogram::{
 pub use registry::{LookupError, Metric, Registry};
 pub use snapshot::{MetricSnapshot, MetricValue, Snapshot};
 pub use spec::{MetricKind, MetricSpec};
+pub use textfile::{LOG_DIR_ENV, metrics_path};
 
 /// Generates typed handles and `METRICS` from a `metrics.toml`, at compile time.
 ///

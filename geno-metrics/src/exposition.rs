@@ -1,0 +1,281 @@
+//! Prometheus text exposition format 0.0.4, the format node_exporter's textfile collector reads.
+//!
+//! One contiguous block per metric family, in registry order: `# HELP`, `# TYPE`, samples. No
+//! timestamps, no blank lines, LF only, a final newline. HELP escapes `\` and newline (label
+//! values, once metrics have labels, also escape `"`). Floats are spelled exactly as client_golang spells them
+//! (Go's shortest `'g'` format, `+Inf`/`-Inf`/`NaN`), so a series keeps its identity whichever
+//! client wrote it, including the `le` label that node_exporter re-spells on the way through.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use crate::registry::{Metric, Registry};
+
+impl Registry {
+    /// Runs the sync hooks, then writes every metric in the Prometheus text format 0.0.4.
+    ///
+    /// Each histogram's buckets, `_sum` and `_count` come from one consistent snapshot.
+    /// Nothing is allocated per sample; wrap unbuffered writers in a `BufWriter`.
+    ///
+    /// ```
+    /// use geno_metrics::{Counter, Histogram, Metric, MetricKind, MetricSpec, Registry};
+    /// static SPECS: [MetricSpec; 2] = [
+    ///     MetricSpec { name: "demo_jobs_total", kind: MetricKind::Counter, unit: "",
+    ///                  summary: "Jobs finished.", buckets: &[], deprecated: None },
+    ///     MetricSpec { name: "demo_job_duration_seconds", kind: MetricKind::Histogram,
+    ///                  unit: "seconds", summary: "Job time.", buckets: &[0.5, 1e6], deprecated: None },
+    /// ];
+    /// static JOBS_TOTAL: Counter = Counter::new(&SPECS[0]);
+    /// static JOB_DURATION_SECONDS: Histogram<2> = Histogram::new(&SPECS[1]);
+    /// static METRICS: Registry = Registry::new(
+    ///     &SPECS, &[Metric::Counter(&JOBS_TOTAL), Metric::Histogram(&JOB_DURATION_SECONDS)]);
+    ///
+    /// JOBS_TOTAL.inc_by(3);
+    /// JOB_DURATION_SECONDS.observe(0.25);
+    /// let mut text = Vec::new();
+    /// METRICS.encode_text(&mut text)?;
+    /// assert_eq!(String::from_utf8(text).unwrap(), "\
+    /// ## HELP demo_jobs_total Jobs finished.
+    /// ## TYPE demo_jobs_total counter
+    /// demo_jobs_total 3
+    /// ## HELP demo_job_duration_seconds Job time.
+    /// ## TYPE demo_job_duration_seconds histogram
+    /// demo_job_duration_seconds_bucket{le=\"0.5\"} 1
+    /// demo_job_duration_seconds_bucket{le=\"1e+06\"} 1
+    /// demo_job_duration_seconds_bucket{le=\"+Inf\"} 1
+    /// demo_job_duration_seconds_sum 0.25
+    /// demo_job_duration_seconds_count 1
+    /// ");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn encode_text(&self, w: &mut impl Write) -> io::Result<()> {
+        self.run_sync_hooks();
+        self.encode_text_without_hooks(w)
+    }
+
+    /// [`encode_text`](Self::encode_text) minus the hooks, for callers that just ran them.
+    pub(crate) fn encode_text_without_hooks(&self, w: &mut impl Write) -> io::Result<()> {
+        for metric in self.iter() {
+            encode_family(w, metric)?;
+        }
+        Ok(())
+    }
+}
+
+fn encode_family(w: &mut impl Write, metric: Metric) -> io::Result<()> {
+    let spec = metric.spec();
+    let name = spec.name;
+    w.write_all(b"# HELP ")?;
+    w.write_all(name.as_bytes())?;
+    w.write_all(b" ")?;
+    write_escaped_help(w, spec.summary)?;
+    if let Some(reason) = spec.deprecated {
+        w.write_all(b" (Deprecated: ")?;
+        write_escaped_help(w, reason)?;
+        w.write_all(b")")?;
+    }
+    w.write_all(b"\n# TYPE ")?;
+    w.write_all(name.as_bytes())?;
+    w.write_all(b" ")?;
+    w.write_all(spec.kind.as_str().as_bytes())?;
+    w.write_all(b"\n")?;
+    match metric {
+        Metric::Counter(c) => writeln!(w, "{name} {}", c.get()),
+        Metric::Gauge(g) => writeln!(w, "{name} {}", GoFloat(g.get())),
+        Metric::Histogram(h) => {
+            let s = h.snapshot();
+            for (bound, count) in s.buckets.iter().zip(&s.counts) {
+                writeln!(w, "{name}_bucket{{le=\"{}\"}} {count}", GoFloat(*bound))?;
+            }
+            writeln!(w, "{name}_sum {}", GoFloat(s.sum))?;
+            writeln!(w, "{name}_count {}", s.count)
+        }
+    }
+}
+
+/// Writes HELP text with `\` as `\\` and newline as `\n`; everything else, any UTF-8, as is.
+pub(crate) fn write_escaped_help(w: &mut impl Write, text: &str) -> io::Result<()> {
+    write_escaped(w, text, |b| match b {
+        b'\\' => Some(b"\\\\"),
+        b'\n' => Some(b"\\n"),
+        _ => None,
+    })
+}
+
+fn write_escaped(
+    w: &mut impl Write,
+    text: &str,
+    escape: impl Fn(u8) -> Option<&'static [u8]>,
+) -> io::Result<()> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        // Escaped bytes are ASCII, so slicing around them never splits a UTF-8 sequence.
+        if let Some(replacement) = escape(b) {
+            w.write_all(&bytes[start..i])?;
+            w.write_all(replacement)?;
+            start = i + 1;
+        }
+    }
+    w.write_all(&bytes[start..])
+}
+
+/// An `f64` displayed as client_golang writes sample values and `le` bounds: Go's
+/// `strconv.FormatFloat(f, 'g', -1, 64)` (shortest round-trip digits, exponent form below
+/// 1e-4 and from 1e+06 on, two-digit exponents at least), `+Inf`, `-Inf`, `NaN`, and `0` for
+/// both zeros.
+///
+/// ```
+/// use geno_metrics::GoFloat;
+/// let spelled: Vec<String> = [0.005, 1.0, 2.5, 100000.0, 1e6, 1e-5, 1234567.0, f64::INFINITY]
+///     .map(|f| GoFloat(f).to_string())
+///     .into();
+/// assert_eq!(spelled, ["0.005", "1", "2.5", "100000", "1e+06", "1e-05", "1.234567e+06", "+Inf"]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GoFloat(pub f64);
+
+impl fmt::Display for GoFloat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.0;
+        if v.is_nan() {
+            return f.write_str("NaN");
+        }
+        if v.is_infinite() {
+            return f.write_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+        }
+        if v == 0.0 {
+            return f.write_str("0");
+        }
+        if v < 0.0 {
+            f.write_str("-")?;
+        }
+        // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde-7". Reshape them.
+        let mut scratch = Scratch {
+            bytes: [0; 32],
+            len: 0,
+        };
+        fmt::Write::write_fmt(&mut scratch, format_args!("{:e}", v.abs()))?;
+        let text = scratch.as_str();
+        let (mantissa, exponent) = text.split_once('e').ok_or(fmt::Error)?;
+        let exponent: i32 = exponent.parse().map_err(|_| fmt::Error)?;
+        let (lead, rest) = mantissa.split_at(1);
+        let rest = rest.strip_prefix('.').unwrap_or("");
+        if !(-4..6).contains(&exponent) {
+            let sign = if exponent < 0 { '-' } else { '+' };
+            f.write_str(lead)?;
+            if !rest.is_empty() {
+                write!(f, ".{rest}")?;
+            }
+            return write!(f, "e{sign}{:02}", exponent.unsigned_abs());
+        }
+        if exponent < 0 {
+            f.write_str("0.")?;
+            for _ in 0..(-exponent - 1) {
+                f.write_str("0")?;
+            }
+            f.write_str(lead)?;
+            return f.write_str(rest);
+        }
+        // 0 <= exponent < 6: `exponent` digits of `rest` go before the point.
+        let int_digits = exponent as usize;
+        f.write_str(lead)?;
+        if rest.len() <= int_digits {
+            f.write_str(rest)?;
+            for _ in rest.len()..int_digits {
+                f.write_str("0")?;
+            }
+            Ok(())
+        } else {
+            let (int_part, frac) = rest.split_at(int_digits);
+            write!(f, "{int_part}.{frac}")
+        }
+    }
+}
+
+/// A fixed stack buffer for formatting one float (`{:e}` of an f64 needs at most 23 bytes).
+struct Scratch {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl Scratch {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl fmt::Write for Scratch {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn go(f: f64) -> String {
+        GoFloat(f).to_string()
+    }
+
+    #[test]
+    fn floats_are_spelled_like_go_strconv_g() {
+        // Expected values are Go's strconv.FormatFloat(f, 'g', -1, 64).
+        let cases: &[(f64, &str)] = &[
+            (0.005, "0.005"),
+            (0.01, "0.01"),
+            (1.0, "1"),
+            (-1.0, "-1"),
+            (2.5, "2.5"),
+            (10.0, "10"),
+            (100000.0, "100000"),
+            (123456.7, "123456.7"),
+            (999999.0, "999999"),
+            (1e6, "1e+06"),
+            (1234567.0, "1.234567e+06"),
+            (1e-5, "1e-05"),
+            (0.0001, "0.0001"),
+            (0.00012, "0.00012"),
+            (0.000012, "1.2e-05"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1.5e300, "1.5e+300"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+            (-2.5e-10, "-2.5e-10"),
+            (u64::MAX as f64, "1.8446744073709552e+19"),
+            (0.0, "0"),
+            (-0.0, "0"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+        ];
+        for &(value, expected) in cases {
+            assert_eq!(go(value), expected, "{value:e}");
+        }
+    }
+
+    #[test]
+    fn spelled_floats_read_back_exactly() {
+        let mut x = 1.0e-320f64;
+        while x < 1e300 {
+            for v in [x, -x, x * 1.2345678901234567] {
+                let text = go(v);
+                let back: f64 = text.parse().unwrap();
+                assert_eq!(back.to_bits(), v.to_bits(), "{text}");
+            }
+            x *= 7.3;
+        }
+    }
+
+    #[test]
+    fn help_escapes_backslash_and_newline_only() {
+        let mut out = Vec::new();
+        write_escaped_help(&mut out, "a\\b\nc \"q\" ü").unwrap();
+        assert_eq!(out, "a\\\\b\\nc \"q\" ü".as_bytes());
+    }
+}

@@ -1,0 +1,81 @@
+//! A separate process that exports the GenoLeWM registry, for the textfile tests:
+//!
+//! ```text
+//! export_fixture once PATH           export once; prints `ok` or `error: MESSAGE`
+//! export_fixture after-stdin PATH    wait for one line on stdin, then as `once`
+//! export_fixture loop PATH COUNT     export COUNT times, changing values between exports
+//! export_fixture default             export to the default path; prints `ok PATH`
+//! ```
+//!
+//! Its first export uses the temporary name `.<file>.<pid>.0.tmp`, which lets a test plant
+//! something at that name before letting it go.
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::ExitCode;
+
+use geno_metrics_tests::genolewm::{
+    METRICS, TRAIN_LOSS, TRAIN_STEP_DURATION_SECONDS, TRAIN_STEPS_TOTAL,
+};
+
+fn export(path: &Path) -> ExitCode {
+    match METRICS.export_prometheus_textfile(Some(path)) {
+        Ok(_) => {
+            println!("ok");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["once", path] => export(Path::new(path)),
+        ["default"] => match METRICS.export_prometheus_textfile(None) {
+            Ok(path) => {
+                println!("ok {}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                println!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        ["after-stdin", path] => {
+            let mut line = String::new();
+            if std::io::stdin().lock().read_line(&mut line).is_err() {
+                return ExitCode::from(2);
+            }
+            export(Path::new(path))
+        }
+        ["loop", path, count] => {
+            let Ok(count) = count.parse::<u64>() else {
+                return ExitCode::from(2);
+            };
+            for i in 0..count {
+                TRAIN_STEPS_TOTAL.inc();
+                TRAIN_LOSS.set(1.0 / (i + 1) as f64);
+                TRAIN_STEP_DURATION_SECONDS.observe(i as f64 / 100.0);
+                if let Err(e) = METRICS.export_prometheus_textfile(Some(Path::new(path))) {
+                    println!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+            println!("ok");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("usage: export_fixture once|after-stdin PATH | loop PATH COUNT | default");
+            ExitCode::from(2)
+        }
+    }
+}

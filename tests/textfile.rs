@@ -1,0 +1,298 @@
+//! The atomic textfile export: where it writes, what a reader can see mid-export, what
+//! concurrent exporters leave, and how each failure is reported without losing the old file.
+
+// Test code: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+
+use geno_metrics_tests::genolewm::{METRICS, TRAIN_LOSS, TRAIN_STEPS_TOTAL};
+
+const FIXTURE: &str = env!("CARGO_BIN_EXE_export_fixture");
+
+/// A fresh, empty directory for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("textfile")
+        .join(test);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Entries of `dir` other than `keep`: leftovers such as temporary files.
+fn leftovers(dir: &Path, keep: &[&str]) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !keep.contains(&n.as_str()))
+        .collect()
+}
+
+/// A complete exposition of the GenoLeWM registry: every family once, in order, with a
+/// final newline, and every sample line `name value` with a value Prometheus can parse.
+fn assert_complete(text: &str) {
+    assert!(
+        text.ends_with('\n'),
+        "partial file (no final newline): {text:?}"
+    );
+    let helps: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# HELP "))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    let declared: Vec<&str> = METRICS.specs().iter().map(|s| s.name).collect();
+    assert_eq!(helps, declared, "families missing or out of order");
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let value = line.rsplit(' ').next().unwrap();
+        assert!(
+            value.parse::<f64>().is_ok() || ["+Inf", "-Inf", "NaN"].contains(&value),
+            "unparseable sample: {line}"
+        );
+    }
+}
+
+/// Runs the fixture's default export in `cwd` with `GENO_LEWM_LOG_DIR` set to `log_dir`
+/// (or unset), returning the path it reports.
+fn default_export(cwd: &Path, log_dir: Option<&str>) -> PathBuf {
+    let mut command = Command::new(FIXTURE);
+    command.arg("default").current_dir(cwd);
+    match log_dir {
+        Some(dir) => command.env(geno_metrics::LOG_DIR_ENV, dir),
+        None => command.env_remove(geno_metrics::LOG_DIR_ENV),
+    };
+    let out = command.output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    PathBuf::from(stdout.trim().strip_prefix("ok ").unwrap())
+}
+
+#[test]
+fn the_default_path_follows_the_log_dir_variable() {
+    let dir = scratch("default_path");
+    let log_dir = dir.join("logs");
+    let reported = default_export(&dir, Some(log_dir.to_str().unwrap()));
+    assert_eq!(reported, log_dir.join("metrics.prom"));
+    assert_complete(&fs::read_to_string(&reported).unwrap());
+    // Unset or empty: metrics.prom in the current directory.
+    for log_dir in [None, Some("")] {
+        assert_eq!(default_export(&dir, log_dir), Path::new("metrics.prom"));
+        assert_complete(&fs::read_to_string(dir.join("metrics.prom")).unwrap());
+        fs::remove_file(dir.join("metrics.prom")).unwrap();
+    }
+}
+
+#[test]
+fn export_writes_the_exposition_with_mode_0644_and_creates_the_directory() {
+    let dir = scratch("basic");
+    let target = dir.join("nested/deeper/metrics.prom");
+    TRAIN_STEPS_TOTAL.inc();
+    let written = METRICS.export_prometheus_textfile(Some(&target)).unwrap();
+    assert_eq!(written, target);
+    let text = fs::read_to_string(&target).unwrap();
+    assert_complete(&text);
+    let mut expected = Vec::new();
+    METRICS.encode_text(&mut expected).unwrap();
+    // Same families and order as encode_text (values may move between the two calls).
+    assert_eq!(
+        text.lines().count(),
+        String::from_utf8(expected).unwrap().lines().count()
+    );
+    let mode = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644);
+    assert!(leftovers(&dir.join("nested/deeper"), &["metrics.prom"]).is_empty());
+}
+
+#[test]
+fn readers_never_see_a_partial_file_during_2000_exports() {
+    let dir = scratch("atomicity");
+    let target = dir.join("metrics.prom");
+    METRICS.export_prometheus_textfile(Some(&target)).unwrap();
+    let done = AtomicBool::new(false);
+    let reads = thread::scope(|scope| {
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut reads = 0u64;
+                    while !done.load(Ordering::Acquire) {
+                        assert_complete(&fs::read_to_string(&target).unwrap());
+                        reads += 1;
+                    }
+                    reads
+                })
+            })
+            .collect();
+        for i in 0..2_000u64 {
+            TRAIN_LOSS.set(i as f64);
+            METRICS.export_prometheus_textfile(Some(&target)).unwrap();
+        }
+        done.store(true, Ordering::Release);
+        readers.into_iter().map(|r| r.join().unwrap()).sum::<u64>()
+    });
+    assert!(reads > 100, "the readers barely ran ({reads} reads)");
+    assert!(leftovers(&dir, &["metrics.prom"]).is_empty());
+}
+
+#[test]
+fn two_processes_exporting_to_one_path_leave_a_valid_file_and_no_temp_files() {
+    let dir = scratch("two_processes");
+    let target = dir.join("metrics.prom");
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            Command::new(FIXTURE)
+                .args(["loop", target.to_str().unwrap(), "500"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    // Read while they write.
+    let mut reads = 0;
+    while reads < 200 {
+        if let Ok(text) = fs::read_to_string(&target) {
+            assert_complete(&text);
+            reads += 1;
+        }
+    }
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    assert_complete(&fs::read_to_string(&target).unwrap());
+    assert!(leftovers(&dir, &["metrics.prom"]).is_empty());
+}
+
+/// Exports once and returns the error message, checking that it names the target.
+fn export_error(target: &Path) -> String {
+    let err = METRICS
+        .export_prometheus_textfile(Some(target))
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains(&target.display().to_string()),
+        "error does not name {}: {message}",
+        target.display()
+    );
+    message
+}
+
+#[test]
+fn a_directory_as_target_is_an_error_naming_it() {
+    let dir = scratch("target_is_dir");
+    let target = dir.join("metrics.prom");
+    fs::create_dir(&target).unwrap();
+    fs::write(target.join("keep"), "untouched").unwrap();
+    let message = export_error(&target);
+    assert!(message.contains("is a directory"), "{message}");
+    assert_eq!(
+        fs::read_to_string(target.join("keep")).unwrap(),
+        "untouched"
+    );
+    assert!(leftovers(&dir, &["metrics.prom"]).is_empty());
+}
+
+#[test]
+fn a_regular_file_as_parent_is_an_error_naming_the_path() {
+    let dir = scratch("parent_is_file");
+    fs::write(dir.join("not_a_dir"), "previous").unwrap();
+    let message = export_error(&dir.join("not_a_dir/metrics.prom"));
+    assert!(message.contains("creating the directory"), "{message}");
+    assert_eq!(
+        fs::read_to_string(dir.join("not_a_dir")).unwrap(),
+        "previous"
+    );
+}
+
+/// Plants `plant` at the first temporary name of a fresh exporter process, lets it export, and
+/// checks that it failed cleanly: error names the target, previous file byte-identical.
+fn exporter_meets_a_taken_temp_name(test: &str, plant: impl FnOnce(&Path)) -> (PathBuf, String) {
+    let dir = scratch(test);
+    let target = dir.join("metrics.prom");
+    let previous = b"# the previous export\nprevious_value 1\n";
+    fs::write(&target, previous).unwrap();
+    let mut child = Command::new(FIXTURE)
+        .args(["after-stdin", target.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let temp = dir.join(format!(".metrics.prom.{}.0.tmp", child.id()));
+    plant(&temp);
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !out.status.success(),
+        "export through a taken temp name succeeded: {stdout}"
+    );
+    assert!(stdout.contains(&target.display().to_string()), "{stdout}");
+    assert!(stdout.contains("remove it"), "says what to do: {stdout}");
+    assert_eq!(
+        fs::read(&target).unwrap(),
+        previous,
+        "previous file changed"
+    );
+    (temp, stdout)
+}
+
+#[test]
+fn a_file_at_the_temp_name_is_never_overwritten() {
+    let (temp, _) = exporter_meets_a_taken_temp_name("temp_is_file", |temp| {
+        fs::write(temp, "someone else's").unwrap()
+    });
+    assert_eq!(fs::read_to_string(&temp).unwrap(), "someone else's");
+}
+
+#[test]
+fn a_symlink_at_the_temp_name_is_never_written_through() {
+    let outside = scratch("symlink_victim").join("victim");
+    fs::write(&outside, "must stay").unwrap();
+    let (temp, _) = exporter_meets_a_taken_temp_name("temp_is_symlink", |temp| {
+        std::os::unix::fs::symlink(&outside, temp).unwrap();
+    });
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "must stay");
+    assert!(
+        fs::symlink_metadata(&temp)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // A dangling symlink is refused as well.
+    let dangling = scratch("dangling_target").join("nowhere");
+    let (temp, _) = exporter_meets_a_taken_temp_name("temp_is_dangling_symlink", |temp| {
+        std::os::unix::fs::symlink(&dangling, temp).unwrap();
+    });
+    assert!(
+        !dangling.exists(),
+        "created a file through a dangling symlink"
+    );
+    assert!(fs::symlink_metadata(&temp).is_ok());
+}
+
+#[test]
+fn a_symlinked_target_is_replaced_not_followed() {
+    let dir = scratch("target_is_symlink");
+    let victim = dir.join("victim.txt");
+    fs::write(&victim, "not ours").unwrap();
+    let target = dir.join("metrics.prom");
+    std::os::unix::fs::symlink(&victim, &target).unwrap();
+    METRICS.export_prometheus_textfile(Some(&target)).unwrap();
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "not ours");
+    assert!(
+        !fs::symlink_metadata(&target)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_complete(&fs::read_to_string(&target).unwrap());
+}
