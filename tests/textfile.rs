@@ -296,3 +296,43 @@ fn a_symlinked_target_is_replaced_not_followed() {
     );
     assert_complete(&fs::read_to_string(&target).unwrap());
 }
+
+/// Polls `done` every 10 ms for up to 10 s.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_periodic_exporter_retries_after_failures_and_exports_once_more_on_drop() {
+    use geno_metrics_tests::genolewm::TRAIN_EPOCH;
+    let dir = scratch("periodic");
+    let target = dir.join("metrics.prom");
+    // While the target is a directory every export fails; the exporter must keep going.
+    fs::create_dir(&target).unwrap();
+    let exporter =
+        METRICS.spawn_textfile_exporter(Some(&target), std::time::Duration::from_millis(20));
+    assert_eq!(exporter.path(), target);
+    eventually("two failed exports", || exporter.failures() >= 2);
+    let error = exporter.last_error().unwrap();
+    assert!(error.contains(&target.display().to_string()), "{error}");
+    fs::remove_dir(&target).unwrap();
+    eventually("an export after the fault cleared", || {
+        exporter.exports() >= 1
+    });
+    // The final export on drop carries values set after the last tick.
+    TRAIN_EPOCH.set(12345.0);
+    drop(exporter);
+    let text = fs::read_to_string(&target).unwrap();
+    assert!(
+        text.contains("\ngeno_lewm_train_epoch 12345\n"),
+        "final values missing"
+    );
+    assert!(leftovers(&dir, &["metrics.prom"]).is_empty());
+}

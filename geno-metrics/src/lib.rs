@@ -31,6 +31,7 @@
 
 mod atomic_f64;
 mod counter;
+mod exporter;
 mod exposition;
 mod gauge;
 mod histogram;
@@ -41,6 +42,7 @@ mod sync;
 mod textfile;
 
 pub use counter::Counter;
+pub use exporter::TextfileExporter;
 pub use exposition::GoFloat;
 pub use gauge::Gauge;
 pub use histogram::{

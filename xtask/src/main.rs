@@ -42,9 +42,10 @@ fn run(args: &[String]) -> ExitCode {
     }
 }
 
-/// One CI step: a name and a cargo invocation.
+/// One CI step: a name, what must hold before it, and a cargo invocation.
 struct Step {
     name: &'static str,
+    before: Option<fn() -> Result<(), String>>,
     args: &'static [&'static str],
     env: &'static [(&'static str, &'static str)],
 }
@@ -52,11 +53,13 @@ struct Step {
 const CI_STEPS: &[Step] = &[
     Step {
         name: "format",
+        before: None,
         args: &["fmt", "--all", "--", "--check"],
         env: &[],
     },
     Step {
         name: "clippy",
+        before: None,
         args: &[
             "clippy",
             "--workspace",
@@ -70,11 +73,13 @@ const CI_STEPS: &[Step] = &[
     },
     Step {
         name: "test",
+        before: Some(ensure_prometheus_tools),
         args: &["test", "--workspace", "--locked"],
         env: &[],
     },
     Step {
         name: "loom",
+        before: None,
         args: &[
             "test",
             "--package",
@@ -90,6 +95,7 @@ const CI_STEPS: &[Step] = &[
     },
     Step {
         name: "doc",
+        before: None,
         args: &["doc", "--workspace", "--no-deps", "--locked"],
         env: &[("RUSTDOCFLAGS", "-D warnings")],
     },
@@ -99,6 +105,12 @@ fn ci() -> ExitCode {
     let root = workspace_root();
     let started = Instant::now();
     for step in CI_STEPS {
+        if let Some(before) = step.before
+            && let Err(message) = before()
+        {
+            eprintln!("\nerror: xtask ci: before `{}`: {message}", step.name);
+            return ExitCode::from(1);
+        }
         println!(
             "\n==> xtask ci: {} (cargo {})",
             step.name,
@@ -132,6 +144,84 @@ fn ci() -> ExitCode {
         started.elapsed()
     );
     ExitCode::SUCCESS
+}
+
+/// The real Prometheus tools the conformance tests drive, and the Debian package of each.
+const PROMETHEUS_TOOLS: &[(&str, &str)] = &[
+    ("promtool", "prometheus"),
+    ("prometheus", "prometheus"),
+    ("prometheus-node-exporter", "prometheus-node-exporter"),
+];
+
+/// Makes sure the Prometheus tools are on PATH: installs Debian's packages with apt-get when
+/// they are missing and we are root (as on CI), and fails with the command to run otherwise.
+/// The tests never skip for want of a tool.
+fn ensure_prometheus_tools() -> Result<(), String> {
+    let missing = || -> Vec<(&str, &str)> {
+        PROMETHEUS_TOOLS
+            .iter()
+            .copied()
+            .filter(|(tool, _)| find_on_path(tool).is_none())
+            .collect()
+    };
+    let absent = missing();
+    if absent.is_empty() {
+        println!(
+            "\n==> xtask ci: Prometheus tools present (promtool, prometheus, prometheus-node-exporter)"
+        );
+        return Ok(());
+    }
+    let mut packages: Vec<&str> = absent.iter().map(|(_, package)| *package).collect();
+    packages.dedup();
+    let tools: Vec<&str> = absent.iter().map(|(tool, _)| *tool).collect();
+    let install = format!("apt-get install -y {}", packages.join(" "));
+    if !is_root() {
+        return Err(format!(
+            "the conformance tests need {} on PATH; install them with `sudo apt-get update && sudo {install}`",
+            tools.join(", ")
+        ));
+    }
+    println!(
+        "\n==> xtask ci: installing {} with apt-get",
+        packages.join(" ")
+    );
+    let apt = |args: &[&str]| -> Result<(), String> {
+        let status = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map_err(|e| format!("cannot run apt-get: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("`apt-get {}` failed ({status})", args.join(" ")))
+        }
+    };
+    apt(&["update", "-q"])?;
+    let mut install_args = vec!["install", "-y", "-q"];
+    install_args.extend(&packages);
+    apt(&install_args)?;
+    let still = missing();
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("after `{install}`, still not on PATH: {still:?}"))
+    }
+}
+
+/// The first executable called `name` on PATH.
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    env::split_paths(&env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Whether we run as root (who may apt-get install).
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.trim_ascii() == b"0")
 }
 
 /// The cargo that runs us (so toolchain overrides carry over), or `cargo` from PATH.

@@ -1,0 +1,158 @@
+//! [`TextfileExporter`]: a thread that exports a registry's textfile periodically, and once
+//! more when stopped, for long-running jobs.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::registry::Registry;
+
+/// Exports a registry every interval on a background thread; dropping it stops the thread
+/// after one last export, so the file ends with the final values.
+///
+/// A failed export never panics and never stops the exporter: it is written to standard error
+/// as one line (`geno-metrics: periodic textfile export failed: ...`, naming the path), counted
+/// in [`failures`](Self::failures), kept in [`last_error`](Self::last_error), and the export is
+/// tried again at the next tick.
+///
+/// ```
+/// # use geno_metrics::{Counter, Metric, MetricKind, MetricSpec, Registry};
+/// # static SPECS: [MetricSpec; 1] = [MetricSpec { name: "demo_jobs_total",
+/// #     kind: MetricKind::Counter, unit: "", summary: "Jobs.", buckets: &[], deprecated: None }];
+/// # static JOBS_TOTAL: Counter = Counter::new(&SPECS[0]);
+/// # static METRICS: Registry = Registry::new(&SPECS, &[Metric::Counter(&JOBS_TOTAL)]);
+/// use std::time::Duration;
+/// let dir = std::env::temp_dir().join(format!("geno-metrics-exporter-doc-{}", std::process::id()));
+/// let path = dir.join("metrics.prom");
+/// let exporter = METRICS.spawn_textfile_exporter(Some(&path), Duration::from_secs(15));
+/// JOBS_TOTAL.inc_by(7);
+/// drop(exporter); // final export
+/// assert!(std::fs::read_to_string(&path)?.contains("demo_jobs_total 7\n"));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+#[must_use = "the exporter stops (after a final export) when dropped"]
+pub struct TextfileExporter {
+    registry: &'static Registry,
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+    status: Arc<Mutex<Status>>,
+    path: PathBuf,
+}
+
+#[derive(Debug, Default)]
+struct Status {
+    exports: u64,
+    failures: u64,
+    last_error: Option<String>,
+}
+
+impl Registry {
+    /// Starts a [`TextfileExporter`] writing to `path` (default: [`metrics_path`](crate::metrics_path),
+    /// resolved now) every `interval`, first after one interval.
+    pub fn spawn_textfile_exporter(
+        &'static self,
+        path: Option<&Path>,
+        interval: Duration,
+    ) -> TextfileExporter {
+        let path = path.map_or_else(crate::metrics_path, Path::to_path_buf);
+        let status = Arc::new(Mutex::new(Status::default()));
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = {
+            let (path, status) = (path.clone(), Arc::clone(&status));
+            std::thread::Builder::new()
+                .name("geno-metrics-exporter".into())
+                .spawn(move || {
+                    loop {
+                        let last = !matches!(
+                            stopped.recv_timeout(interval),
+                            Err(RecvTimeoutError::Timeout)
+                        );
+                        record(&status, self.export_prometheus_textfile(Some(&path)));
+                        if last {
+                            return;
+                        }
+                    }
+                })
+        };
+        let thread = match thread {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                // Without a thread nothing is periodic, but the final export on drop still happens.
+                record(
+                    &status,
+                    Err(io::Error::new(
+                        e.kind(),
+                        format!("cannot start the exporter thread: {e}"),
+                    )),
+                );
+                None
+            }
+        };
+        TextfileExporter {
+            registry: self,
+            stop: Some(stop),
+            thread,
+            status,
+            path,
+        }
+    }
+}
+
+fn record(status: &Mutex<Status>, result: io::Result<PathBuf>) {
+    let mut status = status.lock().unwrap_or_else(PoisonError::into_inner);
+    match result {
+        Ok(_) => status.exports += 1,
+        Err(e) => {
+            eprintln!("geno-metrics: periodic textfile export failed (will retry): {e}");
+            status.failures += 1;
+            status.last_error = Some(e.to_string());
+        }
+    }
+}
+
+impl TextfileExporter {
+    /// Where the exporter writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Exports that succeeded so far.
+    pub fn exports(&self) -> u64 {
+        self.status().exports
+    }
+
+    /// Exports that failed so far.
+    pub fn failures(&self) -> u64 {
+        self.status().failures
+    }
+
+    /// The message of the most recent failure, if any.
+    pub fn last_error(&self) -> Option<String> {
+        self.status().last_error.clone()
+    }
+
+    fn status(&self) -> std::sync::MutexGuard<'_, Status> {
+        self.status.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for TextfileExporter {
+    fn drop(&mut self) {
+        // Closing the channel wakes the thread at once for its final export.
+        drop(self.stop.take());
+        match self.thread.take() {
+            Some(thread) => {
+                let _ = thread.join();
+            }
+            None => record(
+                &self.status,
+                self.registry.export_prometheus_textfile(Some(&self.path)),
+            ),
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! The example job's textfile against the real Prometheus tools, from Debian's packages:
+//! `promtool check metrics`, node_exporter's textfile collector, and a Prometheus server
+//! scraping that node_exporter, all on 127.0.0.1 and stopped by the test, pass or fail.
+//!
+//! The tools must be on PATH: `cargo xtask ci` installs them (`prometheus`,
+//! `prometheus-node-exporter`). Missing tools fail the test; they are never skipped.
+
+// Test code: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use geno_metrics::{MetricKind, MetricValue};
+use geno_metrics_tests::genolewm::{LOG_REDACTIONS_TOTAL, METRICS};
+use geno_metrics_tests::{redaction, training_job};
+
+/// The path of a Debian tool, or a failure that says how to get it.
+fn tool(name: &str) -> PathBuf {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    found.unwrap_or_else(|| {
+        panic!(
+            "`{name}` is not on PATH. These tests need Debian's `prometheus` and \
+             `prometheus-node-exporter` packages: run `cargo xtask ci` (it installs them as \
+             root) or `apt-get install prometheus prometheus-node-exporter`."
+        )
+    })
+}
+
+/// A server process that is killed when the guard drops, also when a test fails.
+struct Server {
+    name: &'static str,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(name: &'static str, program: &Path, args: &[String], dir: &Path) -> Server {
+        let log = dir.join(format!("{name}.log"));
+        let out = fs::File::create(&log).unwrap();
+        let child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name} ({}): {e}", program.display()));
+        Server { name, child, log }
+    }
+
+    /// Polls `probe` until it answers, failing with the server's log after `timeout`.
+    fn wait_for<T>(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        mut probe: impl FnMut() -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(value) = probe() {
+                return value;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "{} exited ({status}) before {what}:\n{}",
+                    self.name,
+                    fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{} gave no {what} within {timeout:?}:\n{}",
+                    self.name,
+                    fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A minimal HTTP/1.0 GET on 127.0.0.1: the body of a 200 answer, `None` otherwise.
+fn http_get(port: u16, path_and_query: &str) -> Option<String> {
+    let mut stream =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.0 200")
+        .then(|| body.to_owned())
+        .or_else(|| head.starts_with("HTTP/1.1 200").then(|| body.to_owned()))
+}
+
+/// Percent-encodes a PromQL query for a URL.
+fn encode_query(query: &str) -> String {
+    query
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The sample lines of an exposition, keyed by `name{labels}`, with their value text.
+fn samples(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (series, value) = l.rsplit_once(' ').unwrap();
+            (series.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+/// Whether two sample values are the same float64, however spelled.
+fn same_value(a: &str, b: &str) -> bool {
+    let parse = |s: &str| match s {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        other => other
+            .parse::<f64>()
+            .unwrap_or_else(|_| panic!("not a sample value: {other}")),
+    };
+    let (a, b) = (parse(a), parse(b));
+    a == b || (a.is_nan() && b.is_nan())
+}
+
+#[test]
+fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
+    let promtool = tool("promtool");
+    let node_exporter = tool("prometheus-node-exporter");
+    let prometheus = tool("prometheus");
+
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance");
+    let _ = fs::remove_dir_all(&dir);
+    let textfiles = dir.join("textfile");
+    fs::create_dir_all(&textfiles).unwrap();
+
+    // 1. The job, as `cargo run --example training_job` runs it, into a private directory.
+    let options = training_job::Options {
+        steps: 400,
+        threads: 3,
+        interval: Duration::from_millis(50),
+        path: Some(textfiles.join("metrics.prom")),
+        checkpoint_every: 50,
+        checkpoint_dir: dir.join("checkpoints"),
+    };
+    let outcome = training_job::run(&options).unwrap();
+    assert_eq!(outcome.export_failures, 0);
+    assert!(
+        outcome.exports >= 2,
+        "periodic exports and the final one: {}",
+        outcome.exports
+    );
+    for metric in &outcome.snapshot.metrics {
+        let recorded = match &metric.value {
+            MetricValue::Counter(n) => *n > 0,
+            MetricValue::Histogram(h) => h.count > 0,
+            // Gauges that end at zero by design (queue drained, no request in flight) count
+            // as recorded when their HELP says so; every other gauge must be non-zero.
+            MetricValue::Gauge(v) => {
+                *v != 0.0
+                    || metric.name.contains("queue_depth")
+                    || metric.name.contains("in_flight")
+            }
+        };
+        assert!(
+            recorded,
+            "the job never recorded {} ({:?})",
+            metric.name,
+            metric.kind()
+        );
+    }
+    // The sync hook reconciled the filter's own counts, and running it again adds nothing.
+    training_job::sync_redaction_counter();
+    training_job::sync_redaction_counter();
+    assert_eq!(LOG_REDACTIONS_TOTAL.get(), redaction::total_redactions());
+    assert!(LOG_REDACTIONS_TOTAL.get() > 0);
+
+    let text = fs::read_to_string(&outcome.path).unwrap();
+    let ours = samples(&text);
+    let histograms = METRICS
+        .specs()
+        .iter()
+        .filter(|s| s.kind == MetricKind::Histogram)
+        .count();
+    assert!(ours.len() >= METRICS.len() + 2 * histograms);
+
+    // 2. promtool's parser and linter accept the file without a single remark.
+    let mut check = Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let checked = check.wait_with_output().unwrap();
+    let remarks = format!(
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(
+        checked.status.success() && remarks.trim().is_empty(),
+        "promtool check metrics: {}\n{remarks}",
+        checked.status
+    );
+
+    // 3. node_exporter's textfile collector serves every series under the same name and `le`
+    //    text (series identity) with the same value. Values are compared as numbers:
+    //    node_exporter re-spells them (a counter's 1844112 becomes 1.844112e+06).
+    let node_port = free_port();
+    let mut node = Server::start(
+        "node_exporter",
+        &node_exporter,
+        &[
+            "--collector.disable-defaults".into(),
+            "--collector.textfile".into(),
+            format!("--collector.textfile.directory={}", textfiles.display()),
+            format!("--web.listen-address=127.0.0.1:{node_port}"),
+        ],
+        &dir,
+    );
+    let exposed = node.wait_for("/metrics", Duration::from_secs(30), || {
+        http_get(node_port, "/metrics")
+    });
+    assert!(
+        exposed.lines().any(|l| l == "node_textfile_scrape_error 0"),
+        "node_exporter could not read the file:\n{exposed}"
+    );
+    let theirs = samples(&exposed);
+    for (series, value) in &ours {
+        let served = theirs
+            .get(series)
+            .unwrap_or_else(|| panic!("node_exporter lacks {series}:\n{exposed}"));
+        assert!(
+            same_value(served, value),
+            "{series}: node_exporter {served}, file {value}"
+        );
+    }
+
+    // 4. A Prometheus server scraping that node_exporter returns the same values.
+    let prom_port = free_port();
+    let config = dir.join("prometheus.yml");
+    fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: geno\n    static_configs:\n      - targets: ['127.0.0.1:{node_port}']\n"
+        ),
+    )
+    .unwrap();
+    let mut server = Server::start(
+        "prometheus",
+        &prometheus,
+        &[
+            format!("--config.file={}", config.display()),
+            format!("--storage.tsdb.path={}", dir.join("tsdb").display()),
+            format!("--web.listen-address=127.0.0.1:{prom_port}"),
+        ],
+        &dir,
+    );
+    let query = |q: &str| -> Option<serde_json::Value> {
+        let body = http_get(
+            prom_port,
+            &format!("/api/v1/query?query={}", encode_query(q)),
+        )?;
+        let json: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let result = json["data"]["result"].as_array()?.clone();
+        (!result.is_empty()).then_some(serde_json::Value::Array(result))
+    };
+    let scraped = server.wait_for("geno_lewm series", Duration::from_secs(60), || {
+        let result = query(r#"{__name__=~"geno_lewm_.+"}"#)?;
+        (result.as_array()?.len() >= ours.len()).then_some(result)
+    });
+    let mut stored = BTreeMap::new();
+    for series in scraped.as_array().unwrap() {
+        let labels = series["metric"].as_object().unwrap();
+        let name = labels["__name__"].as_str().unwrap();
+        let key = match labels.get("le") {
+            Some(le) => format!("{name}{{le=\"{}\"}}", le.as_str().unwrap()),
+            None => name.to_owned(),
+        };
+        stored.insert(key, series["value"][1].as_str().unwrap().to_owned());
+    }
+    for (series, value) in &ours {
+        let got = stored
+            .get(series)
+            .unwrap_or_else(|| panic!("Prometheus has no {series}"));
+        assert!(
+            same_value(got, value),
+            "{series}: Prometheus {got}, file {value}"
+        );
+    }
+    let quantile = server.wait_for("histogram_quantile", Duration::from_secs(30), || {
+        query("histogram_quantile(0.9, geno_lewm_train_step_duration_seconds_bucket)")
+    });
+    let p90: f64 = quantile[0]["value"][1].as_str().unwrap().parse().unwrap();
+    assert!(p90.is_finite() && p90 > 0.0, "p90 step duration {p90}");
+}

@@ -1,0 +1,269 @@
+//! A simulated GenoLeWM training run that records into every metric of `metrics.toml`.
+//!
+//! A data-loader thread feeds batches through a bounded queue to several trainer threads.
+//! Trainers log through the redaction filter and write checkpoints now and then, while an
+//! inference thread serves requests. A [`TextfileExporter`](geno_metrics::TextfileExporter)
+//! exports the registry periodically and once more at the end.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Mutex, Once, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use geno_metrics::Snapshot;
+
+use crate::genolewm::*;
+use crate::redaction;
+
+/// How to run the job.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Optimizer steps, over all trainer threads.
+    pub steps: u64,
+    /// Trainer threads.
+    pub threads: usize,
+    /// Time between periodic exports.
+    pub interval: Duration,
+    /// The textfile; `None` is `geno_metrics::metrics_path()`.
+    pub path: Option<PathBuf>,
+    /// Steps between checkpoints.
+    pub checkpoint_every: u64,
+    /// Where checkpoints go; removed at the end.
+    pub checkpoint_dir: PathBuf,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            steps: 2_000,
+            threads: 4,
+            interval: Duration::from_millis(500),
+            path: None,
+            checkpoint_every: 250,
+            checkpoint_dir: std::env::temp_dir()
+                .join(format!("geno-lewm-checkpoints-{}", std::process::id())),
+        }
+    }
+}
+
+/// What the job leaves behind.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The textfile written.
+    pub path: PathBuf,
+    /// Every metric after the final export.
+    pub snapshot: Snapshot,
+    /// Periodic and final exports that succeeded, and those that failed.
+    pub exports: u64,
+    /// Exports that failed.
+    pub export_failures: u64,
+}
+
+/// Brings the redaction filter's own counts into `geno_lewm_log_redactions_total`. It adds only
+/// what is new since the last call, so calling it twice (or from two exports at once) never
+/// counts a redaction twice.
+pub fn sync_redaction_counter() {
+    static SYNCED: AtomicU64 = AtomicU64::new(0);
+    let total = redaction::total_redactions();
+    let previous = SYNCED.fetch_max(total, Ordering::Relaxed);
+    if total > previous {
+        LOG_REDACTIONS_TOTAL.inc_by(total - previous);
+    }
+}
+
+/// A small, seedable xorshift generator: the job needs variety, not statistics.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A batch from the data loader: how many tokens it holds.
+struct Batch {
+    tokens: u64,
+}
+
+/// Runs the job to the end and returns where the textfile is and the final values.
+///
+/// # Errors
+///
+/// Only when the checkpoint directory cannot be created; export failures are reported by the
+/// exporter and counted in the outcome.
+pub fn run(options: &Options) -> io::Result<Outcome> {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| METRICS.add_sync_hook(sync_redaction_counter));
+    std::fs::create_dir_all(&options.checkpoint_dir)?;
+
+    let exporter = METRICS.spawn_textfile_exporter(options.path.as_deref(), options.interval);
+    let next_step = AtomicU64::new(0);
+    let training = AtomicBool::new(true);
+    let queued = AtomicI64::new(0);
+    let (batches, loader_output) = sync_channel::<Batch>(16);
+    let loader_output = Mutex::new(Some(loader_output));
+
+    thread::scope(|scope| {
+        scope.spawn(|| load_data(batches, &training, &queued));
+        scope.spawn(|| serve_inference(&training));
+        let trainers: Vec<_> = (0..options.threads.max(1))
+            .map(|t| {
+                let (next_step, loader_output, queued) = (&next_step, &loader_output, &queued);
+                scope.spawn(move || train(t as u64, options, next_step, loader_output, queued))
+            })
+            .collect();
+        for trainer in trainers {
+            let _ = trainer.join();
+        }
+        training.store(false, Ordering::Release);
+        // Dropping the queue's receiving end ends a loader blocked on a full queue.
+        drop(
+            loader_output
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+    });
+
+    let path = exporter.path().to_path_buf();
+    let (exports_before_final, failures_before_final) = (exporter.exports(), exporter.failures());
+    drop(exporter);
+    let _ = std::fs::remove_dir_all(&options.checkpoint_dir);
+    let snapshot = METRICS.snapshot_all();
+    let final_ok = std::fs::metadata(&path).is_ok();
+    Ok(Outcome {
+        path,
+        snapshot,
+        exports: exports_before_final + u64::from(final_ok),
+        export_failures: failures_before_final + u64::from(!final_ok),
+    })
+}
+
+fn load_data(
+    batches: std::sync::mpsc::SyncSender<Batch>,
+    training: &AtomicBool,
+    queued: &AtomicI64,
+) {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    while training.load(Ordering::Acquire) {
+        // One record in 50 is malformed and skipped.
+        if rng.next().is_multiple_of(50) {
+            DATALOADER_RECORDS_SKIPPED_TOTAL.inc();
+        }
+        let batch = Batch {
+            tokens: 512 + rng.next() % 512,
+        };
+        queued.fetch_add(1, Ordering::Relaxed);
+        if batches.send(batch).is_err() {
+            queued.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        DATALOADER_QUEUE_DEPTH.set(queued.load(Ordering::Relaxed) as f64);
+        thread::sleep(Duration::from_micros(200 + rng.next() % 300));
+    }
+}
+
+fn train(
+    trainer: u64,
+    options: &Options,
+    next_step: &AtomicU64,
+    batches: &Mutex<Option<Receiver<Batch>>>,
+    queued: &AtomicI64,
+) {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ (trainer + 1).wrapping_mul(0x9e37_79b9));
+    let steps_per_epoch = (options.steps / 4).max(1);
+    loop {
+        let step = next_step.fetch_add(1, Ordering::Relaxed);
+        if step >= options.steps {
+            return;
+        }
+        let wait = DATALOADER_BATCH_WAIT_SECONDS.start_timer();
+        let received = match batches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            Some(queue) => queue.recv(),
+            None => return,
+        };
+        let Ok(batch) = received else { return };
+        drop(wait);
+        DATALOADER_QUEUE_DEPTH.set(queued.fetch_sub(1, Ordering::Relaxed) as f64 - 1.0);
+
+        let timer = TRAIN_STEP_DURATION_SECONDS.start_timer();
+        // The forward and backward pass.
+        thread::sleep(Duration::from_micros(500 + rng.next() % 2_500));
+        drop(timer);
+
+        let progress = step as f64 / options.steps as f64;
+        TRAIN_STEPS_TOTAL.inc();
+        TRAIN_TOKENS_TOTAL.inc_by(batch.tokens);
+        // k-mer tokens of 6 bases.
+        TRAIN_BASES_TOTAL.inc_by(batch.tokens * 6);
+        TRAIN_LOSS.set(2.5 * (-3.0 * progress).exp() + 0.1 * rng.unit());
+        TRAIN_LEARNING_RATE.set(3e-4 * (1.0 - progress).max(0.01));
+        TRAIN_GRADIENT_NORM.observe(0.2 + 3.0 * rng.unit() * (1.0 - progress));
+        TRAIN_EPOCH.set((step / steps_per_epoch) as f64);
+        GPU_MEMORY_USED_BYTES.set((18 << 30) as f64 + (rng.next() % (2 << 30)) as f64);
+
+        let line = match rng.next() % 10 {
+            0 => format!("step {step}: odd loss on read ACGTTGCAACGTNNACGT"),
+            1 => format!("step {step}: batch from SAMPLE-{:04}", rng.next() % 10_000),
+            _ => format!("step {step}: ok"),
+        };
+        let _logged = redaction::redact(&line);
+
+        if step > 0 && step.is_multiple_of(options.checkpoint_every) {
+            write_checkpoint(options, step, &mut rng);
+        }
+    }
+}
+
+fn write_checkpoint(options: &Options, step: u64, rng: &mut Rng) {
+    let timer = CHECKPOINT_WRITE_DURATION_SECONDS.start_timer();
+    // Every fourth checkpoint goes to a directory that does not exist: a failed write.
+    let dir = if (step / options.checkpoint_every) % 4 == 3 {
+        options.checkpoint_dir.join("missing")
+    } else {
+        options.checkpoint_dir.clone()
+    };
+    let size = 256 * 1024 + (rng.next() % (256 * 1024)) as usize;
+    let written = std::fs::write(dir.join(format!("step-{step}.ckpt")), vec![0u8; size]);
+    match written {
+        Ok(()) => {
+            drop(timer);
+            CHECKPOINT_WRITES_TOTAL.inc();
+            CHECKPOINT_SIZE_BYTES.set(size as f64);
+        }
+        Err(_) => {
+            timer.discard();
+            CHECKPOINT_WRITE_FAILURES_TOTAL.inc();
+        }
+    }
+}
+
+fn serve_inference(training: &AtomicBool) {
+    let mut rng = Rng(0xd1b5_4a32_d192_ed03);
+    while training.load(Ordering::Acquire) {
+        INFERENCE_REQUESTS_TOTAL.inc();
+        INFERENCE_IN_FLIGHT_REQUESTS.inc();
+        let timer = INFERENCE_REQUEST_DURATION_SECONDS.start_timer();
+        thread::sleep(Duration::from_micros(300 + rng.next() % 3_000));
+        drop(timer);
+        INFERENCE_IN_FLIGHT_REQUESTS.dec();
+        if rng.next().is_multiple_of(40) {
+            INFERENCE_ERRORS_TOTAL.inc();
+        }
+    }
+}
