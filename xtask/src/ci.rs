@@ -1,0 +1,318 @@
+//! `cargo xtask ci`: every CI step, in order. `.ci/run` calls it; so does the README.
+
+use std::env;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use crate::workspace_root;
+
+/// One CI step: a name, what must hold before it, and a cargo invocation.
+struct Step {
+    name: &'static str,
+    before: Option<fn() -> Result<(), String>>,
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+}
+
+const CI_STEPS: &[Step] = &[
+    Step {
+        name: "format",
+        before: None,
+        args: &["fmt", "--all", "--", "--check"],
+        env: &[],
+    },
+    Step {
+        name: "clippy",
+        before: None,
+        args: &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: &[],
+    },
+    Step {
+        name: "test",
+        before: Some(ensure_prometheus_tools),
+        args: &["test", "--workspace", "--locked"],
+        env: &[],
+    },
+    Step {
+        name: "loom",
+        before: None,
+        args: &[
+            "test",
+            "--package",
+            "geno-metrics",
+            "--test",
+            "loom",
+            "--release",
+            "--locked",
+            "--target-dir",
+            "target/loom",
+        ],
+        env: &[("RUSTFLAGS", "--cfg loom")],
+    },
+    Step {
+        name: "doc",
+        before: None,
+        args: &["doc", "--workspace", "--no-deps", "--locked"],
+        env: &[("RUSTDOCFLAGS", "-D warnings")],
+    },
+];
+
+pub(crate) fn ci() -> ExitCode {
+    let root = workspace_root();
+    let started = Instant::now();
+    if let Err(code) = registry_steps(&root) {
+        return code;
+    }
+    for step in CI_STEPS {
+        if let Some(before) = step.before
+            && let Err(message) = before()
+        {
+            eprintln!("\nerror: xtask ci: before `{}`: {message}", step.name);
+            return ExitCode::from(1);
+        }
+        println!(
+            "\n==> xtask ci: {} (cargo {})",
+            step.name,
+            step.args.join(" ")
+        );
+        let step_started = Instant::now();
+        let status = Command::new(cargo())
+            .args(step.args)
+            .envs(step.env.iter().copied())
+            .current_dir(&root)
+            .status();
+        match status {
+            Ok(s) if s.success() => {
+                println!("==> {} passed in {:.0?}", step.name, step_started.elapsed());
+            }
+            Ok(s) => {
+                eprintln!("\nerror: xtask ci: step `{}` failed ({s})", step.name);
+                return ExitCode::from(1);
+            }
+            Err(e) => {
+                eprintln!(
+                    "\nerror: xtask ci: could not run cargo for `{}`: {e}",
+                    step.name
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    println!(
+        "\n==> xtask ci: all steps passed in {:.0?}",
+        started.elapsed()
+    );
+    ExitCode::SUCCESS
+}
+
+/// The registry's own checks, run in-process before the cargo steps: `metrics check`,
+/// `metrics docs --check`, and the rename-diff guard against the previous commit.
+fn registry_steps(root: &std::path::Path) -> Result<(), ExitCode> {
+    let metrics = |args: &[&str]| -> Result<(), ExitCode> {
+        println!("\n==> xtask ci: metrics {}", args.join(" "));
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let code = crate::metrics::run(&args);
+        if code == ExitCode::SUCCESS {
+            Ok(())
+        } else {
+            Err(code)
+        }
+    };
+    metrics(&["check"])?;
+    metrics(&["docs", "--check"])?;
+    match previous_commit(root) {
+        Ok(()) => metrics(&["diff", "--base", "HEAD~1"]),
+        Err(why) => {
+            println!("\n==> xtask ci: metrics diff skipped: {why}");
+            Ok(())
+        }
+    }
+}
+
+/// Whether `HEAD~1` exists; if not, why (first commit, shallow clone, no git checkout).
+fn previous_commit(root: &std::path::Path) -> Result<(), String> {
+    let git = |args: &[&str]| Command::new("git").args(args).current_dir(root).output();
+    let Ok(parent) = git(&["rev-parse", "--verify", "--quiet", "HEAD~1^{commit}"]) else {
+        return Err("git is not available".into());
+    };
+    if parent.status.success() {
+        return Ok(());
+    }
+    match git(&["rev-parse", "--is-shallow-repository"]) {
+        Ok(out) if out.status.success() && out.stdout.trim_ascii() == b"true" => Err(
+            "HEAD~1 is not in this shallow clone (fetch with more depth to guard renames)".into(),
+        ),
+        Ok(out) if out.status.success() => {
+            Err("HEAD is the first commit: there is no previous registry".into())
+        }
+        _ => Err("not a git checkout".into()),
+    }
+}
+
+/// The real Prometheus tools the conformance tests drive, and the Debian package of each.
+const PROMETHEUS_TOOLS: &[(&str, &str)] = &[
+    ("promtool", "prometheus"),
+    ("prometheus", "prometheus"),
+    ("prometheus-node-exporter", "prometheus-node-exporter"),
+];
+
+/// Makes sure the Prometheus tools are on PATH: installs Debian's packages with apt-get when
+/// they are missing and we are root (as on CI), and fails with the command to run otherwise.
+/// The tests never skip for want of a tool.
+fn ensure_prometheus_tools() -> Result<(), String> {
+    let missing = || -> Vec<(&str, &str)> {
+        PROMETHEUS_TOOLS
+            .iter()
+            .copied()
+            .filter(|(tool, _)| find_on_path(tool).is_none())
+            .collect()
+    };
+    let absent = missing();
+    if absent.is_empty() {
+        println!(
+            "\n==> xtask ci: Prometheus tools present (promtool, prometheus, prometheus-node-exporter)"
+        );
+        return Ok(());
+    }
+    let mut packages: Vec<&str> = absent.iter().map(|(_, package)| *package).collect();
+    packages.dedup();
+    let tools: Vec<&str> = absent.iter().map(|(tool, _)| *tool).collect();
+    let install = format!("apt-get install -y {}", packages.join(" "));
+    if !is_root() {
+        return Err(format!(
+            "the conformance tests need {} on PATH; install them with `sudo apt-get update && sudo {install}`",
+            tools.join(", ")
+        ));
+    }
+    println!(
+        "\n==> xtask ci: installing {} with apt-get",
+        packages.join(" ")
+    );
+    let apt = |args: &[&str]| -> Result<(), String> {
+        let status = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map_err(|e| format!("cannot run apt-get: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("`apt-get {}` failed ({status})", args.join(" ")))
+        }
+    };
+    apt(&["update", "-q"])?;
+    let mut install_args = vec!["install", "-y", "-q"];
+    install_args.extend(&packages);
+    apt(&install_args)?;
+    let still = missing();
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("after `{install}`, still not on PATH: {still:?}"))
+    }
+}
+
+/// The first executable called `name` on PATH.
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    env::split_paths(&env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Whether we run as root (who may apt-get install).
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.trim_ascii() == b"0")
+}
+
+/// The cargo that runs us (so toolchain overrides carry over), or `cargo` from PATH.
+fn cargo() -> PathBuf {
+    env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(path: &str) -> String {
+        std::fs::read_to_string(workspace_root().join(path)).unwrap()
+    }
+
+    /// Tidy: CI runs the README's test command and nothing else.
+    #[test]
+    fn ci_script_runs_the_readme_test_command() {
+        let script = read(".ci/run");
+        let commands: Vec<&str> = script
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter(|l| !l.starts_with("set ") && !l.starts_with("cd "))
+            .collect();
+        assert_eq!(commands, ["exec cargo xtask ci"]);
+        assert!(read("README.md").contains("cargo xtask ci"));
+    }
+
+    /// Tidy: every workspace member has a paragraph in ARCHITECTURE.md.
+    #[test]
+    fn architecture_maps_every_member() {
+        let manifest = read("Cargo.toml");
+        let architecture = read("ARCHITECTURE.md");
+        let members = manifest
+            .split("members = [")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .unwrap();
+        for member in members
+            .split(',')
+            .map(|m| m.trim().trim_matches('"'))
+            .filter(|m| !m.is_empty())
+        {
+            assert!(
+                architecture.contains(&format!("**`{member}/`**")),
+                "ARCHITECTURE.md lacks `{member}/`"
+            );
+        }
+    }
+
+    /// Tidy: the README's CI step list matches what `ci` runs.
+    #[test]
+    fn readme_lists_the_ci_steps() {
+        let readme = read("README.md");
+        for registry_check in [
+            "metrics check",
+            "metrics docs --check",
+            "metrics diff --base HEAD~1",
+        ] {
+            assert!(
+                readme.contains(registry_check),
+                "README does not mention `{registry_check}`"
+            );
+        }
+        for step in CI_STEPS {
+            let needle = match step.name {
+                "format" => "cargo fmt --check",
+                "clippy" => "clippy",
+                "test" => "every test of the workspace",
+                "loom" => "loom",
+                "doc" => "rustdoc",
+                other => panic!("step `{other}` has no README wording; add it there and here"),
+            };
+            assert!(
+                readme.contains(needle),
+                "README does not mention the `{}` step",
+                step.name
+            );
+        }
+    }
+}

@@ -1,0 +1,582 @@
+//! `cargo xtask metrics diff`: the rename-diff guard.
+//!
+//! Compares a baseline registry (a git ref's or a file's) with the head one, field by field.
+//! Every change gets a stable rule id and the version bump it requires; the verdict fails
+//! when a change that breaks dashboards comes without a major bump, or when the version went
+//! down. In `0.y.z` registries a `y` bump counts as major, as Cargo reads semver.
+
+use std::path::Path;
+use std::process::Command;
+
+use geno_metrics_schema::{Metric, Registry};
+use semver::Version;
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::metrics::{Baseline, Format, Options, display_path, load};
+
+/// A version bump, ordered from none to major.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Bump {
+    None,
+    Patch,
+    Minor,
+    Major,
+}
+
+impl Bump {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Patch => "patch",
+            Self::Minor => "minor",
+            Self::Major => "major",
+        }
+    }
+}
+
+/// The bump the head version actually made over the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ActualBump {
+    None,
+    Patch,
+    Minor,
+    Major,
+    /// The version went down.
+    Down,
+    /// There is no baseline registry: the file is new.
+    Initial,
+}
+
+impl ActualBump {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Patch => "patch",
+            Self::Minor => "minor",
+            Self::Major => "major",
+            Self::Down => "down",
+            Self::Initial => "initial",
+        }
+    }
+}
+
+/// One difference between baseline and head.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct Change {
+    /// Stable rule id, e.g. `metric-renamed`.
+    pub(crate) rule: &'static str,
+    /// The metric concerned (the head name when it has one), or the namespace.
+    pub(crate) metric: String,
+    /// The value before, when the rule compares values.
+    pub(crate) from: Option<String>,
+    /// The value after.
+    pub(crate) to: Option<String>,
+    /// Line in the head file: the metric's name, or the `version` line for what is gone.
+    pub(crate) line: usize,
+    /// The bump this change requires.
+    pub(crate) required_bump: Bump,
+    /// What changed, why it matters to users, and how to proceed.
+    pub(crate) message: String,
+}
+
+/// The guard's answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct Verdict {
+    pub(crate) required_bump: Bump,
+    pub(crate) actual_bump: ActualBump,
+    pub(crate) ok: bool,
+    pub(crate) changes: Vec<Change>,
+    #[serde(skip)]
+    pub(crate) from_version: Option<Version>,
+    #[serde(skip)]
+    pub(crate) to_version: Version,
+    #[serde(skip)]
+    pub(crate) version_line: usize,
+}
+
+const KEEP_DEPRECATED: &str = "bump the major version of [registry], or keep the old metric beside the new one and mark it `deprecated = \"...\"` until a major release";
+
+/// Compares `base` (None: the registry is new) with `head`.
+pub(crate) fn diff(base: Option<&Registry>, head: &Registry) -> Verdict {
+    let mut changes = Vec::new();
+    let version_line = head.version_line;
+    let Some(base) = base else {
+        for m in &head.metrics {
+            changes.push(added(m));
+        }
+        return verdict(None, head, changes);
+    };
+
+    if base.namespace != head.namespace {
+        let show = |ns: &Option<String>| ns.clone().unwrap_or_else(|| "(none)".to_owned());
+        changes.push(Change {
+            rule: "namespace-changed",
+            metric: show(&head.namespace),
+            from: Some(show(&base.namespace)),
+            to: Some(show(&head.namespace)),
+            line: version_line,
+            required_bump: Bump::Major,
+            message: format!(
+                "the namespace changed from `{}` to `{}`: every metric name changes with it, so every query and alert on the old names goes blank; {KEEP_DEPRECATED}",
+                show(&base.namespace),
+                show(&head.namespace)
+            ),
+        });
+    }
+
+    let in_base = |name: &str| base.metrics.iter().find(|m| m.name == name);
+    let in_head = |name: &str| head.metrics.iter().find(|m| m.name == name);
+
+    // Declared renames: a head metric whose renamed_from names a baseline metric now gone.
+    let mut renamed_old: Vec<&str> = Vec::new();
+    let mut renamed_new: Vec<&str> = Vec::new();
+    for new in &head.metrics {
+        if let Some(old) = new.renamed_from.as_deref().and_then(in_base)
+            && in_head(&old.name).is_none()
+        {
+            changes.push(renamed(old, new, "declared with `renamed_from`"));
+            compare_fields(old, new, &mut changes);
+            renamed_old.push(&old.name);
+            renamed_new.push(&new.name);
+        }
+    }
+
+    let removed: Vec<&Metric> = base
+        .metrics
+        .iter()
+        .filter(|m| in_head(&m.name).is_none() && !renamed_old.contains(&m.name.as_str()))
+        .collect();
+    let mut added_metrics: Vec<&Metric> = head
+        .metrics
+        .iter()
+        .filter(|m| in_base(&m.name).is_none() && !renamed_new.contains(&m.name.as_str()))
+        .collect();
+
+    for old in removed {
+        // A removed metric and an added one of the same shape: probably a rename.
+        let twin = added_metrics.iter().position(|new| {
+            new.kind == old.kind && new.unit == old.unit && new.buckets == old.buckets
+        });
+        match twin {
+            Some(i) => {
+                let new = added_metrics.remove(i);
+                changes.push(renamed(old, new, "probable rename: same kind, unit and buckets"));
+                if old.summary != new.summary {
+                    changes.push(summary_changed(old, new));
+                }
+            }
+            None => changes.push(Change {
+                rule: "metric-removed",
+                metric: old.name.clone(),
+                from: Some(old.name.clone()),
+                to: None,
+                line: version_line,
+                required_bump: Bump::Major,
+                message: format!(
+                    "metric `{}` ({}) was removed: dashboards and alerts that query it go blank; {KEEP_DEPRECATED}",
+                    old.name, old.kind
+                ),
+            }),
+        }
+    }
+    for new in added_metrics {
+        changes.push(added(new));
+    }
+
+    for new in &head.metrics {
+        if let Some(old) = in_base(&new.name) {
+            compare_fields(old, new, &mut changes);
+        }
+    }
+    changes.sort_by_key(|c| (c.line, std::cmp::Reverse(c.required_bump)));
+    verdict(Some(base), head, changes)
+}
+
+fn added(m: &Metric) -> Change {
+    Change {
+        rule: "metric-added",
+        metric: m.name.clone(),
+        from: None,
+        to: Some(m.name.clone()),
+        line: m.line,
+        required_bump: Bump::Minor,
+        message: format!(
+            "metric `{}` ({}) was added: nothing breaks; bump at least the minor version",
+            m.name, m.kind
+        ),
+    }
+}
+
+fn renamed(old: &Metric, new: &Metric, how: &str) -> Change {
+    Change {
+        rule: "metric-renamed",
+        metric: new.name.clone(),
+        from: Some(old.name.clone()),
+        to: Some(new.name.clone()),
+        line: new.line,
+        required_bump: Bump::Major,
+        message: format!(
+            "metric `{}` was renamed to `{}` ({how}): queries, dashboards and alerts on the old name go blank and the series loses its history; {KEEP_DEPRECATED}",
+            old.name, new.name
+        ),
+    }
+}
+
+fn summary_changed(old: &Metric, new: &Metric) -> Change {
+    Change {
+        rule: "summary-changed",
+        metric: new.name.clone(),
+        from: Some(old.summary.clone()),
+        to: Some(new.summary.clone()),
+        line: new.line,
+        required_bump: Bump::Patch,
+        message: format!(
+            "the summary (HELP text) of `{}` changed: nothing breaks; bump at least the patch version",
+            new.name
+        ),
+    }
+}
+
+/// Field-by-field changes of one metric present (maybe under another name) on both sides.
+fn compare_fields(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
+    let name = &new.name;
+    let mut push = |rule, from: String, to: String, bump, message: String| {
+        changes.push(Change {
+            rule,
+            metric: name.clone(),
+            from: Some(from),
+            to: Some(to),
+            line: new.line,
+            required_bump: bump,
+            message,
+        });
+    };
+    if old.kind != new.kind {
+        push(
+            "kind-changed",
+            old.kind.to_string(),
+            new.kind.to_string(),
+            Bump::Major,
+            format!(
+                "the kind of `{name}` changed from {} to {}: functions that fit one kind (rate(), histogram_quantile()) return nonsense or nothing on the other; {KEEP_DEPRECATED}",
+                old.kind, new.kind
+            ),
+        );
+    }
+    if old.unit != new.unit {
+        let show = |u: &Option<String>| u.clone().unwrap_or_else(|| "(none)".to_owned());
+        push(
+            "unit-changed",
+            show(&old.unit),
+            show(&new.unit),
+            Bump::Major,
+            format!(
+                "the unit of `{name}` changed from {} to {}: thresholds and panels built on the old unit read wrong values; {KEEP_DEPRECATED}",
+                show(&old.unit),
+                show(&new.unit)
+            ),
+        );
+    }
+    if old.kind == new.kind && old.buckets != new.buckets {
+        let show = |b: &[f64]| {
+            format!(
+                "[{}]",
+                b.iter().map(f64::to_string).collect::<Vec<_>>().join(", ")
+            )
+        };
+        push(
+            "buckets-changed",
+            show(&old.buckets),
+            show(&new.buckets),
+            Bump::Major,
+            format!(
+                "the buckets of `{name}` changed: `le` series appear and vanish, and histogram_quantile() over a range that spans the change mixes incompatible bounds; {KEEP_DEPRECATED}"
+            ),
+        );
+    }
+    if old.deprecated.is_none() && new.deprecated.is_some() {
+        push(
+            "metric-deprecated",
+            "(not deprecated)".to_owned(),
+            new.deprecated.clone().unwrap_or_default(),
+            Bump::Minor,
+            format!(
+                "`{name}` is now deprecated: nothing breaks yet, but users should move off it; bump at least the minor version"
+            ),
+        );
+    }
+    if old.name == new.name && old.summary != new.summary {
+        changes.push(summary_changed(old, new));
+    }
+}
+
+fn verdict(base: Option<&Registry>, head: &Registry, changes: Vec<Change>) -> Verdict {
+    let required_bump = changes
+        .iter()
+        .map(|c| c.required_bump)
+        .max()
+        .unwrap_or(Bump::None);
+    let actual_bump = base.map_or(ActualBump::Initial, |b| {
+        actual_bump(&b.version, &head.version)
+    });
+    let ok = match actual_bump {
+        ActualBump::Down => false,
+        ActualBump::Initial | ActualBump::Major => true,
+        _ => required_bump < Bump::Major,
+    };
+    Verdict {
+        required_bump,
+        actual_bump,
+        ok,
+        changes,
+        from_version: base.map(|b| b.version.clone()),
+        to_version: head.version.clone(),
+        version_line: head.version_line,
+    }
+}
+
+fn actual_bump(from: &Version, to: &Version) -> ActualBump {
+    if to < from {
+        return ActualBump::Down;
+    }
+    match (
+        to.major > from.major,
+        to.minor > from.minor,
+        to.patch > from.patch,
+    ) {
+        (true, _, _) => ActualBump::Major,
+        _ if to.major != from.major => ActualBump::Down,
+        // 0.y.z: the minor is the breaking component, as Cargo reads it.
+        (_, true, _) if to.major == 0 => ActualBump::Major,
+        (_, true, _) => ActualBump::Minor,
+        _ if to.minor != from.minor => ActualBump::Down,
+        (_, _, true) => ActualBump::Patch,
+        _ => ActualBump::None,
+    }
+}
+
+/// The smallest version that satisfies a major bump over `from`.
+fn next_major(from: &Version) -> Version {
+    if from.major == 0 {
+        Version::new(0, from.minor + 1, 0)
+    } else {
+        Version::new(from.major + 1, 0, 0)
+    }
+}
+
+pub(crate) fn run(options: &Options) -> Outcome {
+    let head = match load(&options.file) {
+        Err(message) => return could_not_run(&message),
+        Ok(Err(report)) => {
+            eprintln!("{report}\n");
+            eprintln!(
+                "error: the head registry {} is invalid; fix it first (cargo xtask metrics check)",
+                display_path(&options.file)
+            );
+            return Outcome::Findings;
+        }
+        Ok(Ok(registry)) => registry,
+    };
+    let base = match &options.baseline {
+        Some(Baseline::File(path)) => match load(path) {
+            Err(message) => return could_not_run(&format!("baseline: {message}")),
+            Ok(Err(report)) => {
+                return could_not_run(&format!(
+                    "the baseline {} is not a valid registry:\n{report}",
+                    path.display()
+                ));
+            }
+            Ok(Ok(registry)) => Some(registry),
+        },
+        Some(Baseline::GitRef(reference)) => match registry_at(reference, &options.file) {
+            Err(message) => return could_not_run(&message),
+            Ok(None) => None,
+            Ok(Some(source)) => match geno_metrics_schema::parse(
+                &source,
+                &format!("{reference}:{}", display_path(&options.file)),
+            ) {
+                Err(report) => {
+                    return could_not_run(&format!(
+                        "the registry at {reference} is not valid:\n{report}"
+                    ));
+                }
+                Ok(registry) => Some(registry),
+            },
+        },
+        None => return could_not_run("no baseline given"),
+    };
+    let verdict = diff(base.as_ref(), &head);
+    let file = display_path(&options.file);
+    match options.format {
+        Format::Human => print!("{}", human(&verdict, &file)),
+        Format::Github => print!("{}", github(&verdict, &file)),
+        Format::Json => match serde_json::to_string_pretty(&verdict) {
+            Ok(json) => println!("{json}"),
+            Err(e) => return could_not_run(&format!("cannot write JSON: {e}")),
+        },
+    }
+    if verdict.ok {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    }
+}
+
+fn could_not_run(message: &str) -> Outcome {
+    eprintln!("error: {message}");
+    Outcome::CouldNotRun
+}
+
+/// The registry file's text at a git ref: `Ok(None)` when the ref's tree has no such file
+/// (the registry is new), `Err` when the ref does not exist or git fails.
+fn registry_at(reference: &str, file: &Path) -> Result<Option<String>, String> {
+    let absolute =
+        std::path::absolute(file).map_err(|e| format!("cannot resolve {}: {e}", file.display()))?;
+    let directory = absolute.parent().unwrap_or(Path::new("/"));
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(directory)
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))
+    };
+    let top = git(&["rev-parse", "--show-toplevel"])?;
+    if !top.status.success() {
+        return Err(format!(
+            "{} is not inside a git repository: {}",
+            file.display(),
+            String::from_utf8_lossy(&top.stderr).trim()
+        ));
+    }
+    let top = std::path::PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
+    let relative = absolute.strip_prefix(&top).map_err(|_| {
+        format!(
+            "{} is outside the repository {}",
+            file.display(),
+            top.display()
+        )
+    })?;
+    let commit = git(&[
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        &format!("{reference}^{{commit}}"),
+    ])?;
+    if !commit.status.success() {
+        return Err(format!(
+            "git ref `{reference}` does not exist (in a shallow clone, fetch more history)"
+        ));
+    }
+    let spec = format!("{reference}:{}", relative.display());
+    if !git(&["cat-file", "-e", &spec])?.status.success() {
+        return Ok(None);
+    }
+    let shown = git(&["show", &spec])?;
+    if !shown.status.success() {
+        return Err(format!(
+            "git show {spec} failed: {}",
+            String::from_utf8_lossy(&shown.stderr).trim()
+        ));
+    }
+    String::from_utf8(shown.stdout)
+        .map(Some)
+        .map_err(|_| format!("{spec} is not UTF-8"))
+}
+
+fn is_fatal(change: &Change, verdict: &Verdict) -> bool {
+    change.required_bump == Bump::Major && !verdict.ok
+}
+
+fn summary_line(verdict: &Verdict, file: &str) -> String {
+    let from = verdict
+        .from_version
+        .as_ref()
+        .map_or_else(|| "(new registry)".to_owned(), Version::to_string);
+    let status = format!(
+        "registry version {from} -> {}: required bump {}, actual bump {}",
+        verdict.to_version,
+        verdict.required_bump.as_str(),
+        verdict.actual_bump.as_str()
+    );
+    if verdict.ok {
+        return format!("ok: {status}");
+    }
+    let fix = match (&verdict.from_version, verdict.actual_bump) {
+        (Some(from), ActualBump::Down) => {
+            format!("the version went down; set it to at least {from}")
+        }
+        (Some(from), _) => format!("set `version = \"{}\"` in [registry]", next_major(from)),
+        (None, _) => "bump the major version".to_owned(),
+    };
+    format!(
+        "FAILED: {status}: a breaking change needs a major bump; {fix} ({file}:{})",
+        verdict.version_line
+    )
+}
+
+fn human(verdict: &Verdict, file: &str) -> String {
+    let mut out = String::new();
+    for c in &verdict.changes {
+        let level = if is_fatal(c, verdict) {
+            "error"
+        } else {
+            "note"
+        };
+        out.push_str(&format!(
+            "{file}:{}: {level}[{}] ({} bump): {}\n",
+            c.line,
+            c.rule,
+            c.required_bump.as_str(),
+            c.message
+        ));
+    }
+    if verdict.changes.is_empty() {
+        out.push_str("no changes to the registry\n");
+    }
+    out.push_str(&summary_line(verdict, file));
+    out.push('\n');
+    out
+}
+
+/// GitHub Actions workflow commands: `::error` for what fails the guard, `::warning` else.
+fn github(verdict: &Verdict, file: &str) -> String {
+    let escape_data = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let escape_property = |s: &str| escape_data(s).replace(':', "%3A").replace(',', "%2C");
+    let mut out = String::new();
+    for c in &verdict.changes {
+        let level = if is_fatal(c, verdict) {
+            "error"
+        } else {
+            "warning"
+        };
+        out.push_str(&format!(
+            "::{level} file={},line={},title={}::{}\n",
+            escape_property(file),
+            c.line,
+            escape_property(c.rule),
+            escape_data(&c.message)
+        ));
+    }
+    let summary = summary_line(verdict, file);
+    if verdict.ok {
+        out.push_str(&format!("{summary}\n"));
+    } else {
+        out.push_str(&format!(
+            "::error file={},line={},title=version-bump::{}\n",
+            escape_property(file),
+            verdict.version_line,
+            escape_data(&summary)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
