@@ -149,8 +149,16 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
 }
 
 /// The rustdoc of a handle: the summary, then what the registry declares.
+///
+/// The summary is free text, so it is neutralised as Markdown: leading whitespace is dropped
+/// (four spaces would open an indented code block) and backticks are escaped (a fence would
+/// open a code block). In a library crate rustdoc would compile such a block as a doctest.
 fn doc_lines(metric: &Metric) -> Vec<String> {
-    let mut lines: Vec<String> = metric.summary.lines().map(|l| format!(" {l}")).collect();
+    let mut lines: Vec<String> = metric
+        .summary
+        .lines()
+        .map(|l| format!(" {}", l.trim_start().replace('`', "\\`")))
+        .collect();
     lines.push(String::new());
     lines.push(format!(" - name: `{}`", metric.name));
     lines.push(format!(" - kind: {}", metric.kind));
@@ -202,6 +210,21 @@ mod tests {
         );
         assert!(out.contains("include_bytes"), "{out}");
         assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn summaries_cannot_open_code_blocks_in_the_handle_docs() {
+        let registry = geno_metrics_schema::parse(
+            "[registry]\nversion = \"1.0.0\"\n[[metric]]\nname = \"x_total\"\nkind = \"counter\"\nsummary = \"See:\\n```\\npanic!()\\n```\\n    indented\"\n",
+            "m.toml",
+        )
+        .unwrap();
+        let lines = doc_lines(&registry.metrics[0]);
+        assert_eq!(
+            &lines[..4],
+            [" See:", " \\`\\`\\`", " panic!()", " \\`\\`\\`"]
+        );
+        assert_eq!(lines[4], " indented");
     }
 
     #[test]
