@@ -246,6 +246,16 @@ fn missing_or_unreadable_baselines_exit_2() {
     );
 }
 
+/// The guard against the last commit of the temporary repository.
+const DIFF_AGAINST_HEAD: &[&str] = &[
+    "metrics",
+    "diff",
+    "--base",
+    "HEAD",
+    "--file",
+    "sub/metrics.toml",
+];
+
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .args([
@@ -278,19 +288,7 @@ fn a_rename_in_git_fails_the_guard_until_the_major_version_is_bumped() {
     fs::write(dir.join("sub/metrics.toml"), V1).unwrap();
 
     // A ref whose tree has no registry: a first introduction, every metric added.
-    let intro = xtask(
-        &dir,
-        &[
-            "metrics",
-            "diff",
-            "--base",
-            "HEAD",
-            "--file",
-            "sub/metrics.toml",
-            "--format",
-            "json",
-        ],
-    );
+    let intro = xtask(&dir, &[DIFF_AGAINST_HEAD, &["--format", "json"]].concat());
     assert_eq!(code(&intro), 0, "{}", stderr(&intro));
     let json: serde_json::Value = serde_json::from_slice(&intro.stdout).unwrap();
     assert_eq!(json["actual_bump"], "initial");
@@ -307,17 +305,7 @@ fn a_rename_in_git_fails_the_guard_until_the_major_version_is_bumped() {
     git(&dir, &["commit", "-q", "-m", "registry 1.0.0"]);
 
     fs::write(dir.join("sub/metrics.toml"), renamed("1.0.0")).unwrap();
-    let fails = xtask(
-        &dir,
-        &[
-            "metrics",
-            "diff",
-            "--base",
-            "HEAD",
-            "--file",
-            "sub/metrics.toml",
-        ],
-    );
+    let fails = xtask(&dir, DIFF_AGAINST_HEAD);
     assert_eq!(code(&fails), 1, "{}", stdout(&fails));
     assert!(
         stdout(&fails).contains("error[metric-renamed]"),
@@ -331,17 +319,7 @@ fn a_rename_in_git_fails_the_guard_until_the_major_version_is_bumped() {
     );
 
     fs::write(dir.join("sub/metrics.toml"), renamed("2.0.0")).unwrap();
-    let passes = xtask(
-        &dir,
-        &[
-            "metrics",
-            "diff",
-            "--base",
-            "HEAD",
-            "--file",
-            "sub/metrics.toml",
-        ],
-    );
+    let passes = xtask(&dir, DIFF_AGAINST_HEAD);
     assert_eq!(code(&passes), 0, "{}", stdout(&passes));
     assert!(
         stdout(&passes).contains("ok: registry version 1.0.0 -> 2.0.0"),
