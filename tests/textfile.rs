@@ -336,3 +336,47 @@ fn the_periodic_exporter_retries_after_failures_and_exports_once_more_on_drop() 
     );
     assert!(leftovers(&dir, &["metrics.prom"]).is_empty());
 }
+
+#[test]
+fn concurrent_exports_never_move_a_counter_backwards_in_the_file() {
+    use geno_metrics_tests::genolewm::CHECKPOINT_WRITES_TOTAL;
+    let dir = scratch("monotonic");
+    let target = dir.join("metrics.prom");
+    METRICS.export_prometheus_textfile(Some(&target)).unwrap();
+    let value = |text: &str| -> u64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("geno_lewm_checkpoint_writes_total "))
+            .unwrap();
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let done = AtomicBool::new(false);
+    thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut last = 0;
+            let mut reads = 0u64;
+            while !done.load(Ordering::Acquire) {
+                let now = value(&fs::read_to_string(&target).unwrap());
+                assert!(now >= last, "the file went back in time: {last} then {now}");
+                last = now;
+                reads += 1;
+            }
+            reads
+        });
+        let exporters: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    for _ in 0..300 {
+                        CHECKPOINT_WRITES_TOTAL.inc();
+                        METRICS.export_prometheus_textfile(Some(&target)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for e in exporters {
+            e.join().unwrap();
+        }
+        done.store(true, Ordering::Release);
+        assert!(reader.join().unwrap() > 10);
+    });
+}

@@ -151,7 +151,10 @@ impl<'a> Sink<'a> {
             .find('\n')
             .map_or(self.source.len(), |i| line_start + i);
         let source_line = self.source[line_start..line_end].trim_end_matches('\r');
-        let end = self.floor_char_boundary(span.end.clamp(start, line_start + source_line.len()));
+        // The marker ends at the end of the shown line; a span starting on a stripped `\r`
+        // (a CRLF file) starts after that end, hence the `max`.
+        let line_end = (line_start + source_line.len()).max(start);
+        let end = self.floor_char_boundary(span.end.clamp(start, line_end));
         let marker_width = self.source[start..end].chars().count().max(1);
         let path = self.path.to_owned();
         DiagnosticBuilder {

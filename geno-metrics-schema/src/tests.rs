@@ -419,6 +419,17 @@ fn unit_is_the_suffix_of_the_name() {
 }
 
 #[test]
+fn blank_unit() {
+    assert_single(
+        "[[metric]]\nname = \"app_x_seconds\"\nkind = \"gauge\"\nunit = \"\"\nsummary = \"x\"\n",
+        "blank-unit",
+        8,
+        8,
+        "or remove `unit`",
+    );
+}
+
+#[test]
 fn buckets_only_on_histograms() {
     assert_single(
         "[[metric]]\nname = \"app_x_total\"\nkind = \"counter\"\nsummary = \"x\"\nbuckets = [1.0]\n",
@@ -544,4 +555,27 @@ fn columns_count_characters_not_bytes() {
         (4, 14),
         "column 15 would be a byte count"
     );
+}
+
+#[test]
+fn crlf_files_and_stray_carriage_returns_never_panic() {
+    // An error that starts on the `\r` of a CRLF line once panicked the diagnostic renderer.
+    for source in [
+        "[registry]\r\nversion = \"1.0.0\r\n",
+        "[registry]\r\nversion = \"1.0.0\"\r\n[[metric]]\r\nname = \"app_x\"\r\nkind = \"counter\"\r\nsummary = \"x\"\r\n",
+        "[registry]\nversion = \"1.0.0\"\r",
+        "[registry]\r\r\nversion = 1\r\r\n",
+    ] {
+        let report = report_of(source);
+        for d in &report.diagnostics {
+            assert!(!d.source_line().contains('\r'), "{report}");
+            assert!(d.line >= 1 && d.column >= 1);
+        }
+        let _ = report.to_string();
+    }
+    // And a valid CRLF registry parses like its LF twin.
+    let crlf =
+        with_header("[[metric]]\nname = \"app_x_total\"\nkind = \"counter\"\nsummary = \"x\"\n")
+            .replace('\n', "\r\n");
+    assert_eq!(parse(&crlf, "m").unwrap().metrics[0].line, 6);
 }

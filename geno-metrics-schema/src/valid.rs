@@ -372,6 +372,11 @@ fn check_name_units(sink: &mut Sink<'_>, name: &Sp<String>) -> bool {
 
 fn check_unit(sink: &mut Sink<'_>, name: &Sp<String>, kind: MetricKind, unit: &Sp<String>) -> bool {
     let u = unit.value.as_str();
+    if u.trim().is_empty() {
+        sink.error("blank-unit", unit.span.clone(), "`unit` is blank")
+            .help("name the unit the metric's suffix spells (`seconds`, `bytes`, ...), or remove `unit`");
+        return false;
+    }
     if let Some(base) = units::non_base(u).or_else(|| units::abbreviation(u)) {
         sink.error(
             "non-base-unit",
@@ -385,7 +390,7 @@ fn check_unit(sink: &mut Sink<'_>, name: &Sp<String>, kind: MetricKind, unit: &S
         MetricKind::Counter => format!("_{u}_total"),
         _ => format!("_{u}"),
     };
-    if u.is_empty() || !name.value.ends_with(&suffix) {
+    if !name.value.ends_with(&suffix) {
         let stem = name.value.strip_suffix("_total").unwrap_or(&name.value);
         let renamed = match kind {
             MetricKind::Counter => format!("{stem}_{u}_total"),

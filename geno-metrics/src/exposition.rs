@@ -150,12 +150,25 @@ impl fmt::Display for GoFloat {
         if v < 0.0 {
             f.write_str("-")?;
         }
-        // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde-7". Reshape them.
+        // Rust's `{:e}` gives the shortest round-trip digit count n ("d.ddde-7"). On an exact
+        // decimal tie it rounds up where Go rounds to even, so the digits are then taken from
+        // the correctly rounded (half-to-even) n-digit form, which is what Go prints.
+        let mut shortest = Scratch {
+            bytes: [0; 32],
+            len: 0,
+        };
+        fmt::Write::write_fmt(&mut shortest, format_args!("{:e}", v.abs()))?;
+        let digits = shortest
+            .as_str()
+            .split('e')
+            .next()
+            .map_or(1, |m| m.bytes().filter(u8::is_ascii_digit).count());
         let mut scratch = Scratch {
             bytes: [0; 32],
             len: 0,
         };
-        fmt::Write::write_fmt(&mut scratch, format_args!("{:e}", v.abs()))?;
+        let precision = digits.saturating_sub(1);
+        fmt::Write::write_fmt(&mut scratch, format_args!("{:.precision$e}", v.abs()))?;
         let text = scratch.as_str();
         let (mantissa, exponent) = text.split_once('e').ok_or(fmt::Error)?;
         let exponent: i32 = exponent.parse().map_err(|_| fmt::Error)?;
@@ -248,6 +261,11 @@ mod tests {
             (5e-324, "5e-324"),
             (-2.5e-10, "-2.5e-10"),
             (u64::MAX as f64, "1.8446744073709552e+19"),
+            // An exact decimal tie: Go rounds the last digit to even (Rust's `{:e}` says ...623).
+            (
+                f64::from_bits(0x4317_9085_685d_83c9),
+                "1.6582067800885622e+15",
+            ),
             (0.0, "0"),
             (-0.0, "0"),
             (f64::NAN, "NaN"),

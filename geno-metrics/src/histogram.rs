@@ -81,7 +81,9 @@ pub type AnyHistogram = HistogramCore<[BucketCounts]>;
 #[derive(Debug)]
 pub struct HistogramCore<B: ?Sized> {
     spec: &'static MetricSpec,
-    /// Bit 63: the hot half. Bits 0..63: observations started since the last reset.
+    /// Bit 63: the hot half. Bits 0..63: observations started since the last reset. The 63
+    /// bits would carry into the hot bit after 2^63 observations without a reset, some 290
+    /// years at 10^9 observations a second.
     started_and_hot: AtomicU64,
     halves: [Half; 2],
     /// Serialises readers (`snapshot`, `reset`); writers never take it.

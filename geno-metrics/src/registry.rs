@@ -72,6 +72,8 @@ pub struct Registry {
     specs: &'static [MetricSpec],
     metrics: &'static [Metric],
     hooks: Mutex<Vec<fn()>>,
+    /// Serialises textfile exports of this registry (see `export_prometheus_textfile`).
+    pub(crate) export_lock: Mutex<()>,
 }
 
 impl Registry {
@@ -89,6 +91,7 @@ impl Registry {
             specs,
             metrics,
             hooks: Mutex::new(Vec::new()),
+            export_lock: Mutex::new(()),
         }
     }
 

@@ -40,7 +40,8 @@ impl Registry {
     /// exclusively (never through an existing file or symlink) with mode 0644 whatever the
     /// umask. It is written in full, fsynced, renamed over the target, and the directory is
     /// fsynced. A reader sees the old file or the new one, never a mix; concurrent exporters,
-    /// threads or processes, each replace the file whole.
+    /// threads or processes, each replace the file whole. Exports of one registry are
+    /// serialised, so within a process the file's values never go back in time.
     ///
     /// # Errors
     ///
@@ -63,6 +64,13 @@ impl Registry {
     /// ```
     pub fn export_prometheus_textfile(&self, path: Option<&Path>) -> io::Result<PathBuf> {
         let destination = path.map_or_else(metrics_path, Path::to_path_buf);
+        // One export at a time per registry, from snapshot to rename: otherwise an older
+        // snapshot could be renamed over a newer one and counters would go backwards in the
+        // file, which Prometheus reads as a counter reset.
+        let _one_at_a_time = self
+            .export_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.run_sync_hooks();
         let mut contents = Vec::with_capacity(4096);
         self.encode_text_without_hooks(&mut contents)?;
@@ -173,9 +181,18 @@ fn fill_and_publish(
     fs::rename(temp, destination).map_err(|e| ("renaming the temporary file over the target", e))
 }
 
+/// Fsyncs a directory so a rename in it survives a crash. Filesystems that cannot fsync a
+/// directory (EINVAL or ENOTSUP) offer nothing more to wait for, so that counts as done.
 fn sync_directory(directory: &Path) -> io::Result<()> {
     #[cfg(unix)]
-    File::open(directory)?.sync_all()?;
+    match File::open(directory)?.sync_all() {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
+            ) => {}
+        other => other?,
+    }
     #[cfg(not(unix))]
     let _ = directory;
     Ok(())

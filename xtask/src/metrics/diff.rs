@@ -339,6 +339,12 @@ fn verdict(base: Option<&Registry>, head: &Registry, changes: Vec<Change>) -> Ve
 }
 
 fn actual_bump(from: &Version, to: &Version) -> ActualBump {
+    // Build metadata carries no precedence in semver: `1.0.0+b2` -> `1.0.0+a1` is no bump.
+    let without_build = |v: &Version| Version {
+        build: semver::BuildMetadata::EMPTY,
+        ..v.clone()
+    };
+    let (from, to) = (&without_build(from), &without_build(to));
     if to < from {
         return ActualBump::Down;
     }

@@ -214,6 +214,16 @@ fn bumps_are_read_as_semver() {
     assert_eq!(v("0.3.1", "0.3.2"), ActualBump::Patch);
     assert_eq!(v("2.0.0", "1.9.9"), ActualBump::Down);
     assert_eq!(
+        v("1.0.0+b2", "1.0.0+a1"),
+        ActualBump::None,
+        "build metadata has no precedence"
+    );
+    assert_eq!(
+        v("1.0.0-rc.1", "1.0.0"),
+        ActualBump::None,
+        "a release of the same version is no bump"
+    );
+    assert_eq!(
         next_major(&Version::parse("1.4.2").unwrap()),
         Version::new(2, 0, 0)
     );
