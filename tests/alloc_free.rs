@@ -59,6 +59,60 @@ fn the_allocator_counts() {
 }
 
 #[test]
+fn recording_into_a_labelled_series_never_allocates() {
+    use geno_metrics::{Counter, Histogram, LabelSpec, Labelled, MetricKind, MetricSpec};
+    static SPECS: [MetricSpec; 2] = [
+        MetricSpec {
+            name: "t_requests_total",
+            kind: MetricKind::Counter,
+            unit: "",
+            summary: "t",
+            buckets: &[],
+            deprecated: None,
+            labels: &[LabelSpec {
+                name: "status",
+                values: &["ok", "error"],
+            }],
+        },
+        MetricSpec {
+            name: "t_step_seconds",
+            kind: MetricKind::Histogram,
+            unit: "seconds",
+            summary: "t",
+            buckets: &[0.1, 1.0],
+            deprecated: None,
+            labels: &[LabelSpec {
+                name: "phase",
+                values: &["train", "eval"],
+            }],
+        },
+    ];
+    static REQUESTS: Labelled<Counter, 2> = Labelled::new(
+        &SPECS[0],
+        [Counter::new(&SPECS[0]), Counter::new(&SPECS[0])],
+    );
+    static STEP: Labelled<Histogram<2>, 2> = Labelled::new(
+        &SPECS[1],
+        [Histogram::new(&SPECS[1]), Histogram::new(&SPECS[1])],
+    );
+    let allocations = allocations_during(|| {
+        for i in 0..10_000usize {
+            if let Some(series) = REQUESTS.get(i % 2) {
+                series.inc();
+            }
+            if let Some(series) = STEP.get(i % 2) {
+                series.observe(0.5);
+            }
+        }
+    });
+    assert_eq!(allocations, 0);
+    assert_eq!(
+        REQUESTS.get(0).unwrap().get() + REQUESTS.get(1).unwrap().get(),
+        10_000
+    );
+}
+
+#[test]
 fn recording_never_allocates() {
     let allocations = allocations_during(|| {
         for i in 0..10_000u64 {

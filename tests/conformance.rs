@@ -16,7 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use geno_metrics::{MetricKind, MetricValue};
+use geno_metrics::{
+    Counter, Gauge, Histogram, LabelSpec, Labelled, Metric, MetricKind, MetricSpec, MetricValue,
+    Registry,
+};
 use geno_metrics_tests::genolewm::{LOG_REDACTIONS_TOTAL, METRICS};
 use geno_metrics_tests::{redaction, training_job};
 
@@ -148,6 +151,118 @@ fn samples(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Label values that need every escape of the text format, and then some.
+const HOSTILE: &[&str] = &[
+    "plain",
+    "a \"quote\"",
+    "back\\slash",
+    "new\nline",
+    "Grüße 基因",
+];
+
+static LABELLED_SPECS: [MetricSpec; 3] = [
+    MetricSpec {
+        name: "labelled_requests_total",
+        kind: MetricKind::Counter,
+        unit: "",
+        summary: "Requests by path and status.",
+        buckets: &[],
+        deprecated: None,
+        labels: &[
+            LabelSpec {
+                name: "path",
+                values: HOSTILE,
+            },
+            LabelSpec {
+                name: "status",
+                values: &["ok", "error"],
+            },
+        ],
+    },
+    MetricSpec {
+        name: "labelled_queue_items",
+        kind: MetricKind::Gauge,
+        unit: "",
+        summary: "Items by queue.",
+        buckets: &[],
+        deprecated: None,
+        labels: &[LabelSpec {
+            name: "queue",
+            values: &["fast", "slow"],
+        }],
+    },
+    MetricSpec {
+        name: "labelled_latency_seconds",
+        kind: MetricKind::Histogram,
+        unit: "seconds",
+        summary: "Latency by phase.",
+        buckets: &[0.1, 1.0],
+        deprecated: None,
+        labels: &[LabelSpec {
+            name: "phase",
+            values: &["train", "eval"],
+        }],
+    },
+];
+
+const REQUESTS: &MetricSpec = &LABELLED_SPECS[0];
+static REQUESTS_TOTAL: Labelled<Counter, 10> = Labelled::new(
+    &LABELLED_SPECS[0],
+    [
+        Counter::new(REQUESTS),
+        Counter::new(REQUESTS),
+        Counter::new(REQUESTS),
+        Counter::new(REQUESTS),
+        Counter::new(REQUESTS),
+        Counter::new(REQUESTS),
+        Counter::new(REQUESTS),
+        Counter::new(REQUESTS),
+        Counter::new(REQUESTS),
+        Counter::new(REQUESTS),
+    ],
+);
+static QUEUE_ITEMS: Labelled<Gauge, 2> = Labelled::new(
+    &LABELLED_SPECS[1],
+    [
+        Gauge::new(&LABELLED_SPECS[1]),
+        Gauge::new(&LABELLED_SPECS[1]),
+    ],
+);
+static LATENCY_SECONDS: Labelled<Histogram<2>, 2> = Labelled::new(
+    &LABELLED_SPECS[2],
+    [
+        Histogram::new(&LABELLED_SPECS[2]),
+        Histogram::new(&LABELLED_SPECS[2]),
+    ],
+);
+static LABELLED: Registry = Registry::new(
+    &LABELLED_SPECS,
+    &[
+        Metric::Family(&REQUESTS_TOTAL),
+        Metric::Family(&QUEUE_ITEMS),
+        Metric::Family(&LATENCY_SECONDS),
+    ],
+);
+
+/// Records into every labelled series (one gauge series stays at zero on purpose) and exports.
+fn export_labelled(path: &Path) -> String {
+    for (i, path_value) in HOSTILE.iter().enumerate() {
+        REQUESTS_TOTAL
+            .with_values(&[path_value, "ok"])
+            .unwrap()
+            .inc_by(i as u64 + 1);
+        REQUESTS_TOTAL
+            .with_values(&[path_value, "error"])
+            .unwrap()
+            .inc();
+    }
+    QUEUE_ITEMS.with_values(&["fast"]).unwrap().set(2.5);
+    LATENCY_SECONDS.get(0).unwrap().observe(0.05);
+    LATENCY_SECONDS.get(1).unwrap().observe(3.0);
+    LABELLED.export_prometheus_textfile(Some(path)).unwrap();
+    fs::read_to_string(path).unwrap()
+}
+
 /// Whether two sample values are the same float64, however spelled.
 fn same_value(a: &str, b: &str) -> bool {
     let parse = |s: &str| match s {
@@ -214,13 +329,30 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
     assert!(LOG_REDACTIONS_TOTAL.get() > 0);
 
     let text = fs::read_to_string(&outcome.path).unwrap();
-    let ours = samples(&text);
+    let labelled_text = export_labelled(&textfiles.join("labelled.prom"));
+    assert!(
+        labelled_text
+            .contains("labelled_requests_total{path=\"a \\\"quote\\\"\",status=\"ok\"} 2\n"),
+        "{labelled_text}"
+    );
+    assert!(
+        labelled_text.contains("labelled_latency_seconds_bucket{phase=\"eval\",le=\"+Inf\"} 1\n"),
+        "{labelled_text}"
+    );
+    let labelled_samples = samples(&labelled_text);
+    assert_eq!(
+        labelled_samples.len(),
+        10 + 2 + 2 * 5,
+        "every series from the start, zeros included"
+    );
+    let genolewm = samples(&text);
+    let mut ours = genolewm.clone();
     let histograms = METRICS
         .specs()
         .iter()
         .filter(|s| s.kind == MetricKind::Histogram)
         .count();
-    assert!(ours.len() >= METRICS.len() + 2 * histograms);
+    assert!(genolewm.len() >= METRICS.len() + 2 * histograms);
 
     // 2. promtool's parser and linter accept the file without a single remark.
     let mut check = Command::new(&promtool)
@@ -247,6 +379,21 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
         "promtool check metrics: {}\n{remarks}",
         checked.status
     );
+    let checked = Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(fs::File::open(textfiles.join("labelled.prom")).unwrap())
+        .output()
+        .unwrap();
+    let remarks = format!(
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(
+        checked.status.success() && remarks.trim().is_empty(),
+        "promtool on labelled.prom: {remarks}"
+    );
+    ours.extend(labelled_samples);
 
     // 3. node_exporter's textfile collector serves every series under the same name and `le`
     //    text (series identity) with the same value. Values are compared as numbers:
@@ -312,7 +459,7 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
     };
     let scraped = server.wait_for("geno_lewm series", Duration::from_secs(60), || {
         let result = query(r#"{__name__=~"geno_lewm_.+"}"#)?;
-        (result.as_array()?.len() >= ours.len()).then_some(result)
+        (result.as_array()?.len() >= genolewm.len()).then_some(result)
     });
     let mut stored = BTreeMap::new();
     for series in scraped.as_array().unwrap() {
@@ -324,7 +471,7 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
         };
         stored.insert(key, series["value"][1].as_str().unwrap().to_owned());
     }
-    for (series, value) in &ours {
+    for (series, value) in &genolewm {
         let got = stored
             .get(series)
             .unwrap_or_else(|| panic!("Prometheus has no {series}"));
@@ -333,6 +480,22 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
             "{series}: Prometheus {got}, file {value}"
         );
     }
+    let paths = server.wait_for("labelled series", Duration::from_secs(30), || {
+        let result = query(r#"labelled_requests_total{status="ok"}"#)?;
+        let mut paths: Vec<String> = result
+            .as_array()?
+            .iter()
+            .map(|s| s["metric"]["path"].as_str().map(str::to_owned))
+            .collect::<Option<_>>()?;
+        paths.sort();
+        Some(paths)
+    });
+    let mut expected: Vec<String> = HOSTILE.iter().map(|s| (*s).to_owned()).collect();
+    expected.sort();
+    assert_eq!(
+        paths, expected,
+        "label values must survive escaping through node_exporter and Prometheus"
+    );
     let quantile = server.wait_for("histogram_quantile", Duration::from_secs(30), || {
         query("histogram_quantile(0.9, geno_lewm_train_step_duration_seconds_bucket)")
     });

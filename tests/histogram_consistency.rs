@@ -17,6 +17,7 @@ static SPEC: MetricSpec = MetricSpec {
     summary: "Stress test histogram.",
     buckets: &[0.5, 1.0, 2.0],
     deprecated: None,
+    labels: &[],
 };
 
 fn assert_consistent(s: &HistogramSnapshot, every_value: f64) {

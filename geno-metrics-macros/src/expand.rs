@@ -101,6 +101,7 @@ fn spec(metric: &Metric) -> TokenStream {
             summary: #summary,
             buckets: &[#(#buckets),*],
             deprecated: #deprecated,
+            labels: &[],
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::spec::{MetricKind, MetricSpec};
 /// static SPEC: MetricSpec = MetricSpec {
 ///     name: "demo_jobs_total", kind: MetricKind::Counter, unit: "",
 ///     summary: "Jobs finished.", buckets: &[], deprecated: None,
+///     labels: &[],
 /// };
 /// static JOBS_TOTAL: Counter = Counter::new(&SPEC);
 ///
@@ -88,6 +89,7 @@ mod tests {
         summary: "t",
         buckets: &[],
         deprecated: None,
+        labels: &[],
     };
 
     #[test]

@@ -1,15 +1,17 @@
 //! Prometheus text exposition format 0.0.4, the format node_exporter's textfile collector reads.
 //!
 //! One contiguous block per metric family, in registry order: `# HELP`, `# TYPE`, samples. No
-//! timestamps, no blank lines, LF only, a final newline. HELP escapes `\` and newline (label
-//! values, once metrics have labels, also escape `"`). Floats are spelled exactly as client_golang spells them
+//! timestamps, no blank lines, LF only, a final newline. HELP escapes `\` and newline; label
+//! values escape `\`, `"` and newline, and a histogram's `le` comes last. Floats are spelled exactly as client_golang spells them
 //! (Go's shortest `'g'` format, `+Inf`/`-Inf`/`NaN`), so a series keeps its identity whichever
 //! client wrote it, including the `le` label that node_exporter re-spells on the way through.
 
 use std::fmt;
 use std::io::{self, Write};
 
+use crate::family::series_labels;
 use crate::registry::{Metric, Registry};
+use crate::spec::MetricSpec;
 
 impl Registry {
     /// Runs the sync hooks, then writes every metric in the Prometheus text format 0.0.4.
@@ -21,9 +23,9 @@ impl Registry {
     /// use geno_metrics::{Counter, Histogram, Metric, MetricKind, MetricSpec, Registry};
     /// static SPECS: [MetricSpec; 2] = [
     ///     MetricSpec { name: "demo_jobs_total", kind: MetricKind::Counter, unit: "",
-    ///                  summary: "Jobs finished.", buckets: &[], deprecated: None },
+    ///                  summary: "Jobs finished.", buckets: &[], deprecated: None, labels: &[] },
     ///     MetricSpec { name: "demo_job_duration_seconds", kind: MetricKind::Histogram,
-    ///                  unit: "seconds", summary: "Job time.", buckets: &[0.5, 1e6], deprecated: None },
+    ///                  unit: "seconds", summary: "Job time.", buckets: &[0.5, 1e6], deprecated: None, labels: &[] },
     /// ];
     /// static JOBS_TOTAL: Counter = Counter::new(&SPECS[0]);
     /// static JOB_DURATION_SECONDS: Histogram<2> = Histogram::new(&SPECS[1]);
@@ -80,17 +82,89 @@ fn encode_family(w: &mut impl Write, metric: Metric) -> io::Result<()> {
     w.write_all(spec.kind.as_str().as_bytes())?;
     w.write_all(b"\n")?;
     match metric {
-        Metric::Counter(c) => writeln!(w, "{name} {}", c.get()),
-        Metric::Gauge(g) => writeln!(w, "{name} {}", GoFloat(g.get())),
+        Metric::Family(family) => {
+            for index in 0..family.len() {
+                if let Some(series) = family.series(index) {
+                    encode_samples(w, spec, Some(index), series)?;
+                }
+            }
+            Ok(())
+        }
+        unlabelled => encode_samples(w, spec, None, unlabelled),
+    }
+}
+
+/// The samples of one series; `series` is its index in a labelled family.
+fn encode_samples(
+    w: &mut impl Write,
+    spec: &'static MetricSpec,
+    series: Option<usize>,
+    metric: Metric,
+) -> io::Result<()> {
+    let sample = |w: &mut _, suffix, le, value: &dyn fmt::Display| {
+        write_sample(w, spec, suffix, series, le, value)
+    };
+    match metric {
+        Metric::Counter(c) => sample(w, "", None, &c.get()),
+        Metric::Gauge(g) => sample(w, "", None, &GoFloat(g.get())),
         Metric::Histogram(h) => {
             let s = h.snapshot();
             for (bound, count) in s.buckets.iter().zip(&s.counts) {
-                writeln!(w, "{name}_bucket{{le=\"{}\"}} {count}", GoFloat(*bound))?;
+                sample(w, "_bucket", Some(*bound), count)?;
             }
-            writeln!(w, "{name}_sum {}", GoFloat(s.sum))?;
-            writeln!(w, "{name}_count {}", s.count)
+            sample(w, "_sum", None, &GoFloat(s.sum))?;
+            sample(w, "_count", None, &s.count)
         }
+        // A family inside a family does not exist; nothing to write.
+        Metric::Family(_) => Ok(()),
     }
+}
+
+/// `name_suffix{label="value",...,le="bound"} value`, labels escaped, `le` last.
+fn write_sample(
+    w: &mut impl Write,
+    spec: &'static MetricSpec,
+    suffix: &str,
+    series: Option<usize>,
+    le: Option<f64>,
+    value: &dyn fmt::Display,
+) -> io::Result<()> {
+    w.write_all(spec.name.as_bytes())?;
+    w.write_all(suffix.as_bytes())?;
+    if series.is_some() || le.is_some() {
+        w.write_all(b"{")?;
+        let mut first = true;
+        if let Some(index) = series {
+            for (label, value) in series_labels(spec, index) {
+                if !first {
+                    w.write_all(b",")?;
+                }
+                first = false;
+                w.write_all(label.as_bytes())?;
+                w.write_all(b"=\"")?;
+                write_escaped_label_value(w, value)?;
+                w.write_all(b"\"")?;
+            }
+        }
+        if let Some(bound) = le {
+            if !first {
+                w.write_all(b",")?;
+            }
+            write!(w, "le=\"{}\"", GoFloat(bound))?;
+        }
+        w.write_all(b"}")?;
+    }
+    writeln!(w, " {value}")
+}
+
+/// Writes a label value with `\`, `"` and newline escaped.
+pub(crate) fn write_escaped_label_value(w: &mut impl Write, text: &str) -> io::Result<()> {
+    write_escaped(w, text, |b| match b {
+        b'\\' => Some(b"\\\\"),
+        b'"' => Some(b"\\\""),
+        b'\n' => Some(b"\\n"),
+        _ => None,
+    })
 }
 
 /// Writes HELP text with `\` as `\\` and newline as `\n`; everything else, any UTF-8, as is.
@@ -288,6 +362,13 @@ mod tests {
             }
             x *= 7.3;
         }
+    }
+
+    #[test]
+    fn label_values_escape_backslash_quote_and_newline() {
+        let mut out = Vec::new();
+        write_escaped_label_value(&mut out, "a\\b\nc \"q\" ü").unwrap();
+        assert_eq!(out, "a\\\\b\\nc \\\"q\\\" ü".as_bytes());
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::spec::{MetricKind, MetricSpec};
 /// static SPEC: MetricSpec = MetricSpec {
 ///     name: "demo_queue_depth", kind: MetricKind::Gauge, unit: "",
 ///     summary: "Items waiting.", buckets: &[], deprecated: None,
+///     labels: &[],
 /// };
 /// static QUEUE_DEPTH: Gauge = Gauge::new(&SPEC);
 ///
@@ -107,6 +108,7 @@ mod tests {
         summary: "t",
         buckets: &[],
         deprecated: None,
+        labels: &[],
     };
 
     #[test]

@@ -45,6 +45,7 @@ const COUNT_MASK: u64 = HOT_BIT - 1;
 /// static SPEC: MetricSpec = MetricSpec {
 ///     name: "demo_step_duration_seconds", kind: MetricKind::Histogram, unit: "seconds",
 ///     summary: "Step time.", buckets: &[0.1, 1.0], deprecated: None,
+///     labels: &[],
 /// };
 /// static STEP_DURATION_SECONDS: Histogram<2> = Histogram::new(&SPEC);
 ///
@@ -66,6 +67,7 @@ pub type Histogram<const N: usize> = HistogramCore<[BucketCounts; N]>;
 /// # static SPEC: MetricSpec = MetricSpec {
 /// #     name: "demo_size_bytes", kind: MetricKind::Histogram, unit: "bytes",
 /// #     summary: "Sizes.", buckets: &[1e3, 1e6, 1e9], deprecated: None,
+/// #     labels: &[],
 /// # };
 /// static SIZE_BYTES: Histogram<3> = Histogram::new(&SPEC);
 /// let any: &AnyHistogram = &SIZE_BYTES;
@@ -190,6 +192,7 @@ impl AnyHistogram {
     /// # static SPEC: MetricSpec = MetricSpec {
     /// #     name: "demo_step_duration_seconds", kind: MetricKind::Histogram, unit: "seconds",
     /// #     summary: "Step time.", buckets: &[0.1, 1.0], deprecated: None,
+    /// #     labels: &[],
     /// # };
     /// # static STEP_DURATION_SECONDS: Histogram<2> = Histogram::new(&SPEC);
     /// {
@@ -434,6 +437,7 @@ mod tests {
             summary: "t",
             buckets: &[1.0],
             deprecated: None,
+            labels: &[],
         };
         let h: Histogram<1> = Histogram::new(&SPEC);
         let view: &AnyHistogram = &h;

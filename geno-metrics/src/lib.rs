@@ -33,6 +33,7 @@ mod atomic_f64;
 mod counter;
 mod exporter;
 mod exposition;
+mod family;
 mod gauge;
 mod histogram;
 mod registry;
@@ -44,13 +45,14 @@ mod textfile;
 pub use counter::Counter;
 pub use exporter::TextfileExporter;
 pub use exposition::GoFloat;
+pub use family::{Family, Labelled, Series};
 pub use gauge::Gauge;
 pub use histogram::{
     AnyHistogram, BucketCounts, Histogram, HistogramCore, HistogramSnapshot, HistogramTimer,
 };
 pub use registry::{LookupError, Metric, Registry};
 pub use snapshot::{MetricSnapshot, MetricValue, Snapshot};
-pub use spec::{MetricKind, MetricSpec};
+pub use spec::{LabelSpec, MetricKind, MetricSpec};
 pub use textfile::{LOG_DIR_ENV, metrics_path};
 
 /// Generates typed handles and `METRICS` from a `metrics.toml`, at compile time.

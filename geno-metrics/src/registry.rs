@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
 use crate::counter::Counter;
+use crate::family::{Family, series_labels};
 use crate::gauge::Gauge;
 use crate::histogram::AnyHistogram;
 use crate::snapshot::{MetricSnapshot, MetricValue, Snapshot};
@@ -18,6 +19,8 @@ pub enum Metric {
     Gauge(&'static Gauge),
     /// A histogram handle, of any bucket count.
     Histogram(&'static AnyHistogram),
+    /// A labelled metric of any kind: a family of series.
+    Family(&'static dyn Family),
 }
 
 impl Metric {
@@ -27,15 +30,18 @@ impl Metric {
             Self::Counter(c) => c.spec(),
             Self::Gauge(g) => g.spec(),
             Self::Histogram(h) => h.spec(),
+            Self::Family(f) => f.spec(),
         }
     }
 
-    /// The metric's current value (a consistent copy, for histograms).
-    pub fn value(&self) -> MetricValue {
+    /// The metric's current value (a consistent copy, for histograms); `None` for a family,
+    /// whose values are those of its series.
+    pub fn value(&self) -> Option<MetricValue> {
         match self {
-            Self::Counter(c) => MetricValue::Counter(c.get()),
-            Self::Gauge(g) => MetricValue::Gauge(g.get()),
-            Self::Histogram(h) => MetricValue::Histogram(h.snapshot()),
+            Self::Counter(c) => Some(MetricValue::Counter(c.get())),
+            Self::Gauge(g) => Some(MetricValue::Gauge(g.get())),
+            Self::Histogram(h) => Some(MetricValue::Histogram(h.snapshot())),
+            Self::Family(_) => None,
         }
     }
 }
@@ -49,9 +55,9 @@ impl Metric {
 /// use geno_metrics::{Counter, Gauge, LookupError, Metric, MetricKind, MetricSpec, Registry};
 /// static SPECS: [MetricSpec; 2] = [
 ///     MetricSpec { name: "demo_jobs_total", kind: MetricKind::Counter, unit: "",
-///                  summary: "Jobs finished.", buckets: &[], deprecated: None },
+///                  summary: "Jobs finished.", buckets: &[], deprecated: None, labels: &[] },
 ///     MetricSpec { name: "demo_queue_depth", kind: MetricKind::Gauge, unit: "",
-///                  summary: "Items waiting.", buckets: &[], deprecated: None },
+///                  summary: "Items waiting.", buckets: &[], deprecated: None, labels: &[] },
 /// ];
 /// static JOBS_TOTAL: Counter = Counter::new(&SPECS[0]);
 /// static QUEUE_DEPTH: Gauge = Gauge::new(&SPECS[1]);
@@ -139,6 +145,9 @@ impl Registry {
     pub fn get_counter(&self, name: &str) -> Result<&'static Counter, LookupError> {
         match self.get(name)? {
             Metric::Counter(c) => Ok(c),
+            Metric::Family(f) => Err(LookupError::Labelled {
+                name: f.spec().name,
+            }),
             other => Err(wrong_kind(other, MetricKind::Counter)),
         }
     }
@@ -151,6 +160,9 @@ impl Registry {
     pub fn get_gauge(&self, name: &str) -> Result<&'static Gauge, LookupError> {
         match self.get(name)? {
             Metric::Gauge(g) => Ok(g),
+            Metric::Family(f) => Err(LookupError::Labelled {
+                name: f.spec().name,
+            }),
             other => Err(wrong_kind(other, MetricKind::Gauge)),
         }
     }
@@ -163,26 +175,59 @@ impl Registry {
     pub fn get_histogram(&self, name: &str) -> Result<&'static AnyHistogram, LookupError> {
         match self.get(name)? {
             Metric::Histogram(h) => Ok(h),
+            Metric::Family(f) => Err(LookupError::Labelled {
+                name: f.spec().name,
+            }),
             other => Err(wrong_kind(other, MetricKind::Histogram)),
         }
     }
 
-    /// Runs the sync hooks, then copies every metric, in registry order.
+    /// The labelled metric called `name`, to pick series from by label values.
+    ///
+    /// # Errors
+    ///
+    /// [`LookupError::Unknown`], or [`LookupError::Unlabelled`] when it has no labels.
+    pub fn get_family(&self, name: &str) -> Result<&'static dyn Family, LookupError> {
+        match self.get(name)? {
+            Metric::Family(f) => Ok(f),
+            other => Err(LookupError::Unlabelled {
+                name: other.spec().name,
+            }),
+        }
+    }
+
+    /// Runs the sync hooks, then copies every metric, in registry order; a labelled metric
+    /// gives one entry per series, with its labels.
     pub fn snapshot_all(&self) -> Snapshot {
         self.run_sync_hooks();
-        Snapshot {
-            metrics: self
-                .iter()
-                .map(|metric| {
-                    let spec = metric.spec();
-                    MetricSnapshot {
-                        name: spec.name.into(),
-                        unit: spec.unit.into(),
-                        value: metric.value(),
+        let mut metrics = Vec::with_capacity(self.len());
+        for metric in self.iter() {
+            let spec = metric.spec();
+            let entry = |value, labels| MetricSnapshot {
+                name: spec.name.into(),
+                unit: spec.unit.into(),
+                labels,
+                value,
+            };
+            match metric {
+                Metric::Family(family) => {
+                    for index in 0..family.len() {
+                        if let Some(value) = family.series(index).and_then(|s| s.value()) {
+                            let labels = series_labels(spec, index)
+                                .map(|(k, v)| (k.into(), v.into()))
+                                .collect();
+                            metrics.push(entry(value, labels));
+                        }
                     }
-                })
-                .collect(),
+                }
+                unlabelled => {
+                    if let Some(value) = unlabelled.value() {
+                        metrics.push(entry(value, Default::default()));
+                    }
+                }
+            }
         }
+        Snapshot { metrics }
     }
 
     /// Adds a hook that runs right before every snapshot or exposition, to bring into the
@@ -193,7 +238,7 @@ impl Registry {
     /// ```
     /// # use geno_metrics::{Counter, Metric, MetricKind, MetricSpec, Registry};
     /// # static SPECS: [MetricSpec; 1] = [MetricSpec { name: "demo_redactions_total",
-    /// #     kind: MetricKind::Counter, unit: "", summary: "Redactions.", buckets: &[], deprecated: None }];
+    /// #     kind: MetricKind::Counter, unit: "", summary: "Redactions.", buckets: &[], deprecated: None, labels: &[] }];
     /// # static REDACTIONS_TOTAL: Counter = Counter::new(&SPECS[0]);
     /// # static METRICS: Registry = Registry::new(&SPECS, &[Metric::Counter(&REDACTIONS_TOTAL)]);
     /// use std::sync::atomic::{AtomicU64, Ordering};
@@ -258,6 +303,16 @@ pub enum LookupError {
         /// The closest declared name, when one is near enough to be a typo.
         suggestion: Option<&'static str>,
     },
+    /// The metric has labels: pick a series through [`Registry::get_family`].
+    Labelled {
+        /// The metric's name.
+        name: &'static str,
+    },
+    /// [`Registry::get_family`] was asked for a metric without labels.
+    Unlabelled {
+        /// The metric's name.
+        name: &'static str,
+    },
     /// The metric exists but is of another kind.
     WrongKind {
         /// The metric's name.
@@ -282,6 +337,14 @@ impl fmt::Display for LookupError {
             } => write!(
                 f,
                 "no metric named `{name}`; the declared names are in metrics.toml (or METRICS.specs())"
+            ),
+            Self::Labelled { name } => write!(
+                f,
+                "metric `{name}` has labels; use get_family(\"{name}\") and pick a series by its label values"
+            ),
+            Self::Unlabelled { name } => write!(
+                f,
+                "metric `{name}` has no labels; use get_counter, get_gauge or get_histogram"
             ),
             Self::WrongKind {
                 name,
@@ -309,6 +372,7 @@ mod tests {
             summary: "j",
             buckets: &[],
             deprecated: None,
+            labels: &[],
         },
         MetricSpec {
             name: "app_queue_items",
@@ -317,6 +381,7 @@ mod tests {
             summary: "q",
             buckets: &[],
             deprecated: None,
+            labels: &[],
         },
     ];
 
@@ -332,6 +397,67 @@ mod tests {
         );
         assert_eq!(closest_name("totally_else", &SPECS), None);
         assert_eq!(closest_name("", &SPECS), None);
+    }
+
+    #[test]
+    fn labelled_metrics_by_name_and_in_snapshots() {
+        use crate::family::Labelled;
+        use crate::spec::LabelSpec;
+        static LABELLED: MetricSpec = MetricSpec {
+            name: "app_requests_total",
+            kind: MetricKind::Counter,
+            unit: "",
+            summary: "r",
+            buckets: &[],
+            deprecated: None,
+            labels: &[LabelSpec {
+                name: "status",
+                values: &["ok", "error"],
+            }],
+        };
+        static ALL: [MetricSpec; 2] = [SPECS[0], LABELLED];
+        static JOBS: Counter = Counter::new(&ALL[0]);
+        static REQUESTS: Labelled<Counter, 2> =
+            Labelled::new(&ALL[1], [Counter::new(&ALL[1]), Counter::new(&ALL[1])]);
+        static REGISTRY: Registry =
+            Registry::new(&ALL, &[Metric::Counter(&JOBS), Metric::Family(&REQUESTS)]);
+
+        let err = REGISTRY.get_counter("app_requests_total").unwrap_err();
+        assert_eq!(
+            err,
+            LookupError::Labelled {
+                name: "app_requests_total"
+            }
+        );
+        assert!(
+            err.to_string()
+                .contains("get_family(\"app_requests_total\")")
+        );
+        assert_eq!(
+            REGISTRY.get_family("app_jobs_total").unwrap_err(),
+            LookupError::Unlabelled {
+                name: "app_jobs_total"
+            }
+        );
+        let family = REGISTRY.get_family("app_requests_total").unwrap();
+        match family.series(1) {
+            Some(Metric::Counter(c)) => c.inc_by(3),
+            other => panic!("{other:?}"),
+        }
+
+        let snapshot = REGISTRY.snapshot_all();
+        assert_eq!(snapshot.metrics.len(), 3, "one entry per series");
+        let error = snapshot
+            .get_series("app_requests_total", &[("status", "error")])
+            .unwrap();
+        assert_eq!(error.value, MetricValue::Counter(3));
+        let json = serde_json::to_string(&snapshot).unwrap();
+        assert!(json.contains(r#""labels":{"status":"error"}"#), "{json}");
+        assert!(
+            !json.contains(r#""name":"app_jobs_total","unit":"","labels""#),
+            "no labels key when unlabelled: {json}"
+        );
+        assert_eq!(serde_json::from_str::<Snapshot>(&json).unwrap(), snapshot);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! [`Snapshot`]: a structured, serialisable copy of every metric of a registry.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,7 @@ use crate::spec::MetricKind;
 ///     metrics: vec![MetricSnapshot {
 ///         name: "demo_temperature_celsius".into(),
 ///         unit: "celsius".into(),
+///         labels: Default::default(),
 ///         value: MetricValue::Gauge(f64::INFINITY),
 ///     }],
 /// };
@@ -36,19 +38,33 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The entry of the metric called `name`, if any.
+    /// The entry of the metric called `name` (its first series, for a labelled metric).
     pub fn get(&self, name: &str) -> Option<&MetricSnapshot> {
         self.metrics.iter().find(|m| m.name == name)
     }
+
+    /// The entry of the series of `name` whose labels are exactly `labels`.
+    pub fn get_series(&self, name: &str, labels: &[(&str, &str)]) -> Option<&MetricSnapshot> {
+        self.metrics.iter().find(|m| {
+            m.name == name
+                && m.labels.len() == labels.len()
+                && labels
+                    .iter()
+                    .all(|(k, v)| m.labels.get(*k).is_some_and(|x| x == v))
+        })
+    }
 }
 
-/// One metric's value, with the name and unit that identify it.
+/// One series' value, with the name, unit and labels that identify it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricSnapshot {
     /// The full Prometheus name.
     pub name: Cow<'static, str>,
     /// The unit, empty when none was declared.
     pub unit: Cow<'static, str>,
+    /// The series' label values by label name; empty (and left out of JSON) when unlabelled.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<Cow<'static, str>, Cow<'static, str>>,
     /// The value; in serialised form its `kind` tag sits beside `name`.
     #[serde(flatten)]
     pub value: MetricValue,

@@ -40,7 +40,7 @@ impl std::fmt::Display for MetricKind {
 /// The immutable description of one metric. `registry!` generates one per `[[metric]]`.
 ///
 /// ```
-/// use geno_metrics::{MetricKind, MetricSpec};
+/// use geno_metrics::{LabelSpec, MetricKind, MetricSpec};
 /// static SPEC: MetricSpec = MetricSpec {
 ///     name: "demo_queue_bytes",
 ///     kind: MetricKind::Gauge,
@@ -48,6 +48,7 @@ impl std::fmt::Display for MetricKind {
 ///     summary: "Bytes waiting in the queue.",
 ///     buckets: &[],
 ///     deprecated: None,
+///     labels: &[LabelSpec { name: "queue", values: &["fast", "slow"] }],
 /// };
 /// assert_eq!(SPEC.kind, MetricKind::Gauge);
 /// ```
@@ -66,4 +67,29 @@ pub struct MetricSpec {
     pub buckets: &'static [f64],
     /// Why the metric is deprecated and what to use instead, when it is.
     pub deprecated: Option<&'static str>,
+    /// The metric's labels, in declaration order; empty for an unlabelled metric. A labelled
+    /// metric is a [`Family`](crate::Family) of one series per combination of label values.
+    pub labels: &'static [LabelSpec],
+}
+
+impl MetricSpec {
+    /// The number of series: the product of the label value counts (1 without labels).
+    pub const fn series_count(&self) -> usize {
+        let mut count = 1;
+        let mut i = 0;
+        while i < self.labels.len() {
+            count *= self.labels[i].values.len();
+            i += 1;
+        }
+        count
+    }
+}
+
+/// One enumerated label: its name and every value it can take, in declaration order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelSpec {
+    /// The label name, e.g. `phase`.
+    pub name: &'static str,
+    /// Every value, e.g. `["train", "eval"]`; series are ordered by these, first label first.
+    pub values: &'static [&'static str],
 }

@@ -21,6 +21,7 @@ static SPEC: MetricSpec = MetricSpec {
     summary: "Model-checked histogram.",
     buckets: &[1.0, 2.0],
     deprecated: None,
+    labels: &[],
 };
 
 /// Explores interleavings with at most `PREEMPTIONS` forced context switches per execution:
