@@ -21,6 +21,24 @@ fn renamed(version: &str) -> String {
         )
 }
 
+/// `metrics diff` of `head.toml` against `base.toml`, in the test's directory.
+const DIFF_FILES: &[&str] = &[
+    "metrics",
+    "diff",
+    "--baseline",
+    "base.toml",
+    "--file",
+    "head.toml",
+];
+
+/// A directory with `base.toml` (V1) and `head.toml` (V1 renamed, at `head_version`).
+fn rename_case(test: &str, head_version: &str) -> PathBuf {
+    let dir = scratch(test);
+    fs::write(dir.join("base.toml"), V1).unwrap();
+    fs::write(dir.join("head.toml"), renamed(head_version)).unwrap();
+    dir
+}
+
 fn scratch(test: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("xtask-cli")
@@ -88,58 +106,22 @@ fn check_exit_codes() {
 
 #[test]
 fn diff_against_a_baseline_file() {
-    let dir = scratch("diff_file");
-    fs::write(dir.join("base.toml"), V1).unwrap();
-    fs::write(dir.join("head.toml"), renamed("1.0.0")).unwrap();
-    let out = xtask(
-        &dir,
-        &[
-            "metrics",
-            "diff",
-            "--baseline",
-            "base.toml",
-            "--file",
-            "head.toml",
-        ],
-    );
+    let dir = rename_case("diff_file", "1.0.0");
+    let out = xtask(&dir, DIFF_FILES);
     assert_eq!(code(&out), 1, "{}", stdout(&out));
     let text = stdout(&out);
     assert!(text.contains("head.toml:6: error[metric-renamed] (major bump): metric `app_steps_total` was renamed to `app_optimizer_steps_total`"), "{text}");
     assert!(text.contains("set `version = \"2.0.0\"`"), "{text}");
 
     fs::write(dir.join("head.toml"), renamed("2.0.0")).unwrap();
-    let out = xtask(
-        &dir,
-        &[
-            "metrics",
-            "diff",
-            "--baseline",
-            "base.toml",
-            "--file",
-            "head.toml",
-        ],
-    );
+    let out = xtask(&dir, DIFF_FILES);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
 }
 
 #[test]
 fn diff_json_output_parses_back() {
-    let dir = scratch("diff_json");
-    fs::write(dir.join("base.toml"), V1).unwrap();
-    fs::write(dir.join("head.toml"), renamed("1.0.0")).unwrap();
-    let out = xtask(
-        &dir,
-        &[
-            "metrics",
-            "diff",
-            "--baseline",
-            "base.toml",
-            "--file",
-            "head.toml",
-            "--format",
-            "json",
-        ],
-    );
+    let dir = rename_case("diff_json", "1.0.0");
+    let out = xtask(&dir, &[DIFF_FILES, &["--format", "json"]].concat());
     assert_eq!(code(&out), 1);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["required_bump"], "major");
@@ -157,22 +139,8 @@ fn diff_json_output_parses_back() {
 
 #[test]
 fn diff_github_annotations() {
-    let dir = scratch("diff_github");
-    fs::write(dir.join("base.toml"), V1).unwrap();
-    fs::write(dir.join("head.toml"), renamed("1.0.0")).unwrap();
-    let out = xtask(
-        &dir,
-        &[
-            "metrics",
-            "diff",
-            "--baseline",
-            "base.toml",
-            "--file",
-            "head.toml",
-            "--format",
-            "github",
-        ],
-    );
+    let dir = rename_case("diff_github", "1.0.0");
+    let out = xtask(&dir, &[DIFF_FILES, &["--format", "github"]].concat());
     assert_eq!(code(&out), 1);
     let text = stdout(&out);
     assert!(
