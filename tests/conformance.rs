@@ -283,6 +283,23 @@ fn promtool_check(promtool: &Path, file: &Path) {
     );
 }
 
+/// Every series of `file` is in `served` (same name and label text) with the same value.
+fn assert_same_samples(
+    server: &str,
+    served: &BTreeMap<String, String>,
+    file: &BTreeMap<String, String>,
+) {
+    for (series, value) in file {
+        let got = served
+            .get(series)
+            .unwrap_or_else(|| panic!("{server} lacks {series}"));
+        assert!(
+            same_value(got, value),
+            "{series}: {server} {got}, file {value}"
+        );
+    }
+}
+
 /// Whether two sample values are the same float64, however spelled.
 fn same_value(a: &str, b: &str) -> bool {
     let parse = |s: &str| match s {
@@ -402,15 +419,7 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
         "node_exporter could not read the file:\n{exposed}"
     );
     let theirs = samples(&exposed);
-    for (series, value) in &ours {
-        let served = theirs
-            .get(series)
-            .unwrap_or_else(|| panic!("node_exporter lacks {series}:\n{exposed}"));
-        assert!(
-            same_value(served, value),
-            "{series}: node_exporter {served}, file {value}"
-        );
-    }
+    assert_same_samples("node_exporter", &theirs, &ours);
 
     // 4. A Prometheus server scraping that node_exporter returns the same values.
     let prom_port = free_port();
@@ -455,15 +464,7 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
         };
         stored.insert(key, series["value"][1].as_str().unwrap().to_owned());
     }
-    for (series, value) in &genolewm {
-        let got = stored
-            .get(series)
-            .unwrap_or_else(|| panic!("Prometheus has no {series}"));
-        assert!(
-            same_value(got, value),
-            "{series}: Prometheus {got}, file {value}"
-        );
-    }
+    assert_same_samples("Prometheus", &stored, &genolewm);
     let paths = server.wait_for("labelled series", Duration::from_secs(30), || {
         let result = query(r#"labelled_requests_total{status="ok"}"#)?;
         let mut paths: Vec<String> = result

@@ -143,13 +143,10 @@ impl Registry {
     ///
     /// [`LookupError::Unknown`] or, when `name` is not a counter, [`LookupError::WrongKind`].
     pub fn get_counter(&self, name: &str) -> Result<&'static Counter, LookupError> {
-        match self.get(name)? {
-            Metric::Counter(c) => Ok(c),
-            Metric::Family(f) => Err(LookupError::Labelled {
-                name: f.spec().name,
-            }),
-            other => Err(wrong_kind(other, MetricKind::Counter)),
-        }
+        self.typed(name, MetricKind::Counter, |m| match m {
+            Metric::Counter(c) => Some(c),
+            _ => None,
+        })
     }
 
     /// The gauge called `name`.
@@ -158,13 +155,10 @@ impl Registry {
     ///
     /// [`LookupError::Unknown`] or, when `name` is not a gauge, [`LookupError::WrongKind`].
     pub fn get_gauge(&self, name: &str) -> Result<&'static Gauge, LookupError> {
-        match self.get(name)? {
-            Metric::Gauge(g) => Ok(g),
-            Metric::Family(f) => Err(LookupError::Labelled {
-                name: f.spec().name,
-            }),
-            other => Err(wrong_kind(other, MetricKind::Gauge)),
-        }
+        self.typed(name, MetricKind::Gauge, |m| match m {
+            Metric::Gauge(g) => Some(g),
+            _ => None,
+        })
     }
 
     /// The histogram called `name`, of whatever bucket count.
@@ -173,13 +167,26 @@ impl Registry {
     ///
     /// [`LookupError::Unknown`] or, when `name` is not a histogram, [`LookupError::WrongKind`].
     pub fn get_histogram(&self, name: &str) -> Result<&'static AnyHistogram, LookupError> {
-        match self.get(name)? {
-            Metric::Histogram(h) => Ok(h),
-            Metric::Family(f) => Err(LookupError::Labelled {
+        self.typed(name, MetricKind::Histogram, |m| match m {
+            Metric::Histogram(h) => Some(h),
+            _ => None,
+        })
+    }
+
+    /// The unlabelled metric called `name`, if `pick` accepts it; the lookup errors otherwise.
+    fn typed<T>(
+        &self,
+        name: &str,
+        expected: MetricKind,
+        pick: impl FnOnce(Metric) -> Option<T>,
+    ) -> Result<T, LookupError> {
+        let metric = self.get(name)?;
+        if let Metric::Family(f) = metric {
+            return Err(LookupError::Labelled {
                 name: f.spec().name,
-            }),
-            other => Err(wrong_kind(other, MetricKind::Histogram)),
+            });
         }
+        pick(metric).ok_or_else(|| wrong_kind(metric, expected))
     }
 
     /// The labelled metric called `name`, to pick series from by label values.
