@@ -33,7 +33,10 @@ mod units;
 mod valid;
 
 pub use diagnostic::{Diagnostic, Report};
-pub use model::{DEFAULT_BUCKETS, Metric, MetricKind, Registry};
+pub use model::{
+    DEFAULT_BUCKETS, DROPPED_LABEL_VALUES_METRIC, Label, LabelValue, LabelValues,
+    MAX_SERIES_PER_METRIC, Metric, MetricKind, Registry,
+};
 
 /// Parses and validates a registry. `path` is how diagnostics name the file.
 ///

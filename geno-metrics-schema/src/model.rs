@@ -7,6 +7,16 @@ pub const DEFAULT_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// The most series one metric may have: the product, over its labels, of each enumerated
+/// label's value count and of each free-form label's `max_series + 1` (its overflow series).
+/// Every series is allocated up front, so this bounds a metric's memory.
+pub const MAX_SERIES_PER_METRIC: usize = 1024;
+
+/// The counter the runtime adds to the exposition of a registry with free-form labels: one
+/// series per free-form label, counting values that went to its overflow series. No
+/// `metrics.toml` may declare a metric of this name.
+pub const DROPPED_LABEL_VALUES_METRIC: &str = "geno_metrics_dropped_label_values_total";
+
 /// A whole registry file after validation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Registry {
@@ -74,4 +84,69 @@ pub struct Metric {
     pub line: usize,
     /// The identifier of the generated static handle, e.g. `TRAIN_STEPS_TOTAL`.
     pub handle: String,
+    /// The labels, in declaration order; empty for an unlabelled metric.
+    pub labels: Vec<Label>,
+    /// The type of the generated handle of a labelled metric (e.g. `StepDurationSecondsFamily`,
+    /// the handle in upper camel case plus `Family`); `None` without labels.
+    pub family_type: Option<String>,
+}
+
+impl Metric {
+    /// The number of series the metric can have: the product over its labels of
+    /// [`Label::width`] (1 without labels).
+    pub fn series_count(&self) -> usize {
+        self.labels.iter().map(Label::width).product()
+    }
+}
+
+/// One label of a metric, as `labels = { phase = ["train", "eval"], model = { max_series = 8 } }`
+/// declares it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Label {
+    /// The label name, e.g. `phase`.
+    pub name: String,
+    /// The values it takes.
+    pub values: LabelValues,
+    /// 1-based line of the label's key.
+    pub line: usize,
+}
+
+impl Label {
+    /// The number of series positions the label spans: its value count when enumerated,
+    /// `max_series + 1` (the overflow series) when free-form.
+    pub fn width(&self) -> usize {
+        match &self.values {
+            LabelValues::Enumerated { values, .. } => values.len(),
+            LabelValues::FreeForm { max_series } => max_series + 1,
+        }
+    }
+}
+
+/// The values a label takes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelValues {
+    /// A fixed list, known at compile time: the macro generates an enum for it.
+    Enumerated {
+        /// The generated enum, the label name in upper camel case (`device_kind` ->
+        /// `DeviceKind`). Every metric declaring this label name declares the same values.
+        type_name: String,
+        /// The values in declaration order, each with its enum variant.
+        values: Vec<LabelValue>,
+    },
+    /// Any string, chosen at run time, bounded: the first `max_series` distinct values get a
+    /// series each, later ones share one overflow series.
+    FreeForm {
+        /// How many distinct values get a series of their own.
+        max_series: usize,
+    },
+}
+
+/// One value of an enumerated label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LabelValue {
+    /// The label value as exposed, e.g. `train`.
+    pub value: String,
+    /// The generated enum variant, e.g. `Train`.
+    pub variant: String,
 }

@@ -10,7 +10,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::closest;
-use crate::diagnostic::Sink;
+use crate::diagnostic::{DiagnosticBuilder, Sink};
 
 /// A value with the byte span it was read from.
 #[derive(Debug, Clone)]
@@ -39,6 +39,25 @@ pub(crate) struct RawMetric {
     pub(crate) buckets: Option<Sp<Vec<Sp<f64>>>>,
     pub(crate) deprecated: Option<Sp<String>>,
     pub(crate) renamed_from: Option<Sp<String>>,
+    /// `labels = { ... }`, in declaration order; the span is the whole table's.
+    pub(crate) labels: Option<Sp<Vec<RawLabel>>>,
+}
+
+/// One entry of a metric's `labels` table as written.
+#[derive(Debug)]
+pub(crate) struct RawLabel {
+    /// The key: the label name.
+    pub(crate) name: Sp<String>,
+    pub(crate) values: RawLabelValues,
+}
+
+/// The two forms of a label declaration.
+#[derive(Debug)]
+pub(crate) enum RawLabelValues {
+    /// `phase = ["train", "eval"]`; the span is the array's.
+    Enumerated(Sp<Vec<Sp<String>>>),
+    /// `model = { max_series = 64 }`.
+    FreeForm { max_series: Option<Sp<i64>> },
 }
 
 const TOP_KEYS: &[&str] = &["registry", "metric"];
@@ -51,7 +70,9 @@ const METRIC_KEYS: &[&str] = &[
     "buckets",
     "deprecated",
     "renamed_from",
+    "labels",
 ];
+const FREE_FORM_LABEL_KEYS: &[&str] = &["max_series"];
 const REQUIRED_METRIC_KEYS: &[&str] = &["name", "kind", "summary"];
 
 /// Reads the document. `None` when the TOML itself does not parse (the syntax errors are
@@ -138,6 +159,7 @@ fn read_metric(sink: &mut Sink<'_>, table: &DeTable<'_>, span: Range<usize>) -> 
         buckets: None,
         deprecated: None,
         renamed_from: None,
+        labels: None,
     };
     for (key, value) in table {
         let field = match key.get_ref().as_ref() {
@@ -149,6 +171,10 @@ fn read_metric(sink: &mut Sink<'_>, table: &DeTable<'_>, span: Range<usize>) -> 
             "renamed_from" => &mut metric.renamed_from,
             "buckets" => {
                 metric.buckets = buckets(sink, value);
+                continue;
+            }
+            "labels" => {
+                metric.labels = labels(sink, value);
                 continue;
             }
             other => {
@@ -212,6 +238,94 @@ fn buckets(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Option<Sp<Vec<S
     })
 }
 
+/// `labels = { name = ["a", "b"], other = { max_series = 8 }, ... }`.
+fn labels(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Option<Sp<Vec<RawLabel>>> {
+    let DeValue::Table(table) = value.get_ref() else {
+        wrong_type(sink, "labels", value, "a table of labels")
+            .help("write `labels = { phase = [\"train\", \"eval\"] }` (values listed) or `labels = { model = { max_series = 64 } }` (free-form)");
+        return None;
+    };
+    let mut labels = Vec::with_capacity(table.len());
+    let mut all_read = true;
+    for (key, declaration) in table {
+        let name = Sp {
+            value: key.get_ref().to_string(),
+            span: key.span(),
+        };
+        let values = match declaration.get_ref() {
+            DeValue::Array(elements) => {
+                let mut values = Vec::with_capacity(elements.len());
+                for element in elements.iter() {
+                    match string(sink, &name.value, element) {
+                        Some(v) => values.push(v),
+                        None => all_read = false,
+                    }
+                }
+                Some(RawLabelValues::Enumerated(Sp {
+                    value: values,
+                    span: declaration.span(),
+                }))
+            }
+            DeValue::Table(options) => {
+                Some(free_form_label(sink, &name, options, declaration.span()))
+            }
+            _ => {
+                wrong_type(sink, &name.value, declaration, "an array of values or a table")
+                    .help("list the values (`[\"train\", \"eval\"]`), or bound a free-form label with `{ max_series = 64 }`");
+                None
+            }
+        };
+        match values {
+            Some(values) => labels.push(RawLabel { name, values }),
+            None => all_read = false,
+        }
+    }
+    all_read.then(|| Sp {
+        value: labels,
+        span: value.span(),
+    })
+}
+
+/// `model = { max_series = 64 }`.
+fn free_form_label(
+    sink: &mut Sink<'_>,
+    name: &Sp<String>,
+    options: &DeTable<'_>,
+    span: Range<usize>,
+) -> RawLabelValues {
+    let mut max_series = None;
+    for (key, value) in options {
+        match key.get_ref().as_ref() {
+            "max_series" => match value.get_ref() {
+                DeValue::Integer(i) => {
+                    max_series = Some(Sp {
+                        // Out of i64's range is as wrong as negative: report it as such.
+                        value: i64::from_str_radix(i.as_str(), i.radix()).unwrap_or(i64::MIN),
+                        span: value.span(),
+                    });
+                }
+                _ => drop(wrong_type(sink, "max_series", value, "an integer")),
+            },
+            other => unknown_key(
+                sink,
+                key,
+                other,
+                FREE_FORM_LABEL_KEYS,
+                &format!("in the free-form label `{}`", name.value),
+            ),
+        }
+    }
+    if !options.contains_key("max_series") {
+        sink.error(
+            "missing-key",
+            span,
+            format!("free-form label `{}` has no `max_series`", name.value),
+        )
+        .help("bound it: `{ max_series = 64 }` gives the first 64 distinct values a series each");
+    }
+    RawLabelValues::FreeForm { max_series }
+}
+
 fn string(sink: &mut Sink<'_>, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Sp<String>> {
     match value.get_ref() {
         DeValue::String(s) => Some(Sp {
@@ -240,17 +354,24 @@ fn expect_table<'v, 'i>(
     }
 }
 
-fn wrong_type(sink: &mut Sink<'_>, key: &str, value: &Spanned<DeValue<'_>>, expected: &str) {
+/// Reports a value of the wrong type; the caller may add a more specific help.
+fn wrong_type<'s, 'a>(
+    sink: &'s mut Sink<'a>,
+    key: &str,
+    value: &Spanned<DeValue<'_>>,
+    expected: &str,
+) -> DiagnosticBuilder<'s, 'a> {
     let found = value.get_ref().type_str();
-    let mut diagnostic = sink.error(
+    let diagnostic = sink.error(
         "wrong-type",
         value.span(),
         format!("`{key}` must be {expected}, found {found}"),
     );
     if expected == "a string" {
-        diagnostic = diagnostic.help("put the value in double quotes");
+        diagnostic.help("put the value in double quotes")
+    } else {
+        diagnostic
     }
-    drop(diagnostic);
 }
 
 fn unknown_key(

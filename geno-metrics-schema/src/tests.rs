@@ -579,3 +579,344 @@ fn crlf_files_and_stray_carriage_returns_never_panic() {
             .replace('\n', "\r\n");
     assert_eq!(parse(&crlf, "m").unwrap().metrics[0].line, 6);
 }
+
+const LABELLED: &str = r#"
+[[metric]]
+name = "app_step_duration_seconds"
+kind = "histogram"
+unit = "seconds"
+summary = "Step time."
+labels = { phase = ["train", "eval"], status = ["ok", "in_progress", "2xx"] }
+
+[[metric]]
+name = "app_requests_total"
+kind = "counter"
+summary = "Requests."
+labels = { model = { max_series = 8 }, phase = ["train", "eval"] }
+"#;
+
+#[test]
+fn labels_keep_declaration_order_and_name_their_generated_types() {
+    let registry = parse(&with_header(LABELLED), "metrics.toml").unwrap();
+    let step = &registry.metrics[0];
+    assert_eq!(
+        step.family_type.as_deref(),
+        Some("StepDurationSecondsFamily")
+    );
+    let names: Vec<_> = step.labels.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["phase", "status"]);
+    assert_eq!(step.series_count(), 6);
+    let crate::LabelValues::Enumerated { type_name, values } = &step.labels[1].values else {
+        panic!("status is enumerated");
+    };
+    assert_eq!(type_name, "Status");
+    let variants: Vec<_> = values
+        .iter()
+        .map(|v| (v.value.as_str(), v.variant.as_str()))
+        .collect();
+    assert_eq!(
+        variants,
+        [("ok", "Ok"), ("in_progress", "InProgress"), ("2xx", "V2xx")]
+    );
+    assert_eq!(step.labels[1].line, 11);
+
+    let requests = &registry.metrics[1];
+    assert_eq!(
+        requests.labels[0].values,
+        crate::LabelValues::FreeForm { max_series: 8 }
+    );
+    assert_eq!(
+        requests.series_count(),
+        9 * 2,
+        "free-form: max_series + overflow"
+    );
+    assert!(
+        registry
+            .metrics
+            .iter()
+            .all(|m| m.handle.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+    );
+    let unlabelled = parse(
+        &with_header("[[metric]]\nname = \"app_x_total\"\nkind = \"counter\"\nsummary = \"x\"\n"),
+        "m",
+    )
+    .unwrap();
+    assert_eq!(unlabelled.metrics[0].family_type, None);
+    assert_eq!(unlabelled.metrics[0].series_count(), 1);
+}
+
+/// One labelled counter named `app_l_total` with `labels = {labels}`.
+fn labelled(labels: &str) -> String {
+    format!(
+        "[[metric]]\nname = \"app_l_total\"\nkind = \"counter\"\nsummary = \"l\"\nlabels = {labels}\n"
+    )
+}
+
+#[test]
+fn label_names_are_prometheus_label_names() {
+    assert_single(
+        &labelled("{ Phase = [\"a\"] }"),
+        "invalid-label-name",
+        9,
+        12,
+        "lowercase",
+    );
+    assert_single(
+        &labelled("{ __phase = [\"a\"] }"),
+        "invalid-label-name",
+        9,
+        12,
+        "lowercase",
+    );
+    assert_single(
+        &labelled("{ 1phase = [\"a\"] }"),
+        "invalid-label-name",
+        9,
+        12,
+        "starting with a letter",
+    );
+    assert_single(
+        &labelled("{ \"ph-ase\" = [\"a\"] }"),
+        "invalid-label-name",
+        9,
+        12,
+        "lowercase",
+    );
+    let report = report_of(&with_header(&labelled("{ __phase = [\"a\"] }")));
+    assert!(
+        report.diagnostics[0].message.contains("reserves"),
+        "{report}"
+    );
+    // `le` is the histogram's own label; other kinds may use it.
+    assert_single(
+        "[[metric]]\nname = \"app_hold_seconds\"\nkind = \"histogram\"\nsummary = \"h\"\nlabels = { le = [\"a\"] }\n",
+        "reserved-label",
+        9,
+        12,
+        "limit",
+    );
+    assert!(parse(&with_header(&labelled("{ le = [\"a\"] }")), "m").is_ok());
+    // A key twice in one TOML table is a syntax error, so label names are unique per metric.
+    assert_eq!(
+        rules(&labelled("{ phase = [\"a\"], phase = [\"b\"] }")),
+        ["toml-syntax"]
+    );
+}
+
+#[test]
+fn enumerated_values_are_non_blank_unique_and_name_variants() {
+    assert_single(
+        &labelled("{ phase = [] }"),
+        "label-values-empty",
+        9,
+        20,
+        "list every value",
+    );
+    assert_single(
+        &labelled("{}"),
+        "label-values-empty",
+        9,
+        10,
+        "remove `labels`",
+    );
+    assert_single(
+        &labelled("{ phase = [\"a\", \" \"] }"),
+        "blank-label-value",
+        9,
+        26,
+        "empty label value",
+    );
+    let report = report_of(&with_header(&labelled("{ phase = [\"a\", \"b\", \"a\"] }")));
+    assert_eq!(report.rules(), ["duplicate-label-value"], "{report}");
+    assert_eq!(report.diagnostics[0].column, 31);
+    assert!(
+        report.diagnostics[0].notes[0].ends_with("metrics.toml:9:21"),
+        "{report}"
+    );
+    assert_single(
+        &labelled("{ phase = [\"a\", \"--\"] }"),
+        "label-value-ident",
+        9,
+        26,
+        "letters or digits",
+    );
+    let report = report_of(&with_header(&labelled(
+        "{ phase = [\"in-progress\", \"in_progress\"] }",
+    )));
+    assert_eq!(report.rules(), ["label-value-ident"], "{report}");
+    assert!(
+        report.diagnostics[0].message.contains("`InProgress`"),
+        "{report}"
+    );
+    // Any UTF-8 is a fine label value as long as a variant can be made of it.
+    let registry = parse(
+        &with_header(&labelled("{ phase = [\"self\", \"é1\", \"a\\\"b\"] }")),
+        "m",
+    )
+    .unwrap();
+    let crate::LabelValues::Enumerated { values, .. } = &registry.metrics[0].labels[0].values
+    else {
+        panic!()
+    };
+    let variants: Vec<_> = values.iter().map(|v| v.variant.as_str()).collect();
+    assert_eq!(variants, ["SelfValue", "V1", "AB"]);
+}
+
+#[test]
+fn free_form_labels_are_bounded() {
+    assert_single(
+        &labelled("{ model = {} }"),
+        "missing-key",
+        9,
+        20,
+        "max_series = 64",
+    );
+    assert_single(
+        &labelled("{ model = { max_series = 0 } }"),
+        "max-series",
+        9,
+        35,
+        "distinct values",
+    );
+    assert_single(
+        &labelled("{ model = { max_series = -3 } }"),
+        "max-series",
+        9,
+        35,
+        "distinct values",
+    );
+    assert_single(
+        &labelled("{ model = { max_series = 99999999999999999999 } }"),
+        "max-series",
+        9,
+        35,
+        "distinct values",
+    );
+    assert_single(
+        &labelled("{ model = { max_series = \"8\" } }"),
+        "wrong-type",
+        9,
+        35,
+        "",
+    );
+    let report = report_of(&with_header(&labelled("{ model = { max_sereis = 8 } }")));
+    assert_eq!(report.rules(), ["missing-key", "unknown-key"], "{report}");
+    assert_eq!(
+        report.diagnostics[1].help.as_deref(),
+        Some("did you mean `max_series`?")
+    );
+    assert_single(
+        &labelled("{ model = 8 }"),
+        "wrong-type",
+        9,
+        20,
+        "max_series",
+    );
+    assert_single(&labelled("[\"phase\"]"), "wrong-type", 9, 10, "labels = {");
+    assert_single(
+        &labelled("{ phase = [1] }"),
+        "wrong-type",
+        9,
+        21,
+        "double quotes",
+    );
+}
+
+#[test]
+fn series_are_capped_per_metric() {
+    let max = crate::MAX_SERIES_PER_METRIC;
+    let values = |n: usize| {
+        let v: Vec<String> = (0..n).map(|i| format!("\"v{i}\"")).collect();
+        format!("[{}]", v.join(", "))
+    };
+    // Exactly at the cap is fine; one over is not.
+    assert!(
+        parse(
+            &with_header(&labelled(&format!(
+                "{{ a = {}, b = {} }}",
+                values(32),
+                values(32)
+            ))),
+            "m"
+        )
+        .is_ok()
+    );
+    assert!(
+        parse(
+            &with_header(&labelled(&format!(
+                "{{ m = {{ max_series = {} }} }}",
+                max - 1
+            ))),
+            "m"
+        )
+        .is_ok()
+    );
+    let report = report_of(&with_header(&labelled(&format!(
+        "{{ a = {}, m = {{ max_series = 31 }}, b = {} }}",
+        values(33),
+        values(1)
+    ))));
+    assert_eq!(report.rules(), ["label-cardinality"], "{report}");
+    assert!(
+        report.diagnostics[0].message.contains("1056 series"),
+        "{report}"
+    );
+    assert!(
+        report.diagnostics[0].notes[0].contains("33 a x 32 m (max_series 31 + overflow) x 1 b"),
+        "{report}"
+    );
+}
+
+#[test]
+fn one_label_name_is_one_enum_across_the_registry() {
+    let conflict = format!(
+        "{LABELLED}\n[[metric]]\nname = \"app_loss\"\nkind = \"gauge\"\nsummary = \"Loss.\"\nlabels = {{ phase = [\"eval\", \"train\"] }}\n"
+    );
+    let report = report_of(&with_header(&conflict));
+    assert_eq!(report.rules(), ["label-conflict"], "{report}");
+    let d = &report.diagnostics[0];
+    assert_eq!((d.line, d.column), (23, 12), "{report}");
+    assert!(
+        d.notes[0].contains(r#"["train", "eval"]"#) && d.notes[0].ends_with("metrics.toml:11:12"),
+        "{report}"
+    );
+    assert!(d.help.as_deref().unwrap_or("").contains("`Phase`"));
+    // Free-form use of an enumerated label name generates no enum, so it does not conflict.
+    let free = conflict.replace(r#"phase = ["eval", "train"]"#, "phase = { max_series = 4 }");
+    assert!(parse(&with_header(&free), "m").is_ok());
+}
+
+#[test]
+fn generated_type_names_do_not_clash() {
+    // Label `a_family` makes the enum `AFamily`, as the labelled metric `app_a` does.
+    let clash = "[[metric]]\nname = \"app_a\"\nkind = \"gauge\"\nsummary = \"a\"\nlabels = { a_family = [\"x\"] }\n";
+    let report = report_of(&with_header(clash));
+    assert_eq!(report.rules(), ["type-name"], "{report}");
+    assert!(
+        report.diagnostics[0].message.contains("`AFamily`"),
+        "{report}"
+    );
+    assert_single(
+        &labelled("{ self = [\"x\"] }"),
+        "type-name",
+        9,
+        12,
+        "rename the label",
+    );
+    assert!(
+        parse(
+            &with_header(&labelled("{ self = { max_series = 2 } }")),
+            "m"
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn the_runtime_counter_of_dropped_values_is_reserved() {
+    let source = format!(
+        "[registry]\nversion = \"1.0.0\"\n\n[[metric]]\nname = \"{}\"\nkind = \"counter\"\nsummary = \"x\"\n",
+        crate::DROPPED_LABEL_VALUES_METRIC
+    );
+    assert_eq!(report_of(&source).rules(), ["reserved-name"]);
+}

@@ -6,8 +6,11 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::Sink;
-use crate::model::{DEFAULT_BUCKETS, Metric, MetricKind, Registry};
-use crate::parse::{RawMetric, RawRegistry, Sp};
+use crate::model::{
+    DEFAULT_BUCKETS, DROPPED_LABEL_VALUES_METRIC, Label, LabelValue, LabelValues,
+    MAX_SERIES_PER_METRIC, Metric, MetricKind, Registry,
+};
+use crate::parse::{RawLabel, RawLabelValues, RawMetric, RawRegistry, Sp};
 use crate::{closest, units};
 
 /// Suffixes of the series a histogram `x` generates besides its own name.
@@ -40,6 +43,7 @@ pub(crate) fn validate(sink: &mut Sink<'_>, raw: RawRegistry) -> Option<Registry
         }
     }
     check_across_metrics(sink, &raw.metrics);
+    check_label_types(sink, &raw.metrics, &metrics);
 
     let (version, version_line) = version?;
     if !sink.is_empty() || metrics.len() != raw.metrics.len() {
@@ -154,8 +158,13 @@ fn check_metric(
         }
     }
     let buckets = kind.and_then(|kind| check_buckets(sink, raw, kind));
+    let labels = match (&raw.labels, kind) {
+        (None, _) => Some(Vec::new()),
+        (Some(declared), Some(kind)) => check_labels(sink, declared, kind),
+        (Some(_), None) => None,
+    };
 
-    let (kind, summary, buckets, handle) = (kind?, summary?, buckets?, handle?);
+    let (kind, summary, buckets, handle, labels) = (kind?, summary?, buckets?, handle?, labels?);
     if !ok
         || (raw.deprecated.is_some() && deprecated.is_none())
         || (raw.renamed_from.is_some() && renamed_from.is_none())
@@ -171,7 +180,10 @@ fn check_metric(
         deprecated,
         renamed_from,
         line: sink.line_column(name.span.start).0,
+        family_type: (!labels.is_empty())
+            .then(|| format!("{}Family", upper_camel(&handle.to_ascii_lowercase()))),
         handle,
+        labels,
     })
 }
 
@@ -243,6 +255,18 @@ fn check_name(
             );
         }
         drop(d);
+        return false;
+    }
+    if name.value == DROPPED_LABEL_VALUES_METRIC {
+        sink.error(
+            "reserved-name",
+            name.span.clone(),
+            format!(
+                "`{}` is the runtime's own counter of dropped label values",
+                name.value
+            ),
+        )
+        .help("choose another name");
         return false;
     }
     if let (Some(ns), Some(decl)) = (namespace, namespace_decl) {
@@ -477,6 +501,318 @@ fn check_renamed_from(sink: &mut Sink<'_>, raw: &RawMetric, old: &Sp<String>) ->
     sink.error("renamed-from", old.span.clone(), problem)
         .help("set `renamed_from` to the name the metric had in the previous release");
     None
+}
+
+/// `labels = { ... }` of one metric: names, values and the series cap.
+fn check_labels(
+    sink: &mut Sink<'_>,
+    declared: &Sp<Vec<RawLabel>>,
+    kind: MetricKind,
+) -> Option<Vec<Label>> {
+    if declared.value.is_empty() {
+        sink.error(
+            "label-values-empty",
+            declared.span.clone(),
+            "`labels` declares no label",
+        )
+        .help("remove `labels`, or declare one, e.g. `labels = { phase = [\"train\", \"eval\"] }`");
+        return None;
+    }
+    let mut labels = Vec::with_capacity(declared.value.len());
+    let mut ok = true;
+    for raw in &declared.value {
+        let name_ok = check_label_name(sink, &raw.name, kind);
+        let values = match &raw.values {
+            RawLabelValues::Enumerated(values) => check_label_values(sink, &raw.name, values),
+            RawLabelValues::FreeForm { max_series, .. } => max_series
+                .as_ref()
+                .and_then(|m| check_max_series(sink, &raw.name, m)),
+        };
+        match values {
+            Some(values) if name_ok => labels.push(Label {
+                name: raw.name.value.clone(),
+                values,
+                line: sink.line_column(raw.name.span.start).0,
+            }),
+            _ => ok = false,
+        }
+    }
+    if !ok {
+        return None;
+    }
+    // Saturating: a product past usize is as far over the cap as any.
+    let series = labels.iter().fold(1usize, |product, label| {
+        product.saturating_mul(label.width())
+    });
+    if series > MAX_SERIES_PER_METRIC {
+        let widths: Vec<String> = labels
+            .iter()
+            .map(|l| match l.values {
+                LabelValues::Enumerated { .. } => format!("{} {}", l.width(), l.name),
+                LabelValues::FreeForm { max_series } => {
+                    format!(
+                        "{} {} (max_series {max_series} + overflow)",
+                        l.width(),
+                        l.name
+                    )
+                }
+            })
+            .collect();
+        sink.error(
+            "label-cardinality",
+            declared.span.clone(),
+            format!(
+                "these labels make {series} series, more than the {MAX_SERIES_PER_METRIC} one metric may have"
+            ),
+        )
+        .note(format!("series = {}", widths.join(" x ")))
+        .help("drop a label, list fewer values, or lower `max_series`: every series is allocated up front");
+        return None;
+    }
+    Some(labels)
+}
+
+fn check_label_name(sink: &mut Sink<'_>, name: &Sp<String>, kind: MetricKind) -> bool {
+    let n = name.value.as_str();
+    let problem = if n.is_empty() {
+        "is empty".to_owned()
+    } else if n.starts_with("__") {
+        "starts with `__`, which Prometheus reserves for its internal labels".to_owned()
+    } else if let Some(c) = n
+        .chars()
+        .find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '_'))
+    {
+        format!("contains `{c}`; only lowercase letters, digits and `_` are allowed")
+    } else if !n.starts_with(|c: char| c.is_ascii_lowercase()) {
+        "must start with a lowercase letter".to_owned()
+    } else if kind == MetricKind::Histogram && n == "le" {
+        sink.error(
+            "reserved-label",
+            name.span.clone(),
+            "a histogram may not have a label `le`: its `_bucket` series use it for the upper bound",
+        )
+        .help("name the label after what it means, e.g. `limit`");
+        return false;
+    } else {
+        return true;
+    };
+    sink.error(
+        "invalid-label-name",
+        name.span.clone(),
+        format!("label name `{n}` {problem}"),
+    )
+    .help("use lowercase letters, digits and `_`, starting with a letter");
+    false
+}
+
+fn check_label_values(
+    sink: &mut Sink<'_>,
+    name: &Sp<String>,
+    values: &Sp<Vec<Sp<String>>>,
+) -> Option<LabelValues> {
+    if values.value.is_empty() {
+        sink.error(
+            "label-values-empty",
+            values.span.clone(),
+            format!("label `{}` lists no value", name.value),
+        )
+        .help("list every value the label takes, or make it free-form with `{ max_series = N }`");
+        return None;
+    }
+    let mut ok = true;
+    let mut checked: Vec<(&Sp<String>, String)> = Vec::with_capacity(values.value.len());
+    for value in &values.value {
+        if value.value.trim().is_empty() {
+            sink.error(
+                "blank-label-value",
+                value.span.clone(),
+                format!("label `{}` has a blank value", name.value),
+            )
+            .help("Prometheus treats an empty label value as no label at all: name the value");
+            ok = false;
+            continue;
+        }
+        if let Some((first, _)) = checked.iter().find(|(v, _)| v.value == value.value) {
+            sink.error(
+                "duplicate-label-value",
+                value.span.clone(),
+                format!("label `{}` lists `{}` twice", name.value, value.value),
+            )
+            .note_at("first listed at", first.span.start)
+            .help("list each value once");
+            ok = false;
+            continue;
+        }
+        let Some(variant) = variant_name(&value.value) else {
+            sink.error(
+                "label-value-ident",
+                value.span.clone(),
+                format!(
+                    "label value `{}` has no letter or digit to name its enum variant",
+                    value.value
+                ),
+            )
+            .help("use letters or digits in the value, e.g. `ok` or `2xx`");
+            ok = false;
+            continue;
+        };
+        if let Some((first, _)) = checked.iter().find(|(_, v)| *v == variant) {
+            sink.error(
+                "label-value-ident",
+                value.span.clone(),
+                format!(
+                    "label values `{}` and `{}` both become the enum variant `{variant}`",
+                    first.value, value.value
+                ),
+            )
+            .note_at(format!("`{}` is listed at", first.value), first.span.start)
+            .help("values must differ in more than case and punctuation");
+            ok = false;
+            continue;
+        }
+        checked.push((value, variant));
+    }
+    ok.then(|| LabelValues::Enumerated {
+        type_name: upper_camel(&name.value),
+        values: checked
+            .into_iter()
+            .map(|(value, variant)| LabelValue {
+                value: value.value.clone(),
+                variant,
+            })
+            .collect(),
+    })
+}
+
+fn check_max_series(sink: &mut Sink<'_>, name: &Sp<String>, max: &Sp<i64>) -> Option<LabelValues> {
+    match usize::try_from(max.value) {
+        Ok(max_series) if (1..MAX_SERIES_PER_METRIC).contains(&max_series) => {
+            Some(LabelValues::FreeForm { max_series })
+        }
+        _ => {
+            sink.error(
+                "max-series",
+                max.span.clone(),
+                format!(
+                    "`max_series` of label `{}` must be between 1 and {}",
+                    name.value,
+                    MAX_SERIES_PER_METRIC - 1
+                ),
+            )
+            .help("give the number of distinct values that get a series of their own; later ones share the overflow series");
+            None
+        }
+    }
+}
+
+/// The enum variant for a label value: its ASCII letter-or-digit runs, each starting upper
+/// case (`in_progress` -> `InProgress`, `OK` -> `OK`), with `V` before a leading digit
+/// (`2xx` -> `V2xx`). `None` when the value has no ASCII letter or digit.
+fn variant_name(value: &str) -> Option<String> {
+    let mut variant = upper_camel(value);
+    if variant.starts_with(|c: char| c.is_ascii_digit()) {
+        variant.insert(0, 'V');
+    }
+    match variant.as_str() {
+        "" => None,
+        // The one upper camel case keyword.
+        "Self" => Some("SelfValue".to_owned()),
+        _ => Some(variant),
+    }
+}
+
+/// `device_kind` -> `DeviceKind`: ASCII letter-or-digit runs, each with its first letter upper
+/// case and the rest as written.
+pub(crate) fn upper_camel(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .flat_map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase())
+                .into_iter()
+                .chain(chars)
+        })
+        .collect()
+}
+
+/// The generated types of a registry: one enum per enumerated label name, shared by every
+/// metric that declares it with the same values, and one family type per labelled metric.
+fn check_label_types(sink: &mut Sink<'_>, raw: &[RawMetric], metrics: &[Metric]) {
+    // First declaration of each enumerated label name, with its values and where it is.
+    let mut enums: HashMap<&str, (&[LabelValue], &Sp<String>)> = HashMap::new();
+    let mut type_names: HashMap<String, &Sp<String>> = HashMap::new();
+    let valid = raw.iter().filter_map(|r| {
+        let name = r.name.as_ref()?;
+        let metric = metrics.iter().find(|m| m.name == name.value)?;
+        Some((r, name, metric))
+    });
+    for (raw_metric, name, metric) in valid {
+        let raw_labels = raw_metric.labels.iter().flat_map(|l| &l.value);
+        for (label, raw_label) in metric.labels.iter().zip(raw_labels) {
+            let LabelValues::Enumerated { type_name, values } = &label.values else {
+                continue;
+            };
+            match enums.get(label.name.as_str()) {
+                Some((first_values, first)) if *first_values != values.as_slice() => {
+                    let listed: Vec<&str> = first_values.iter().map(|v| v.value.as_str()).collect();
+                    sink.error(
+                        "label-conflict",
+                        raw_label.name.span.clone(),
+                        format!(
+                            "label `{}` lists other values than where it was first declared",
+                            label.name
+                        ),
+                    )
+                    .note_at(format!("first declared as {listed:?} at"), first.span.start)
+                    .help(format!(
+                        "one label name is one enum (`{type_name}`): list the same values in the same order, or give this label another name"
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    enums.insert(&label.name, (values, &raw_label.name));
+                    claim_type_name(sink, &mut type_names, type_name, &raw_label.name);
+                }
+            }
+        }
+        if let Some(family_type) = &metric.family_type {
+            claim_type_name(sink, &mut type_names, family_type, name);
+        }
+    }
+}
+
+/// Records that the declaration at `by` generates the type `type_name`, reporting a clash.
+fn claim_type_name<'r>(
+    sink: &mut Sink<'_>,
+    claimed: &mut HashMap<String, &'r Sp<String>>,
+    type_name: &str,
+    by: &'r Sp<String>,
+) {
+    if type_name == "Self" {
+        sink.error(
+            "type-name",
+            by.span.clone(),
+            format!(
+                "`{}` would generate the type `Self`, a Rust keyword",
+                by.value
+            ),
+        )
+        .help("rename the label");
+    } else if let Some(first) = claimed.get(type_name) {
+        sink.error(
+            "type-name",
+            by.span.clone(),
+            format!(
+                "`{}` would generate the type `{type_name}`, which `{}` generates too",
+                by.value, first.value
+            ),
+        )
+        .note_at("that one is declared at", first.span.start)
+        .help("rename the label or the metric");
+    } else {
+        claimed.insert(type_name.to_owned(), by);
+    }
 }
 
 /// Rules that compare metrics with each other.
