@@ -16,10 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use geno_metrics::{
-    Counter, Gauge, Histogram, LabelSpec, Labelled, Metric, MetricKind, MetricSpec, MetricValue,
-    Registry,
-};
+use geno_metrics::{DROPPED_LABEL_VALUES_METRIC, MetricKind, MetricValue};
 use geno_metrics_tests::genolewm::{LOG_REDACTIONS_TOTAL, METRICS};
 use geno_metrics_tests::{redaction, training_job};
 
@@ -140,19 +137,64 @@ fn encode_query(query: &str) -> String {
         .collect()
 }
 
-/// The sample lines of an exposition, keyed by `name{labels}`, with their value text.
+/// The sample lines of an exposition, keyed by [`series_key`], with their value text.
 fn samples(text: &str) -> BTreeMap<String, String> {
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .map(|l| {
             let (series, value) = l.rsplit_once(' ').unwrap();
-            (series.to_owned(), value.to_owned())
+            let (name, labels) = parse_series(series);
+            (series_key(&name, &labels), value.to_owned())
         })
         .collect()
 }
 
-/// Label values that need every escape of the text format, and then some.
-const HOSTILE: &[&str] = &[
+/// `name{a="x",b="y"}` (text format, values escaped) as the name and unescaped labels.
+fn parse_series(series: &str) -> (String, BTreeMap<String, String>) {
+    let Some((name, rest)) = series.split_once('{') else {
+        return (series.to_owned(), BTreeMap::new());
+    };
+    let mut labels = BTreeMap::new();
+    let mut chars = rest.chars();
+    loop {
+        let label: String = chars.by_ref().take_while(|&c| c != '=').collect();
+        let label = label.trim_start_matches(',');
+        if label.is_empty() || label == "}" {
+            break;
+        }
+        assert_eq!(chars.next(), Some('"'), "{series}");
+        let mut value = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => match chars.next() {
+                    Some('n') => value.push('\n'),
+                    Some(escaped) => value.push(escaped),
+                    None => panic!("{series}"),
+                },
+                c => value.push(c),
+            }
+        }
+        labels.insert(label.to_owned(), value);
+    }
+    (name.to_owned(), labels)
+}
+
+/// One spelling per series, whoever wrote it: the name, then the labels sorted by name with
+/// values in Rust's debug quoting. The target labels Prometheus adds (`instance`, `job`) are
+/// left out.
+fn series_key(name: &str, labels: &BTreeMap<String, String>) -> String {
+    let labels: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "instance" | "job" | "__name__"))
+        .map(|(k, v)| format!("{k}={v:?}"))
+        .collect();
+    format!("{name}{{{}}}", labels.join(","))
+}
+
+/// Label values that need every escape of the text format, and then some: the values of
+/// `path` in `fixtures/labelled.toml`.
+const HOSTILE: [&str; 5] = [
     "plain",
     "a \"quote\"",
     "back\\slash",
@@ -160,106 +202,33 @@ const HOSTILE: &[&str] = &[
     "Grüße 基因",
 ];
 
-static LABELLED_SPECS: [MetricSpec; 3] = [
-    MetricSpec {
-        name: "labelled_requests_total",
-        kind: MetricKind::Counter,
-        unit: "",
-        summary: "Requests by path and status.",
-        buckets: &[],
-        deprecated: None,
-        labels: &[
-            LabelSpec {
-                name: "path",
-                values: HOSTILE,
-            },
-            LabelSpec {
-                name: "status",
-                values: &["ok", "error"],
-            },
-        ],
-    },
-    MetricSpec {
-        name: "labelled_queue_items",
-        kind: MetricKind::Gauge,
-        unit: "",
-        summary: "Items by queue.",
-        buckets: &[],
-        deprecated: None,
-        labels: &[LabelSpec {
-            name: "queue",
-            values: &["fast", "slow"],
-        }],
-    },
-    MetricSpec {
-        name: "labelled_latency_seconds",
-        kind: MetricKind::Histogram,
-        unit: "seconds",
-        summary: "Latency by phase.",
-        buckets: &[0.1, 1.0],
-        deprecated: None,
-        labels: &[LabelSpec {
-            name: "phase",
-            values: &["train", "eval"],
-        }],
-    },
-];
+/// Free-form values as hostile, for `tenant` (`max_series = 3`): the fourth overflows.
+const TENANTS: [&str; 4] = ["t\"1", "t\\2", "t\n3", "t4"];
 
-const REQUESTS: &MetricSpec = &LABELLED_SPECS[0];
-static REQUESTS_TOTAL: Labelled<Counter, 10> = Labelled::new(
-    &LABELLED_SPECS[0],
-    [
-        Counter::new(REQUESTS),
-        Counter::new(REQUESTS),
-        Counter::new(REQUESTS),
-        Counter::new(REQUESTS),
-        Counter::new(REQUESTS),
-        Counter::new(REQUESTS),
-        Counter::new(REQUESTS),
-        Counter::new(REQUESTS),
-        Counter::new(REQUESTS),
-        Counter::new(REQUESTS),
-    ],
-);
-static QUEUE_ITEMS: Labelled<Gauge, 2> = Labelled::new(
-    &LABELLED_SPECS[1],
-    [
-        Gauge::new(&LABELLED_SPECS[1]),
-        Gauge::new(&LABELLED_SPECS[1]),
-    ],
-);
-static LATENCY_SECONDS: Labelled<Histogram<2>, 2> = Labelled::new(
-    &LABELLED_SPECS[2],
-    [
-        Histogram::new(&LABELLED_SPECS[2]),
-        Histogram::new(&LABELLED_SPECS[2]),
-    ],
-);
-static LABELLED: Registry = Registry::new(
-    &LABELLED_SPECS,
-    &[
-        Metric::Family(&REQUESTS_TOTAL),
-        Metric::Family(&QUEUE_ITEMS),
-        Metric::Family(&LATENCY_SECONDS),
-    ],
-);
+/// Labelled metrics declared in `metrics.toml` form, generated by the macro.
+mod labelled {
+    geno_metrics::registry!("fixtures/labelled.toml");
+}
 
-/// Records into every labelled series (one gauge series stays at zero on purpose) and exports.
+/// Records into labelled series (the `slow` queue stays at zero on purpose) and exports.
 fn export_labelled(path: &Path) -> String {
-    for (i, path_value) in HOSTILE.iter().enumerate() {
+    use labelled::{
+        LATENCY_SECONDS, METRICS, Path as PathLabel, Phase, QUEUE_ITEMS, Queue, REQUESTS_TOTAL,
+        Status,
+    };
+    assert_eq!(PathLabel::all().map(PathLabel::as_str), HOSTILE);
+    for (i, path_value) in PathLabel::all().into_iter().enumerate() {
         REQUESTS_TOTAL
-            .with_values(&[path_value, "ok"])
-            .unwrap()
+            .with(path_value, Status::Ok)
             .inc_by(i as u64 + 1);
-        REQUESTS_TOTAL
-            .with_values(&[path_value, "error"])
-            .unwrap()
-            .inc();
+        REQUESTS_TOTAL.with(path_value, Status::Error).inc();
     }
-    QUEUE_ITEMS.with_values(&["fast"]).unwrap().set(2.5);
-    LATENCY_SECONDS.get(0).unwrap().observe(0.05);
-    LATENCY_SECONDS.get(1).unwrap().observe(3.0);
-    LABELLED.export_prometheus_textfile(Some(path)).unwrap();
+    for (i, tenant) in TENANTS.iter().enumerate() {
+        QUEUE_ITEMS.with(Queue::Fast, tenant).set(i as f64 + 0.5);
+    }
+    LATENCY_SECONDS.with(Phase::Train).observe(0.05);
+    LATENCY_SECONDS.with(Phase::Eval).observe(3.0);
+    METRICS.export_prometheus_textfile(Some(path)).unwrap();
     fs::read_to_string(path).unwrap()
 }
 
@@ -340,8 +309,9 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
         "periodic exports and the final one: {}",
         outcome.exports
     );
-    for metric in &outcome.snapshot.metrics {
-        let recorded = match &metric.value {
+    // Every metric has a series the job recorded into (a labelled one may have others at zero).
+    let recorded_into = |metric: &geno_metrics::MetricSnapshot| {
+        match &metric.value {
             MetricValue::Counter(n) => *n > 0,
             MetricValue::Histogram(h) => h.count > 0,
             // Two gauges end at zero by design (the queue is drained and no request is in
@@ -351,12 +321,18 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
                     || metric.name.contains("queue_depth")
                     || metric.name.contains("in_flight")
             }
-        };
+        }
+    };
+    for spec in METRICS.specs() {
         assert!(
-            recorded,
-            "the job never recorded {} ({:?})",
-            metric.name,
-            metric.kind()
+            outcome
+                .snapshot
+                .metrics
+                .iter()
+                .any(|m| m.name == spec.name && recorded_into(m)),
+            "the job never recorded {} ({})",
+            spec.name,
+            spec.kind
         );
     }
     // The sync hook reconciled the filter's own counts, and running it again adds nothing.
@@ -376,11 +352,25 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
         labelled_text.contains("labelled_latency_seconds_bucket{phase=\"eval\",le=\"+Inf\"} 1\n"),
         "{labelled_text}"
     );
+    assert!(
+        labelled_text.contains("labelled_queue_items{queue=\"slow\",tenant=\"t\\n3\"} 0\n"),
+        "{labelled_text}"
+    );
+    let dropped = format!(
+        "{DROPPED_LABEL_VALUES_METRIC}{{metric=\"labelled_queue_items\",label=\"tenant\"}} 1\n"
+    );
+    assert!(labelled_text.contains(&dropped), "{labelled_text}");
     let labelled_samples = samples(&labelled_text);
     assert_eq!(
         labelled_samples.len(),
-        10 + 2 + 2 * 5,
-        "every series from the start, zeros included"
+        5 * 2 + 2 * (3 + 1) + 2 * 5 + 2,
+        "requests (every enumerated series from the start), queue items (both queues for each \
+         tenant used and the overflow), latency, no cache series (no shard used yet), dropped \
+         values"
+    );
+    assert!(
+        labelled_text.contains("# TYPE labelled_cache_bytes gauge\n# HELP geno_metrics_dropped"),
+        "{labelled_text}"
     );
     let genolewm = samples(&text);
     let mut ours = genolewm.clone();
@@ -451,17 +441,14 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
         (!result.is_empty()).then_some(serde_json::Value::Array(result))
     };
     let scraped = server.wait_for("geno_lewm series", Duration::from_secs(60), || {
-        let result = query(r#"{__name__=~"geno_lewm_.+"}"#)?;
+        let result = query(r#"{__name__=~"geno_lewm_.+|geno_metrics_.+"}"#)?;
         (result.as_array()?.len() >= genolewm.len()).then_some(result)
     });
     let mut stored = BTreeMap::new();
     for series in scraped.as_array().unwrap() {
-        let labels = series["metric"].as_object().unwrap();
-        let name = labels["__name__"].as_str().unwrap();
-        let key = match labels.get("le") {
-            Some(le) => format!("{name}{{le=\"{}\"}}", le.as_str().unwrap()),
-            None => name.to_owned(),
-        };
+        let labels: BTreeMap<String, String> =
+            serde_json::from_value(series["metric"].clone()).unwrap();
+        let key = series_key(&labels["__name__"], &labels);
         stored.insert(key, series["value"][1].as_str().unwrap().to_owned());
     }
     assert_same_samples("Prometheus", &stored, &genolewm);
@@ -480,6 +467,23 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
     assert_eq!(
         paths, expected,
         "label values must survive escaping through node_exporter and Prometheus"
+    );
+    let tenants = server.wait_for("free-form series", Duration::from_secs(30), || {
+        let result = query(r#"labelled_queue_items{queue="fast"}"#)?;
+        let mut tenants: Vec<String> = result
+            .as_array()?
+            .iter()
+            .map(|s| s["metric"]["tenant"].as_str().map(str::to_owned))
+            .collect::<Option<_>>()?;
+        tenants.sort();
+        Some(tenants)
+    });
+    let mut expected: Vec<String> = TENANTS[..3].iter().map(|s| (*s).to_owned()).collect();
+    expected.push(geno_metrics::OVERFLOW_LABEL_VALUE.to_owned());
+    expected.sort();
+    assert_eq!(
+        tenants, expected,
+        "free-form values and the overflow series"
     );
     let quantile = server.wait_for("histogram_quantile", Duration::from_secs(30), || {
         query("histogram_quantile(0.9, geno_lewm_train_step_duration_seconds_bucket)")

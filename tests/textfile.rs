@@ -35,8 +35,9 @@ fn leftovers(dir: &Path, keep: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// A complete exposition of the GenoLeWM registry: every family once, in order, with a
-/// final newline, and every sample line `name value` with a value Prometheus can parse.
+/// A complete exposition of the GenoLeWM registry: every family once, in order (then the
+/// runtime's counter of dropped label values), with a final newline, and every sample line
+/// `name value` with a value Prometheus can parse.
 fn assert_complete(text: &str) {
     assert!(
         text.ends_with('\n'),
@@ -47,7 +48,8 @@ fn assert_complete(text: &str) {
         .filter_map(|l| l.strip_prefix("# HELP "))
         .map(|l| l.split(' ').next().unwrap())
         .collect();
-    let declared: Vec<&str> = METRICS.specs().iter().map(|s| s.name).collect();
+    let mut declared: Vec<&str> = METRICS.specs().iter().map(|s| s.name).collect();
+    declared.push(geno_metrics::DROPPED_LABEL_VALUES_METRIC);
     assert_eq!(helps, declared, "families missing or out of order");
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let value = line.rsplit(' ').next().unwrap();

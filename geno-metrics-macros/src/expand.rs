@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use geno_metrics_schema::{Metric, MetricKind, Registry};
+use geno_metrics_schema::{Label, LabelValues, Metric, MetricKind, Registry};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use syn::LitStr;
@@ -53,8 +53,13 @@ fn statics(registry: &Registry) -> TokenStream {
         .iter()
         .enumerate()
         .map(|(i, m)| handle(i, m));
+    let enums = label_enums(registry);
     let entries = registry.metrics.iter().map(|m| {
         let ident = format_ident!("{}", m.handle);
+        if m.family_type.is_some() {
+            let series = series_static(m);
+            return quote! { ::geno_metrics::Metric::Family(&#series) };
+        }
         match m.kind {
             MetricKind::Counter => quote! { ::geno_metrics::Metric::Counter(&#ident) },
             MetricKind::Gauge => quote! { ::geno_metrics::Metric::Gauge(&#ident) },
@@ -66,6 +71,8 @@ fn statics(registry: &Registry) -> TokenStream {
         format!("Every metric of the registry (version {version}), in file order: {count} in all.");
     quote! {
         static __GENO_METRICS_SPECS: [::geno_metrics::MetricSpec; #count] = [#(#specs),*];
+
+        #(#enums)*
 
         #(#handles)*
 
@@ -93,6 +100,19 @@ fn spec(metric: &Metric) -> TokenStream {
         Some(reason) => quote! { ::core::option::Option::Some(#reason) },
         None => quote! { ::core::option::Option::None },
     };
+    let labels = metric.labels.iter().map(|label| {
+        let name = &label.name;
+        let values = match &label.values {
+            LabelValues::Enumerated { values, .. } => {
+                let values = values.iter().map(|v| &v.value);
+                quote! { ::geno_metrics::LabelValues::Enumerated(&[#(#values),*]) }
+            }
+            LabelValues::FreeForm { max_series } => {
+                quote! { ::geno_metrics::LabelValues::FreeForm { max_series: #max_series } }
+            }
+        };
+        quote! { ::geno_metrics::LabelSpec { name: #name, values: #values } }
+    });
     quote! {
         ::geno_metrics::MetricSpec {
             name: #name,
@@ -101,8 +121,74 @@ fn spec(metric: &Metric) -> TokenStream {
             summary: #summary,
             buckets: &[#(#buckets),*],
             deprecated: #deprecated,
-            labels: &[],
+            labels: &[#(#labels),*],
         }
+    }
+}
+
+/// One enum per enumerated label name (the schema checked that every metric declaring a name
+/// lists the same values), in order of first declaration.
+fn label_enums(registry: &Registry) -> Vec<TokenStream> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut enums = Vec::new();
+    for label in registry.metrics.iter().flat_map(|m| &m.labels) {
+        let LabelValues::Enumerated { type_name, values } = &label.values else {
+            continue;
+        };
+        if seen.contains(&type_name.as_str()) {
+            continue;
+        }
+        seen.push(type_name);
+        let ty = format_ident!("{}", type_name);
+        let doc = format!(" The values of the label `{}`.", label.name);
+        let count = values.len();
+        let variants: Vec<_> = values
+            .iter()
+            .map(|v| format_ident!("{}", v.variant))
+            .collect();
+        // Debug-escaped: a value may hold newlines, which must not reach the Markdown.
+        let variant_docs = values.iter().map(|v| format!(" `{:?}`", v.value));
+        let strings = values.iter().map(|v| &v.value);
+        enums.push(quote! {
+            #[doc = #doc]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            pub enum #ty {
+                #(#[doc = #variant_docs] #variants,)*
+            }
+
+            impl #ty {
+                /// Every value, in declaration order (the order of the series).
+                pub const fn all() -> [Self; #count] {
+                    [#(Self::#variants),*]
+                }
+
+                /// The label value, as exposed.
+                pub const fn as_str(self) -> &'static str {
+                    match self {
+                        #(Self::#variants => #strings,)*
+                    }
+                }
+            }
+
+            impl ::core::fmt::Display for #ty {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+        });
+    }
+    enums
+}
+
+/// The parameter of `with(..)` for `label`: its name, raw when it is a keyword.
+fn parameter(label: &Label) -> proc_macro2::Ident {
+    let name = label.name.as_str();
+    if syn::parse_str::<proc_macro2::Ident>(name).is_ok() {
+        format_ident!("{}", name)
+    } else if matches!(name, "self" | "super" | "crate") {
+        format_ident!("{}_", name)
+    } else {
+        proc_macro2::Ident::new_raw(name, proc_macro2::Span::call_site())
     }
 }
 
@@ -142,11 +228,107 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
         .deprecated
         .as_ref()
         .map(|reason| quote! { #[deprecated(note = #reason)] });
+    let Some(family) = &metric.family_type else {
+        return quote! {
+            #(#docs)*
+            #deprecated
+            pub static #ident: #ty = #constructor(&__GENO_METRICS_SPECS[#index]);
+        };
+    };
+
+    let family = format_ident!("{}", family);
+    let series_static = series_static(metric);
+    let series = metric.series_count();
+    let free = metric
+        .labels
+        .iter()
+        .filter(|l| matches!(l.values, LabelValues::FreeForm { .. }))
+        .count();
+    let inner = quote! { ::geno_metrics::Labelled<#ty, #series, #free> };
+    let parameters: Vec<_> = metric.labels.iter().map(parameter).collect();
+    let types = metric.labels.iter().map(|label| match &label.values {
+        LabelValues::Enumerated { type_name, .. } => {
+            let ty = format_ident!("{}", type_name);
+            quote! { #ty }
+        }
+        LabelValues::FreeForm { .. } => quote! { &str },
+    });
+    // The series index, first label slowest: ((p0 * w1) + p1) * w2 + p2 ...
+    let series_index = metric.labels.iter().zip(&parameters).enumerate().fold(
+        quote! { 0usize },
+        |series_index, (i, (label, parameter))| {
+            let width = label.width();
+            let position = match label.values {
+                LabelValues::Enumerated { .. } => quote! { (#parameter as usize) },
+                LabelValues::FreeForm { .. } => {
+                    quote! { self.0.free_form_position(#i, #parameter) }
+                }
+            };
+            quote! { #series_index * #width + #position }
+        },
+    );
+    let family_doc = format!(
+        " The handle type of the labelled metric `{}`: pick a series with [`with`](Self::with), one argument per label.",
+        metric.name
+    );
+    let with_doc = with_doc(metric);
     quote! {
+        static #series_static: #inner = ::geno_metrics::Labelled::new(
+            &__GENO_METRICS_SPECS[#index],
+            [const { #constructor(&__GENO_METRICS_SPECS[#index]) }; #series],
+        );
+
+        #[doc = #family_doc]
+        #[derive(Debug)]
+        pub struct #family(&'static #inner);
+
+        impl #family {
+            #(#[doc = #with_doc])*
+            #[inline]
+            pub fn with(&self, #(#parameters: #types),*) -> &#ty {
+                self.0.at(#series_index)
+            }
+        }
+
+        impl ::core::ops::Deref for #family {
+            type Target = #inner;
+
+            fn deref(&self) -> &#inner {
+                self.0
+            }
+        }
+
         #(#docs)*
         #deprecated
-        pub static #ident: #ty = #constructor(&__GENO_METRICS_SPECS[#index]);
+        pub static #ident: #family = #family(&#series_static);
     }
+}
+
+/// The private static holding a labelled metric's series; its handle refers to it, and so
+/// does `METRICS` (a reference into the handle itself could not be promoted to `'static`).
+fn series_static(metric: &Metric) -> proc_macro2::Ident {
+    format_ident!("__GENO_METRICS_{}", metric.handle)
+}
+
+/// The rustdoc of a family's `with`: what each argument picks.
+fn with_doc(metric: &Metric) -> Vec<String> {
+    let mut lines = vec![
+        " The series with these label values; record into it as into an unlabelled handle."
+            .to_owned(),
+        String::new(),
+    ];
+    for label in &metric.labels {
+        lines.push(match &label.values {
+            LabelValues::Enumerated { type_name, .. } => {
+                format!(" - `{}`: a [`{type_name}`]: no lookup, no lock, no allocation.", label.name)
+            }
+            LabelValues::FreeForm { max_series } => format!(
+                " - `{}`: any string. The first {max_series} distinct values get a series each; later ones share the `{}` series and count as dropped. Only a value's first use allocates (a copy of it).",
+                label.name, "__overflow__"
+            ),
+        });
+    }
+    lines
 }
 
 /// The rustdoc of a handle: the summary, then what the registry declares.
@@ -169,6 +351,23 @@ fn doc_lines(metric: &Metric) -> Vec<String> {
     if metric.kind == MetricKind::Histogram {
         let bounds: Vec<String> = metric.buckets.iter().map(f64::to_string).collect();
         lines.push(format!(" - buckets: {} (and `+Inf`)", bounds.join(", ")));
+    }
+    for label in &metric.labels {
+        lines.push(match &label.values {
+            LabelValues::Enumerated { type_name, values } => {
+                let values: Vec<String> =
+                    values.iter().map(|v| format!("`{:?}`", v.value)).collect();
+                format!(
+                    " - label `{}`: {} ([`{type_name}`])",
+                    label.name,
+                    values.join(", ")
+                )
+            }
+            LabelValues::FreeForm { max_series } => format!(
+                " - label `{}`: free-form, up to {max_series} values, then `__overflow__`",
+                label.name
+            ),
+        });
     }
     if let Some(reason) = &metric.deprecated {
         lines.push(format!(" - deprecated: {reason}"));

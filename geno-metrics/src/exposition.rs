@@ -9,9 +9,10 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use crate::family::series_labels;
+use crate::family::Family;
+use crate::free_form::{DROPPED_LABEL_VALUES_HELP, DROPPED_LABEL_VALUES_METRIC};
 use crate::registry::{Metric, Registry};
-use crate::spec::MetricSpec;
+use crate::spec::MetricKind;
 
 impl Registry {
     /// Runs the sync hooks, then writes every metric in the Prometheus text format 0.0.4.
@@ -60,18 +61,36 @@ impl Registry {
         for metric in self.iter() {
             encode_family(w, metric)?;
         }
+        let mut dropped = self.dropped_label_values().peekable();
+        if dropped.peek().is_some() {
+            write_help_and_type(
+                w,
+                DROPPED_LABEL_VALUES_METRIC,
+                DROPPED_LABEL_VALUES_HELP,
+                None,
+                MetricKind::Counter,
+            )?;
+            for (metric, label, count) in dropped {
+                let labels = [("metric", metric), ("label", label)];
+                write_sample(w, DROPPED_LABEL_VALUES_METRIC, "", &labels, None, &count)?;
+            }
+        }
         Ok(())
     }
 }
 
-fn encode_family(w: &mut impl Write, metric: Metric) -> io::Result<()> {
-    let spec = metric.spec();
-    let name = spec.name;
+fn write_help_and_type(
+    w: &mut impl Write,
+    name: &str,
+    help: &str,
+    deprecated: Option<&str>,
+    kind: MetricKind,
+) -> io::Result<()> {
     w.write_all(b"# HELP ")?;
     w.write_all(name.as_bytes())?;
     w.write_all(b" ")?;
-    write_escaped_help(w, spec.summary)?;
-    if let Some(reason) = spec.deprecated {
+    write_escaped_help(w, help)?;
+    if let Some(reason) = deprecated {
         w.write_all(b" (Deprecated: ")?;
         write_escaped_help(w, reason)?;
         w.write_all(b")")?;
@@ -79,30 +98,69 @@ fn encode_family(w: &mut impl Write, metric: Metric) -> io::Result<()> {
     w.write_all(b"\n# TYPE ")?;
     w.write_all(name.as_bytes())?;
     w.write_all(b" ")?;
-    w.write_all(spec.kind.as_str().as_bytes())?;
-    w.write_all(b"\n")?;
+    w.write_all(kind.as_str().as_bytes())?;
+    w.write_all(b"\n")
+}
+
+fn encode_family(w: &mut impl Write, metric: Metric) -> io::Result<()> {
+    let spec = metric.spec();
+    write_help_and_type(w, spec.name, spec.summary, spec.deprecated, spec.kind)?;
     match metric {
         Metric::Family(family) => {
             for index in 0..family.len() {
                 if let Some(series) = family.series(index) {
-                    encode_samples(w, spec, Some(index), series)?;
+                    encode_samples(w, spec.name, &SeriesLabels { family, index }, series)?;
                 }
             }
             Ok(())
         }
-        unlabelled => encode_samples(w, spec, None, unlabelled),
+        unlabelled => encode_samples(w, spec.name, &[], unlabelled),
     }
 }
 
-/// The samples of one series; `series` is its index in a labelled family.
+/// The `(name, value)` label pairs of one series, written without collecting them.
+trait Labels {
+    fn write(&self, w: &mut dyn FnMut(&str, &str) -> io::Result<()>) -> io::Result<()>;
+}
+
+impl Labels for [(&str, &str)] {
+    fn write(&self, w: &mut dyn FnMut(&str, &str) -> io::Result<()>) -> io::Result<()> {
+        self.iter().try_for_each(|(name, value)| w(name, value))
+    }
+}
+
+impl<const N: usize> Labels for [(&str, &str); N] {
+    fn write(&self, w: &mut dyn FnMut(&str, &str) -> io::Result<()>) -> io::Result<()> {
+        self.as_slice().write(w)
+    }
+}
+
+/// Series number `index` of a labelled family.
+struct SeriesLabels {
+    family: &'static dyn Family,
+    index: usize,
+}
+
+impl Labels for SeriesLabels {
+    fn write(&self, w: &mut dyn FnMut(&str, &str) -> io::Result<()>) -> io::Result<()> {
+        for (label, spec) in self.family.spec().labels.iter().enumerate() {
+            if let Some(value) = self.family.label_value(self.index, label) {
+                w(spec.name, value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The samples of one series.
 fn encode_samples(
     w: &mut impl Write,
-    spec: &'static MetricSpec,
-    series: Option<usize>,
+    name: &str,
+    labels: &(impl Labels + ?Sized),
     metric: Metric,
 ) -> io::Result<()> {
     let sample = |w: &mut _, suffix, le, value: &dyn fmt::Display| {
-        write_sample(w, spec, suffix, series, le, value)
+        write_sample(w, name, suffix, labels, le, value)
     };
     match metric {
         Metric::Counter(c) => sample(w, "", None, &c.get()),
@@ -123,35 +181,29 @@ fn encode_samples(
 /// `name_suffix{label="value",...,le="bound"} value`, labels escaped, `le` last.
 fn write_sample(
     w: &mut impl Write,
-    spec: &'static MetricSpec,
+    name: &str,
     suffix: &str,
-    series: Option<usize>,
+    labels: &(impl Labels + ?Sized),
     le: Option<f64>,
     value: &dyn fmt::Display,
 ) -> io::Result<()> {
-    w.write_all(spec.name.as_bytes())?;
+    w.write_all(name.as_bytes())?;
     w.write_all(suffix.as_bytes())?;
-    if series.is_some() || le.is_some() {
-        w.write_all(b"{")?;
-        let mut first = true;
-        if let Some(index) = series {
-            for (label, value) in series_labels(spec, index) {
-                if !first {
-                    w.write_all(b",")?;
-                }
-                first = false;
-                w.write_all(label.as_bytes())?;
-                w.write_all(b"=\"")?;
-                write_escaped_label_value(w, value)?;
-                w.write_all(b"\"")?;
-            }
-        }
-        if let Some(bound) = le {
-            if !first {
-                w.write_all(b",")?;
-            }
-            write!(w, "le=\"{}\"", GoFloat(bound))?;
-        }
+    let mut open = false;
+    labels.write(&mut |label, value| {
+        w.write_all(if open { b"," } else { b"{" })?;
+        open = true;
+        w.write_all(label.as_bytes())?;
+        w.write_all(b"=\"")?;
+        write_escaped_label_value(w, value)?;
+        w.write_all(b"\"")
+    })?;
+    if let Some(bound) = le {
+        w.write_all(if open { b"," } else { b"{" })?;
+        open = true;
+        write!(w, "le=\"{}\"", GoFloat(bound))?;
+    }
+    if open {
         w.write_all(b"}")?;
     }
     writeln!(w, " {value}")

@@ -1,96 +1,114 @@
-//! Labelled metrics: one series per combination of enumerated label values.
+//! Labelled metrics: one series per combination of label values.
 //!
-//! [`Labelled<M, S>`](Labelled) keeps its `S` series in a plain array, so recording into one is
-//! an index plus the series' own atomic operation: no hashing, no lock, no allocation. Series
-//! are ordered by label values as declared, the first label varying slowest, and every series
-//! exists (at zero) from the start, so `rate()` works from the first scrape. The registry sees
-//! any labelled metric through the [`Family`] trait.
+//! [`Labelled<M, S, F>`](Labelled) keeps its `S` series in a plain array, laid out by label
+//! values with the first label varying slowest. An enumerated label spans one position per
+//! declared value; a free-form label spans `max_series` positions, given to values in order of
+//! first use, plus one for its overflow series. Recording into a series is an index plus the
+//! series' own atomic operation: no hashing, lock or allocation for enumerated labels; a hash
+//! and a probe of a lock-free table for a free-form value already seen (see `free_form.rs`).
+//!
+//! Every enumerated series exists, at zero, from the start, so `rate()` works from the first
+//! scrape. A series with a free-form label exists from the first use of its free-form value;
+//! the overflow series from the first value that went there. The registry sees any labelled
+//! metric through the [`Family`] trait.
 
 use std::fmt::Debug;
 
 use crate::counter::Counter;
+use crate::free_form::FreeLabel;
 use crate::gauge::Gauge;
 use crate::histogram::Histogram;
 use crate::registry::Metric;
-use crate::spec::MetricSpec;
+use crate::spec::{LabelValues, MetricSpec};
 
 /// A labelled metric of any kind, as the registry sees it: its spec and its series in order.
 pub trait Family: Sync + Debug {
     /// What `metrics.toml` declares, labels included.
     fn spec(&self) -> &'static MetricSpec;
-    /// The number of series.
+    /// The number of series positions, used or not ([`MetricSpec::series_count`]).
     fn len(&self) -> usize;
-    /// Whether there is no series at all (never true for a valid spec).
+    /// Whether there is no series position at all (never true for a valid spec).
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// Series number `index`, as an unlabelled metric.
+    /// Series number `index`, as an unlabelled metric; `None` past the end, or when a
+    /// free-form label has no value at that position yet.
     fn series(&'static self, index: usize) -> Option<Metric>;
+    /// The value of label number `label` (declaration order) in series number `index`;
+    /// `None` where [`series`](Family::series) is `None`.
+    fn label_value(&'static self, index: usize, label: usize) -> Option<&'static str>;
+    /// The series whose label values are `values`, one per label in declaration order;
+    /// `None` when the count is wrong or an enumerated label has no such value. A new
+    /// free-form value takes a free position, or goes to the overflow series.
+    fn with_values(&'static self, values: &[&str]) -> Option<Metric>;
+    /// The value table of label number `label`, when that label is free-form.
+    fn free_label(&self, label: usize) -> Option<&FreeLabel>;
 }
 
-/// The position of the series with label `values` (one per label, in declaration order).
-pub(crate) fn series_index(spec: &MetricSpec, values: &[&str]) -> Option<usize> {
-    if values.len() != spec.labels.len() {
+/// Where label number `label` sits in series number `index`: its value's position.
+fn position(spec: &MetricSpec, index: usize, label: usize) -> usize {
+    let stride: usize = spec.labels[label + 1..].iter().map(|l| l.width()).product();
+    (index / stride.max(1)) % spec.labels[label].width().max(1)
+}
+
+/// When label number `label` is free-form: which free-form label it is (counting only those)
+/// and its `max_series`.
+fn free_form(spec: &MetricSpec, label: usize) -> Option<(usize, usize)> {
+    let LabelValues::FreeForm { max_series } = spec.labels.get(label)?.values else {
         return None;
-    }
-    spec.labels
+    };
+    let before = spec.labels[..label]
         .iter()
-        .zip(values)
-        .try_fold(0, |index, (label, value)| {
-            let position = label.values.iter().position(|v| v == value)?;
-            Some(index * label.values.len() + position)
-        })
+        .filter(|l| matches!(l.values, LabelValues::FreeForm { .. }))
+        .count();
+    Some((before, max_series))
 }
 
-/// The `(label, value)` pairs of series number `index`, in declaration order.
-pub(crate) fn series_labels(
-    spec: &'static MetricSpec,
-    index: usize,
-) -> impl Iterator<Item = (&'static str, &'static str)> {
-    spec.labels.iter().enumerate().map(move |(i, label)| {
-        let stride: usize = spec.labels[i + 1..]
-            .iter()
-            .map(|l| l.values.len())
-            .product();
-        let position = (index / stride.max(1)) % label.values.len().max(1);
-        (
-            label.name,
-            label.values.get(position).copied().unwrap_or(""),
-        )
-    })
-}
-
-/// A labelled metric with `S` series of type `M` (`Counter`, `Gauge` or `Histogram<N>`).
+/// A labelled metric with `S` series of type `M` (`Counter`, `Gauge` or `Histogram<N>`) and
+/// `F` free-form labels. `registry!` wraps one in a generated type whose `with(..)` takes one
+/// typed argument per label.
 ///
 /// ```
-/// use geno_metrics::{Counter, LabelSpec, Labelled, MetricKind, MetricSpec};
+/// use geno_metrics::{Counter, LabelSpec, LabelValues, Labelled, MetricKind, MetricSpec};
 /// static SPEC: MetricSpec = MetricSpec {
 ///     name: "demo_requests_total", kind: MetricKind::Counter, unit: "",
 ///     summary: "Requests.", buckets: &[], deprecated: None,
-///     labels: &[LabelSpec { name: "status", values: &["ok", "error"] }],
+///     labels: &[
+///         LabelSpec { name: "status", values: LabelValues::Enumerated(&["ok", "error"]) },
+///         LabelSpec { name: "model", values: LabelValues::FreeForm { max_series: 1 } },
+///     ],
 /// };
-/// static REQUESTS_TOTAL: Labelled<Counter, 2> =
-///     Labelled::new(&SPEC, [Counter::new(&SPEC), Counter::new(&SPEC)]);
+/// // 2 statuses x (1 model + the overflow series) = 4 series, 1 free-form label.
+/// static REQUESTS_TOTAL: Labelled<Counter, 4, 1> = Labelled::new(&SPEC, [const { Counter::new(&SPEC) }; 4]);
 ///
-/// REQUESTS_TOTAL.get(1).unwrap().inc(); // by series index: what generated code does
-/// REQUESTS_TOTAL.with_values(&["error"]).unwrap().inc();
-/// assert_eq!(REQUESTS_TOTAL.with_values(&["error"]).unwrap().get(), 2);
-/// assert_eq!(REQUESTS_TOTAL.get(0).unwrap().get(), 0);
-/// assert!(REQUESTS_TOTAL.with_values(&["timeout"]).is_none());
+/// REQUESTS_TOTAL.with_values(&["error", "resnet"]).unwrap().inc();
+/// REQUESTS_TOTAL.with_values(&["ok", "bert"]).unwrap().inc(); // no room: overflow
+/// assert_eq!(REQUESTS_TOTAL.with_values(&["error", "resnet"]).unwrap().get(), 1);
+/// assert!(REQUESTS_TOTAL.with_values(&["timeout", "resnet"]).is_none());
+///
+/// let series: Vec<_> = REQUESTS_TOTAL.iter().map(|(labels, c)| (labels, c.get())).collect();
+/// assert_eq!(series, [
+///     (vec![("status", "ok"), ("model", "resnet")], 0),
+///     (vec![("status", "ok"), ("model", "__overflow__")], 1),
+///     (vec![("status", "error"), ("model", "resnet")], 1),
+///     (vec![("status", "error"), ("model", "__overflow__")], 0),
+/// ]);
+/// assert_eq!(REQUESTS_TOTAL.free_labels()[0].dropped(), 1);
 /// ```
 #[derive(Debug)]
-pub struct Labelled<M, const S: usize> {
+pub struct Labelled<M, const S: usize, const F: usize = 0> {
     spec: &'static MetricSpec,
     series: [M; S],
+    free: [FreeLabel; F],
 }
 
-impl<M, const S: usize> Labelled<M, S> {
-    /// A family over `series`, one per combination of the spec's label values.
+impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
+    /// A family over `series`, one per combination of the spec's label positions.
     ///
     /// # Panics
     ///
-    /// At compile time (in a static) when the spec has no labels or `S` is not the number of
-    /// label value combinations.
+    /// At compile time (in a static) when the spec has no labels, `S` is not its
+    /// [`series_count`](MetricSpec::series_count) or `F` not its number of free-form labels.
     pub const fn new(spec: &'static MetricSpec, series: [M; S]) -> Self {
         assert!(
             !spec.labels.is_empty(),
@@ -98,9 +116,17 @@ impl<M, const S: usize> Labelled<M, S> {
         );
         assert!(
             spec.series_count() == S,
-            "Labelled<M, S>: S must be the product of the label value counts"
+            "Labelled<M, S, F>: S must be the spec's series_count()"
         );
-        Self { spec, series }
+        assert!(
+            spec.free_form_count() == F,
+            "Labelled<M, S, F>: F must be the spec's number of free-form labels"
+        );
+        Self {
+            spec,
+            series,
+            free: [const { FreeLabel::new() }; F],
+        }
     }
 
     /// Series number `index` (first label slowest), or `None` past the end.
@@ -109,17 +135,75 @@ impl<M, const S: usize> Labelled<M, S> {
         self.series.get(index)
     }
 
-    /// The series whose label values are `values`, one per label in declaration order.
-    pub fn with_values(&self, values: &[&str]) -> Option<&M> {
-        self.series.get(series_index(self.spec, values)?)
+    /// Series number `index`: what generated `with(..)` methods call, with an index they
+    /// compute below `S` by construction.
+    ///
+    /// # Panics
+    ///
+    /// When `index >= S`.
+    #[inline]
+    pub fn at(&self, index: usize) -> &M {
+        &self.series[index]
     }
 
-    /// Every series with its `(label, value)` pairs, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (Vec<(&'static str, &'static str)>, &M)> {
-        self.series
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (series_labels(self.spec, i).collect(), m))
+    /// The position of `value` in free-form label number `label` (declaration order, among
+    /// all labels): its own once it has one, a free one on first use, else the overflow
+    /// position `max_series`. Only a value seen for the first time allocates (a copy of it).
+    /// Returns 0 when label number `label` is not free-form.
+    #[inline]
+    pub fn free_form_position(&self, label: usize, value: &str) -> usize {
+        free_form(self.spec, label)
+            .and_then(|(free, max_series)| Some(self.free.get(free)?.slot(max_series, value)))
+            .unwrap_or(0)
+    }
+
+    /// The series whose label values are `values`, one per label in declaration order;
+    /// `None` when the count is wrong or an enumerated label has no such value. A new
+    /// free-form value takes a free position, or goes to the overflow series.
+    pub fn with_values(&self, values: &[&str]) -> Option<&M> {
+        if values.len() != self.spec.labels.len() {
+            return None;
+        }
+        let mut index = 0;
+        for (i, (label, value)) in self.spec.labels.iter().zip(values).enumerate() {
+            let position = match label.values {
+                LabelValues::Enumerated(known) => known.iter().position(|v| v == value)?,
+                LabelValues::FreeForm { .. } => self.free_form_position(i, value),
+            };
+            index = index * label.width() + position;
+        }
+        self.series.get(index)
+    }
+
+    /// The value of label number `label` in series number `index`, if that series is used.
+    fn value_at(&self, index: usize, label: usize) -> Option<&str> {
+        let position = position(self.spec, index, label);
+        match self.spec.labels.get(label)?.values {
+            LabelValues::Enumerated(values) => values.get(position).copied(),
+            LabelValues::FreeForm { .. } => {
+                let (free, max_series) = free_form(self.spec, label)?;
+                self.free.get(free)?.value(max_series, position)
+            }
+        }
+    }
+
+    /// Every used series with its `(label, value)` pairs, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (Vec<(&'static str, &str)>, &M)> {
+        self.series.iter().enumerate().filter_map(|(index, m)| {
+            let labels = self
+                .spec
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(label, spec)| Some((spec.name, self.value_at(index, label)?)))
+                .collect::<Option<Vec<_>>>()?;
+            Some((labels, m))
+        })
+    }
+
+    /// The value tables of the free-form labels, in declaration order.
+    pub fn free_labels(&self) -> &[FreeLabel; F] {
+        &self.free
     }
 
     /// What `metrics.toml` declares about this metric.
@@ -152,7 +236,7 @@ impl<const N: usize> Series for Histogram<N> {
     }
 }
 
-impl<M: Series, const S: usize> Family for Labelled<M, S> {
+impl<M: Series, const S: usize, const F: usize> Family for Labelled<M, S, F> {
     fn spec(&self) -> &'static MetricSpec {
         self.spec
     }
@@ -162,7 +246,24 @@ impl<M: Series, const S: usize> Family for Labelled<M, S> {
     }
 
     fn series(&'static self, index: usize) -> Option<Metric> {
-        self.series.get(index).map(Series::as_metric)
+        let used = (0..self.spec.labels.len()).all(|label| self.value_at(index, label).is_some());
+        used.then(|| self.series.get(index).map(Series::as_metric))
+            .flatten()
+    }
+
+    fn label_value(&'static self, index: usize, label: usize) -> Option<&'static str> {
+        if index >= S {
+            return None;
+        }
+        self.value_at(index, label)
+    }
+
+    fn with_values(&'static self, values: &[&str]) -> Option<Metric> {
+        Labelled::with_values(self, values).map(Series::as_metric)
+    }
+
+    fn free_label(&self, label: usize) -> Option<&FreeLabel> {
+        self.free.get(free_form(self.spec, label)?.0)
     }
 }
 
@@ -171,31 +272,46 @@ mod tests {
     use super::*;
     use crate::spec::{LabelSpec, MetricKind};
 
-    static SPEC: MetricSpec = MetricSpec {
-        name: "t_total",
-        kind: MetricKind::Counter,
-        unit: "",
-        summary: "t",
-        buckets: &[],
-        deprecated: None,
-        labels: &[
-            LabelSpec {
-                name: "phase",
-                values: &["train", "eval", "test"],
-            },
-            LabelSpec {
-                name: "status",
-                values: &["ok", "error"],
-            },
-        ],
+    const PHASE: LabelSpec = LabelSpec {
+        name: "phase",
+        values: LabelValues::Enumerated(&["train", "eval", "test"]),
+    };
+    const STATUS: LabelSpec = LabelSpec {
+        name: "status",
+        values: LabelValues::Enumerated(&["ok", "error"]),
+    };
+    const MODEL: LabelSpec = LabelSpec {
+        name: "model",
+        values: LabelValues::FreeForm { max_series: 2 },
     };
 
+    const fn spec(labels: &'static [LabelSpec]) -> MetricSpec {
+        MetricSpec {
+            name: "t_total",
+            kind: MetricKind::Counter,
+            unit: "",
+            summary: "t",
+            buckets: &[],
+            deprecated: None,
+            labels,
+        }
+    }
+
+    static ENUMERATED: MetricSpec = spec(&[PHASE, STATUS]);
+    static MIXED: MetricSpec = spec(&[STATUS, MODEL, PHASE]);
+
+    fn values<const S: usize, const F: usize>(family: &Labelled<Counter, S, F>) -> Vec<Vec<&str>> {
+        family
+            .iter()
+            .map(|(labels, _)| labels.into_iter().map(|(_, v)| v).collect())
+            .collect()
+    }
+
     #[test]
-    fn index_and_labels_are_inverse_with_the_first_label_slowest() {
-        assert_eq!(SPEC.series_count(), 6);
-        let order: Vec<Vec<_>> = (0..6)
-            .map(|i| series_labels(&SPEC, i).map(|(_, v)| v).collect())
-            .collect();
+    fn enumerated_series_all_exist_with_the_first_label_slowest() {
+        static F: Labelled<Counter, 6> =
+            Labelled::new(&ENUMERATED, [const { Counter::new(&ENUMERATED) }; 6]);
+        let order = values(&F);
         assert_eq!(
             order,
             [
@@ -207,40 +323,64 @@ mod tests {
                 ["test", "error"]
             ]
         );
-        for (i, values) in order.iter().enumerate() {
-            assert_eq!(series_index(&SPEC, values), Some(i));
+        for (i, v) in order.iter().enumerate() {
+            assert!(std::ptr::eq(F.with_values(v).unwrap(), F.at(i)), "{v:?}");
+            assert!(matches!(Family::series(&F, i), Some(Metric::Counter(_))));
         }
-        assert_eq!(series_index(&SPEC, &["train"]), None, "one value per label");
-        assert_eq!(series_index(&SPEC, &["train", "maybe"]), None);
+        assert!(F.with_values(&["train"]).is_none(), "one value per label");
+        assert!(F.with_values(&["train", "maybe"]).is_none());
+        assert!(Family::series(&F, 6).is_none());
+        assert_eq!(Family::label_value(&F, 3, 1), Some("error"));
+        assert!(Family::free_label(&F, 0).is_none());
+    }
+
+    #[test]
+    fn free_form_series_appear_on_first_use_and_overflow_appears_on_overflow() {
+        static F: Labelled<Counter, 18, 1> =
+            Labelled::new(&MIXED, [const { Counter::new(&MIXED) }; 18]);
+        assert_eq!(F.iter().count(), 0, "no free-form value yet, no series");
+        F.with_values(&["error", "bert", "eval"]).unwrap().inc();
+        // One free-form value: every enumerated combination with it exists, at zero.
+        assert_eq!(F.iter().count(), 6);
+        assert_eq!(F.iter().map(|(_, c)| c.get()).sum::<u64>(), 1);
+        F.with_values(&["ok", "gpt", "train"]).unwrap().inc();
+        F.with_values(&["ok", "t5", "train"]).unwrap().inc(); // full: overflow
+        F.with_values(&["ok", "__overflow__", "test"])
+            .unwrap()
+            .inc();
+        let all = values(&F);
+        assert_eq!(all.len(), 18);
+        assert_eq!(all[0], ["ok", "bert", "train"]);
+        assert_eq!(all[3], ["ok", "gpt", "train"]);
+        assert_eq!(all[6], ["ok", "__overflow__", "train"]);
+        assert_eq!(all[17], ["error", "__overflow__", "test"]);
+        assert_eq!(Family::free_label(&F, 1).unwrap().dropped(), 2);
+        assert!(Family::free_label(&F, 2).is_none());
+        assert_eq!(
+            F.with_values(&["ok", "t5", "train"]).unwrap().get(),
+            1,
+            "t5 is overflow"
+        );
+        assert_eq!(Family::free_label(&F, 1).unwrap().dropped(), 3);
+        assert_eq!(F.free_form_position(1, "gpt"), 1);
+        assert_eq!(F.free_form_position(0, "gpt"), 0, "not a free-form label");
     }
 
     #[test]
     fn series_count_concurrently_and_independently() {
-        static F: Labelled<Counter, 6> = Labelled::new(
-            &SPEC,
-            [
-                Counter::new(&SPEC),
-                Counter::new(&SPEC),
-                Counter::new(&SPEC),
-                Counter::new(&SPEC),
-                Counter::new(&SPEC),
-                Counter::new(&SPEC),
-            ],
-        );
+        static F: Labelled<Counter, 6> =
+            Labelled::new(&ENUMERATED, [const { Counter::new(&ENUMERATED) }; 6]);
         std::thread::scope(|s| {
             for t in 0..4usize {
                 s.spawn(move || {
                     for i in 0..6_000usize {
-                        F.get((i + t) % 6).unwrap().inc();
+                        F.at((i + t) % 6).inc();
                     }
                 });
             }
         });
         for i in 0..6 {
-            assert_eq!(F.get(i).unwrap().get(), 4_000, "series {i}");
+            assert_eq!(F.at(i).get(), 4_000, "series {i}");
         }
-        assert_eq!(Family::len(&F), 6);
-        assert!(matches!(Family::series(&F, 5), Some(Metric::Counter(_))));
-        assert!(Family::series(&F, 6).is_none());
     }
 }

@@ -34,6 +34,7 @@ mod counter;
 mod exporter;
 mod exposition;
 mod family;
+mod free_form;
 mod gauge;
 mod histogram;
 mod registry;
@@ -46,13 +47,14 @@ pub use counter::Counter;
 pub use exporter::TextfileExporter;
 pub use exposition::GoFloat;
 pub use family::{Family, Labelled, Series};
+pub use free_form::{DROPPED_LABEL_VALUES_METRIC, FreeLabel, OVERFLOW_LABEL_VALUE};
 pub use gauge::Gauge;
 pub use histogram::{
     AnyHistogram, BucketCounts, Histogram, HistogramCore, HistogramSnapshot, HistogramTimer,
 };
 pub use registry::{LookupError, Metric, Registry};
 pub use snapshot::{MetricSnapshot, MetricValue, Snapshot};
-pub use spec::{LabelSpec, MetricKind, MetricSpec};
+pub use spec::{LabelSpec, LabelValues, MetricKind, MetricSpec};
 pub use textfile::{LOG_DIR_ENV, metrics_path};
 
 /// Generates typed handles and `METRICS` from a `metrics.toml`, at compile time.

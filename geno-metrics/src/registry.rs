@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
 use crate::counter::Counter;
-use crate::family::{Family, series_labels};
+use crate::family::Family;
+use crate::free_form::DROPPED_LABEL_VALUES_METRIC;
 use crate::gauge::Gauge;
 use crate::histogram::AnyHistogram;
 use crate::snapshot::{MetricSnapshot, MetricValue, Snapshot};
@@ -220,8 +221,14 @@ impl Registry {
                 Metric::Family(family) => {
                     for index in 0..family.len() {
                         if let Some(value) = family.series(index).and_then(|s| s.value()) {
-                            let labels = series_labels(spec, index)
-                                .map(|(k, v)| (k.into(), v.into()))
+                            let labels = spec
+                                .labels
+                                .iter()
+                                .enumerate()
+                                .filter_map(|(label, l)| {
+                                    let value = family.label_value(index, label)?;
+                                    Some((l.name.into(), value.into()))
+                                })
                                 .collect();
                             metrics.push(entry(value, labels));
                         }
@@ -234,7 +241,42 @@ impl Registry {
                 }
             }
         }
+        for (metric, label, dropped) in self.dropped_label_values() {
+            metrics.push(MetricSnapshot {
+                name: DROPPED_LABEL_VALUES_METRIC.into(),
+                unit: "".into(),
+                labels: [
+                    ("metric".into(), metric.into()),
+                    ("label".into(), label.into()),
+                ]
+                .into(),
+                value: MetricValue::Counter(dropped),
+            });
+        }
         Snapshot { metrics }
+    }
+
+    /// For every free-form label, in registry order: the metric's name, the label's name and
+    /// how many calls went to its overflow series. The exposition and
+    /// [`snapshot_all`](Self::snapshot_all) show these as the counter
+    /// [`DROPPED_LABEL_VALUES_METRIC`](crate::DROPPED_LABEL_VALUES_METRIC).
+    pub fn dropped_label_values(
+        &self,
+    ) -> impl Iterator<Item = (&'static str, &'static str, u64)> + use<> {
+        self.iter()
+            .filter_map(|metric| match metric {
+                Metric::Family(family) => Some(family),
+                _ => None,
+            })
+            .flat_map(|family| {
+                let spec = family.spec();
+                spec.labels
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(label, l)| {
+                        Some((spec.name, l.name, family.free_label(label)?.dropped()))
+                    })
+            })
     }
 
     /// Adds a hook that runs right before every snapshot or exposition, to bring into the
@@ -409,7 +451,7 @@ mod tests {
     #[test]
     fn labelled_metrics_by_name_and_in_snapshots() {
         use crate::family::Labelled;
-        use crate::spec::LabelSpec;
+        use crate::spec::{LabelSpec, LabelValues};
         static LABELLED: MetricSpec = MetricSpec {
             name: "app_requests_total",
             kind: MetricKind::Counter,
@@ -417,15 +459,21 @@ mod tests {
             summary: "r",
             buckets: &[],
             deprecated: None,
-            labels: &[LabelSpec {
-                name: "status",
-                values: &["ok", "error"],
-            }],
+            labels: &[
+                LabelSpec {
+                    name: "status",
+                    values: LabelValues::Enumerated(&["ok", "error"]),
+                },
+                LabelSpec {
+                    name: "model",
+                    values: LabelValues::FreeForm { max_series: 1 },
+                },
+            ],
         };
         static ALL: [MetricSpec; 2] = [SPECS[0], LABELLED];
         static JOBS: Counter = Counter::new(&ALL[0]);
-        static REQUESTS: Labelled<Counter, 2> =
-            Labelled::new(&ALL[1], [Counter::new(&ALL[1]), Counter::new(&ALL[1])]);
+        static REQUESTS: Labelled<Counter, 4, 1> =
+            Labelled::new(&ALL[1], [const { Counter::new(&ALL[1]) }; 4]);
         static REGISTRY: Registry =
             Registry::new(&ALL, &[Metric::Counter(&JOBS), Metric::Family(&REQUESTS)]);
 
@@ -447,24 +495,55 @@ mod tests {
             }
         );
         let family = REGISTRY.get_family("app_requests_total").unwrap();
-        match family.series(1) {
+        assert!(family.series(2).is_none(), "no model yet");
+        assert_eq!(
+            REGISTRY.snapshot_all().metrics.len(),
+            2,
+            "the job counter and the dropped-values counter"
+        );
+        match family.with_values(&["error", "resnet"]) {
             Some(Metric::Counter(c)) => c.inc_by(3),
             other => panic!("{other:?}"),
         }
+        assert!(family.with_values(&["maybe", "resnet"]).is_none());
+        assert!(family.with_values(&["error"]).is_none());
 
         let snapshot = REGISTRY.snapshot_all();
-        assert_eq!(snapshot.metrics.len(), 3, "one entry per series");
+        assert_eq!(snapshot.metrics.len(), 4, "one entry per used series");
         let error = snapshot
-            .get_series("app_requests_total", &[("status", "error")])
+            .get_series(
+                "app_requests_total",
+                &[("status", "error"), ("model", "resnet")],
+            )
             .unwrap();
         assert_eq!(error.value, MetricValue::Counter(3));
+        let dropped = [("metric", "app_requests_total"), ("label", "model")];
+        let dropped_entry = |s: &Snapshot| {
+            s.get_series(DROPPED_LABEL_VALUES_METRIC, &dropped)
+                .map(|m| m.value.clone())
+        };
+        assert_eq!(dropped_entry(&snapshot), Some(MetricValue::Counter(0)));
         let json = serde_json::to_string(&snapshot).unwrap();
-        assert!(json.contains(r#""labels":{"status":"error"}"#), "{json}");
+        assert!(
+            json.contains(r#""labels":{"model":"resnet","status":"error"}"#),
+            "{json}"
+        );
         assert!(
             !json.contains(r#""name":"app_jobs_total","unit":"","labels""#),
             "no labels key when unlabelled: {json}"
         );
         assert_eq!(serde_json::from_str::<Snapshot>(&json).unwrap(), snapshot);
+
+        REQUESTS.with_values(&["ok", "bert"]).unwrap().inc();
+        assert_eq!(
+            REGISTRY.dropped_label_values().collect::<Vec<_>>(),
+            [("app_requests_total", "model", 1)]
+        );
+        let snapshot = REGISTRY.snapshot_all();
+        assert_eq!(dropped_entry(&snapshot), Some(MetricValue::Counter(1)));
+        let overflow = [("status", "ok"), ("model", "__overflow__")];
+        let overflow = snapshot.get_series("app_requests_total", &overflow);
+        assert_eq!(overflow.unwrap().value, MetricValue::Counter(1));
     }
 
     #[test]

@@ -40,7 +40,7 @@ impl std::fmt::Display for MetricKind {
 /// The immutable description of one metric. `registry!` generates one per `[[metric]]`.
 ///
 /// ```
-/// use geno_metrics::{LabelSpec, MetricKind, MetricSpec};
+/// use geno_metrics::{LabelSpec, LabelValues, MetricKind, MetricSpec};
 /// static SPEC: MetricSpec = MetricSpec {
 ///     name: "demo_queue_bytes",
 ///     kind: MetricKind::Gauge,
@@ -48,7 +48,7 @@ impl std::fmt::Display for MetricKind {
 ///     summary: "Bytes waiting in the queue.",
 ///     buckets: &[],
 ///     deprecated: None,
-///     labels: &[LabelSpec { name: "queue", values: &["fast", "slow"] }],
+///     labels: &[LabelSpec { name: "queue", values: LabelValues::Enumerated(&["fast", "slow"]) }],
 /// };
 /// assert_eq!(SPEC.kind, MetricKind::Gauge);
 /// ```
@@ -73,23 +73,63 @@ pub struct MetricSpec {
 }
 
 impl MetricSpec {
-    /// The number of series: the product of the label value counts (1 without labels).
+    /// The number of series: the product of the labels' [widths](LabelSpec::width) (1 without
+    /// labels).
     pub const fn series_count(&self) -> usize {
         let mut count = 1;
         let mut i = 0;
         while i < self.labels.len() {
-            count *= self.labels[i].values.len();
+            count *= self.labels[i].width();
+            i += 1;
+        }
+        count
+    }
+
+    /// The number of free-form labels.
+    pub const fn free_form_count(&self) -> usize {
+        let mut count = 0;
+        let mut i = 0;
+        while i < self.labels.len() {
+            if let LabelValues::FreeForm { .. } = self.labels[i].values {
+                count += 1;
+            }
             i += 1;
         }
         count
     }
 }
 
-/// One enumerated label: its name and every value it can take, in declaration order.
+/// One label: its name and the values it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LabelSpec {
     /// The label name, e.g. `phase`.
     pub name: &'static str,
-    /// Every value, e.g. `["train", "eval"]`; series are ordered by these, first label first.
-    pub values: &'static [&'static str],
+    /// Its values: a fixed list, or free-form and bounded.
+    pub values: LabelValues,
+}
+
+impl LabelSpec {
+    /// How many series positions the label spans: its value count when enumerated,
+    /// `max_series + 1` (the [overflow series](crate::OVERFLOW_LABEL_VALUE)) when free-form.
+    pub const fn width(&self) -> usize {
+        match self.values {
+            LabelValues::Enumerated(values) => values.len(),
+            LabelValues::FreeForm { max_series } => max_series + 1,
+        }
+    }
+}
+
+/// The values a label takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelValues {
+    /// Every value, e.g. `["train", "eval"]`, in declaration order: series follow this order,
+    /// and every one exists (at zero) from the start.
+    Enumerated(&'static [&'static str]),
+    /// Any string chosen at run time: the first `max_series` distinct values get a series
+    /// each, in order of first use; later values share the overflow series, whose value is
+    /// [`OVERFLOW_LABEL_VALUE`](crate::OVERFLOW_LABEL_VALUE).
+    FreeForm {
+        /// How many distinct values get a series of their own.
+        max_series: usize,
+    },
 }
