@@ -4,11 +4,16 @@
 //! Every change gets a stable rule id and the version bump it requires; the verdict fails
 //! when a change that breaks dashboards comes without a major bump, or when the version went
 //! down. In `0.y.z` registries a `y` bump counts as major, as Cargo reads semver.
+//!
+//! Labels are compared for every metric present on both sides, under the same name or as a
+//! rename pair (declared or probable): a label added, removed, reordered or switched between
+//! enumerated and free-form, an enumerated label's values removed, and a free-form label's
+//! `max_series` changed, each reported once per (metric, label, rule).
 
 use std::path::Path;
 use std::process::Command;
 
-use geno_metrics_schema::{Metric, Registry};
+use geno_metrics_schema::{Label, LabelValue, LabelValues, Metric, Registry};
 use semver::Version;
 use serde::Serialize;
 
@@ -167,6 +172,7 @@ pub(crate) fn diff(base: Option<&Registry>, head: &Registry) -> Verdict {
                 if old.summary != new.summary {
                     changes.push(summary_changed(old, new));
                 }
+                compare_labels(old, new, &mut changes);
             }
             None => changes.push(Change {
                 rule: "metric-removed",
@@ -310,6 +316,287 @@ fn compare_fields(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
     }
     if old.name == new.name && old.summary != new.summary {
         changes.push(summary_changed(old, new));
+    }
+    compare_labels(old, new, changes);
+}
+
+/// Label-by-label changes of one metric present (maybe under another name) on both sides.
+fn compare_labels(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
+    let name = &new.name;
+    let handle = &new.handle;
+    let mut push = |rule, from: Option<String>, to: Option<String>, bump, message: String| {
+        changes.push(Change {
+            rule,
+            metric: name.clone(),
+            from,
+            to,
+            line: new.line,
+            required_bump: bump,
+            message,
+        });
+    };
+    for before in &old.labels {
+        if find_label(&new.labels, &before.name).is_some() {
+            continue;
+        }
+        let label = &before.name;
+        let handle_after = if new.labels.is_empty() {
+            format!(
+                "`{handle}` becomes a plain {}, without `with(..)`",
+                new.kind
+            )
+        } else {
+            format!("`{handle}.with(..)` loses its `{label}` argument")
+        };
+        push(
+            "label-removed",
+            Some(declaration(before)),
+            None,
+            Bump::Major,
+            format!(
+                "`{name}` lost the {} label `{label}` {}: queries, panels and alerts that filter or group by `{label}` go blank or collapse into one series, and the remaining series change identity, so their history breaks; {handle_after}; {KEEP_DEPRECATED}",
+                form(&before.values),
+                detail(&before.values)
+            ),
+        );
+    }
+
+    for after in &new.labels {
+        let label = &after.name;
+        let Some(before) = find_label(&old.labels, label) else {
+            let handle_after = match (&new.family_type, old.labels.is_empty()) {
+                (Some(family), true) => format!(
+                    "the type of `{handle}` changes to `{family}`, so every use of it must go through `with(..)`"
+                ),
+                _ => format!("`{handle}.with(..)` takes a new `{label}` argument"),
+            };
+            push(
+                "label-added",
+                None,
+                Some(declaration(after)),
+                Bump::Major,
+                format!(
+                    "`{name}` gained the {} label `{label}` {}: its series change identity, so rate() and increase() across the change break, and queries, recording rules and alerts that match one series or the full label set now see one series per `{label}` value; {handle_after}; {KEEP_DEPRECATED}",
+                    form(&after.values),
+                    detail(&after.values)
+                ),
+            );
+            continue;
+        };
+        match (&before.values, &after.values) {
+            (
+                LabelValues::Enumerated { values: was, .. },
+                LabelValues::Enumerated {
+                    type_name,
+                    values: is,
+                },
+            ) => {
+                let missing = |these: &[LabelValue], those: &[LabelValue]| -> Vec<String> {
+                    these
+                        .iter()
+                        .filter(|v| !those.iter().any(|w| w.value == v.value))
+                        .map(|v| v.value.clone())
+                        .collect()
+                };
+                let removed = missing(was, is);
+                if !removed.is_empty() {
+                    let variants: Vec<String> = was
+                        .iter()
+                        .filter(|v| removed.contains(&v.value))
+                        .map(|v| format!("`{type_name}::{}`", v.variant))
+                        .collect();
+                    push(
+                        "label-values-removed",
+                        Some(value_list(was)),
+                        Some(value_list(is)),
+                        Bump::Major,
+                        format!(
+                            "label `{label}` of `{name}` no longer takes {}: the series of those values stop, so queries, panels and alerts on them go blank, and code that records {} stops compiling; {KEEP_DEPRECATED}",
+                            code_list(&removed),
+                            variants.join(", ")
+                        ),
+                    );
+                }
+                let added = missing(is, was);
+                if !added.is_empty() {
+                    let variants: Vec<String> = is
+                        .iter()
+                        .filter(|v| added.contains(&v.value))
+                        .map(|v| format!("`{type_name}::{}`", v.variant))
+                        .collect();
+                    push(
+                        "label-values-added",
+                        Some(value_list(was)),
+                        Some(value_list(is)),
+                        Bump::Minor,
+                        format!(
+                            "label `{label}` of `{name}` now also takes {}: new series appear beside the existing ones, which keep their history, and `{type_name}` gains {}; nothing breaks; bump at least the minor version",
+                            code_list(&added),
+                            variants.join(", ")
+                        ),
+                    );
+                }
+            }
+            (
+                LabelValues::FreeForm { max_series: was },
+                LabelValues::FreeForm { max_series: is },
+            ) if was != is => {
+                let effect = if is < was {
+                    format!(
+                        "only the first {is} distinct values now get a series of their own, later ones go to the `{OVERFLOW}` series, so some series stop"
+                    )
+                } else {
+                    format!(
+                        "{} more values get a series of their own before `{OVERFLOW}`, each allocated up front",
+                        is - was
+                    )
+                };
+                push(
+                    "max-series-changed",
+                    Some(was.to_string()),
+                    Some(is.to_string()),
+                    Bump::Patch,
+                    format!(
+                        "`max_series` of the free-form label `{label}` of `{name}` changed from {was} to {is}: {effect}; queries and `with(..)` calls are unaffected; bump at least the patch version"
+                    ),
+                );
+            }
+            (LabelValues::FreeForm { .. }, LabelValues::FreeForm { .. }) => {}
+            (was, is) => {
+                let effect = match is {
+                    LabelValues::FreeForm { max_series } => format!(
+                        "values past the first {max_series} now share the `{OVERFLOW}` series"
+                    ),
+                    LabelValues::Enumerated { .. } => format!(
+                        "values outside the list can no longer be recorded, and the `{OVERFLOW}` series goes away"
+                    ),
+                };
+                push(
+                    "label-form-changed",
+                    Some(values_declaration(was)),
+                    Some(values_declaration(is)),
+                    Bump::Major,
+                    format!(
+                        "label `{label}` of `{name}` changed from {} {} to {} {}: the `{label}` argument of `{handle}.with(..)` changes from `{}` to `{}`, so every call stops compiling, and {effect}; {KEEP_DEPRECATED}",
+                        form(was),
+                        detail(was),
+                        form(is),
+                        detail(is),
+                        argument_type(was),
+                        argument_type(is)
+                    ),
+                );
+            }
+        }
+    }
+
+    // The labels on both sides, each side in its own order.
+    let common = |these: &[Label], those: &[Label]| -> Vec<String> {
+        these
+            .iter()
+            .filter(|l| find_label(those, &l.name).is_some())
+            .map(|l| l.name.clone())
+            .collect()
+    };
+    let (was, is) = (
+        common(&old.labels, &new.labels),
+        common(&new.labels, &old.labels),
+    );
+    if was != is {
+        // Calls still compile when every position keeps its argument type: then the only
+        // labels that moved are free-form ones (`&str`), and their values silently swap.
+        let types = |labels: &[Label]| -> Vec<String> {
+            labels.iter().map(|l| argument_type(&l.values)).collect()
+        };
+        let effect = if types(&old.labels) == types(&new.labels) {
+            "every call still compiles but now hands its `&str` values to other labels, so they silently land in the wrong series"
+        } else {
+            "every call stops compiling until its arguments are reordered"
+        };
+        let order = |labels: &[Label]| {
+            format!(
+                "({})",
+                labels
+                    .iter()
+                    .map(|l| l.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        push(
+            "label-reordered",
+            Some(order(&old.labels)),
+            Some(order(&new.labels)),
+            Bump::Major,
+            format!(
+                "the labels of `{name}` changed order from ({}) to ({}): Prometheus ignores label order, but the arguments of `{handle}.with(..)` follow it, and {effect}; declare the labels in their old order again, or bump the major version of [registry]",
+                was.join(", "),
+                is.join(", ")
+            ),
+        );
+    }
+}
+
+/// The label called `name`, if `labels` has one.
+fn find_label<'a>(labels: &'a [Label], name: &str) -> Option<&'a Label> {
+    labels.iter().find(|l| l.name == name)
+}
+
+/// The label value a free-form label's overflow series carries.
+const OVERFLOW: &str = "__overflow__";
+
+/// A label as declared in `metrics.toml`, e.g. `phase = ["train", "eval"]`.
+fn declaration(label: &Label) -> String {
+    format!("{} = {}", label.name, values_declaration(&label.values))
+}
+
+/// A label's values as declared: `["train", "eval"]` or `{ max_series = 64 }`.
+fn values_declaration(values: &LabelValues) -> String {
+    match values {
+        LabelValues::Enumerated { values, .. } => value_list(values),
+        LabelValues::FreeForm { max_series } => format!("{{ max_series = {max_series} }}"),
+    }
+}
+
+/// `["train", "eval"]`.
+fn value_list(values: &[LabelValue]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("{:?}", v.value)).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+/// `` `train`, `eval` ``.
+fn code_list(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| format!("`{v}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `enumerated` or `free-form`.
+fn form(values: &LabelValues) -> &'static str {
+    match values {
+        LabelValues::Enumerated { .. } => "enumerated",
+        LabelValues::FreeForm { .. } => "free-form",
+    }
+}
+
+/// What a label takes, as a message says it: `` (`train`, `eval`) `` or `(up to 64 values)`.
+fn detail(values: &LabelValues) -> String {
+    match values {
+        LabelValues::Enumerated { values, .. } => {
+            let values: Vec<String> = values.iter().map(|v| v.value.clone()).collect();
+            format!("({})", code_list(&values))
+        }
+        LabelValues::FreeForm { max_series } => format!("(up to {max_series} values)"),
+    }
+}
+
+/// The Rust type of the label's argument to `with(..)`.
+fn argument_type(values: &LabelValues) -> String {
+    match values {
+        LabelValues::Enumerated { type_name, .. } => type_name.clone(),
+        LabelValues::FreeForm { .. } => "&str".to_owned(),
     }
 }
 

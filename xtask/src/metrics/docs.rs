@@ -1,7 +1,7 @@
 //! `cargo xtask metrics docs`: the metrics catalogue, `docs/METRICS.md`, generated from the
 //! registry; `--check` fails when the committed file is stale.
 
-use geno_metrics_schema::Registry;
+use geno_metrics_schema::{DROPPED_LABEL_VALUES_METRIC, Label, LabelValues, Metric, Registry};
 
 use crate::Outcome;
 use crate::metrics::{Options, display_path, load};
@@ -18,11 +18,23 @@ pub(crate) fn render(registry: &Registry, source: &str) -> String {
         out.push_str(&format!("Namespace: `{ns}`. "));
     }
     out.push_str(&format!(
-        "{} metrics. Histogram buckets are upper bounds; `+Inf` is implicit.\n\n",
+        "{} metrics. Histogram buckets are upper bounds; `+Inf` is implicit.",
         registry.metrics.len()
     ));
-    out.push_str("| Name | Kind | Unit | Buckets | Summary | Deprecated |\n");
-    out.push_str("|---|---|---|---|---|---|\n");
+    let labels = || registry.metrics.iter().flat_map(|m| &m.labels);
+    if labels().next().is_some() {
+        out.push_str(
+            "\nA labelled metric's Labels cell names the type of its handle, then its labels in the order\n`with(..)` takes them, each enumerated one with its values and its generated enum.",
+        );
+    }
+    out.push_str("\n\n");
+    if labels().any(|l| matches!(l.values, LabelValues::FreeForm { .. })) {
+        out.push_str(&format!(
+            "A free-form label takes any string: the first `max_series` distinct values each get a series, later\nones share the series whose value is `{OVERFLOW}`. The runtime adds the counter\n`{DROPPED_LABEL_VALUES_METRIC}` to the exposition, one series per metric and free-form label\n(labels `metric` and `label`), counting the `with(..)` calls whose value went to the overflow series.\n\n"
+        ));
+    }
+    out.push_str("| Name | Kind | Unit | Buckets | Labels | Summary | Deprecated |\n");
+    out.push_str("|---|---|---|---|---|---|---|\n");
     for m in &registry.metrics {
         let buckets = m
             .buckets
@@ -31,16 +43,65 @@ pub(crate) fn render(registry: &Registry, source: &str) -> String {
             .collect::<Vec<_>>()
             .join(", ");
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} | {} |\n",
             m.name,
             m.kind,
             m.unit.as_deref().unwrap_or(""),
             buckets,
+            labels_cell(m),
             cell(&m.summary),
             m.deprecated.as_deref().map(cell).unwrap_or_default()
         ));
     }
     out
+}
+
+/// The label value of a free-form label's overflow series.
+const OVERFLOW: &str = "__overflow__";
+
+/// The Labels cell: the handle's type, then one line per label in declaration order; empty
+/// for an unlabelled metric.
+fn labels_cell(metric: &Metric) -> String {
+    let Some(family) = &metric.family_type else {
+        return String::new();
+    };
+    let mut lines = vec![format!("handle `{family}`")];
+    lines.extend(metric.labels.iter().map(label_line));
+    lines.join("<br>")
+}
+
+/// `` `phase`: `train`, `eval` (enum `Phase`) `` or
+/// `` `model`: free-form, up to 64 values, then `__overflow__` ``.
+fn label_line(label: &Label) -> String {
+    let name = code(&label.name);
+    match &label.values {
+        LabelValues::Enumerated { type_name, values } => {
+            let values: Vec<String> = values.iter().map(|v| code(&v.value)).collect();
+            format!("{name}: {} (enum `{type_name}`)", values.join(", "))
+        }
+        LabelValues::FreeForm { max_series } => {
+            format!("{name}: free-form, up to {max_series} values, then `{OVERFLOW}`")
+        }
+    }
+}
+
+/// Text as a code span safe inside a Markdown table cell: fenced with more backticks than it
+/// holds, `|` escaped (tables split on it even in code spans), a newline shown as `\n`.
+fn code(text: &str) -> String {
+    let text = text.replace('|', "\\|").replace('\n', "\\n");
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 /// Text safe inside a Markdown table cell.
@@ -116,13 +177,85 @@ mod tests {
         let doc = render(&registry, "m.toml");
         assert!(doc.contains("registry version 1.2.3"));
         assert!(
-            doc.contains("| `a_seconds` | histogram | seconds | 0.5, 1 | x \\| y<br>z |  |\n"),
+            doc.contains("| `a_seconds` | histogram | seconds | 0.5, 1 |  | x \\| y<br>z |  |\n"),
             "{doc}"
         );
         assert!(
-            doc.contains("| `jobs_total` | counter |  |  | B. | use tasks_total |\n"),
+            doc.contains("| `jobs_total` | counter |  |  |  | B. | use tasks_total |\n"),
             "{doc}"
         );
         assert_eq!(doc.lines().filter(|l| l.starts_with("| `")).count(), 2);
+    }
+
+    const LABELLED: &str = "[registry]\nnamespace = \"app\"\nversion = \"2.0.0\"\n[[metric]]\nname = \"app_step_duration_seconds\"\nkind = \"histogram\"\nunit = \"seconds\"\nsummary = \"Step.\"\nbuckets = [1]\nlabels = { phase = [\"train\", \"eval\"], status = [\"ok\", \"a|b\"] }\n[[metric]]\nname = \"app_requests_total\"\nkind = \"counter\"\nsummary = \"Requests.\"\nlabels = { model = { max_series = 64 }, phase = [\"train\", \"eval\"] }\n[[metric]]\nname = \"app_jobs_total\"\nkind = \"counter\"\nsummary = \"Jobs.\"\n";
+
+    #[test]
+    fn labelled_metrics_show_their_labels_and_handle_type() {
+        let registry = geno_metrics_schema::parse(LABELLED, "m.toml").unwrap();
+        let doc = render(&registry, "m.toml");
+        assert!(
+            doc.contains("| Name | Kind | Unit | Buckets | Labels | Summary | Deprecated |\n|---|---|---|---|---|---|---|\n"),
+            "{doc}"
+        );
+        assert!(
+            doc.contains(
+                "| `app_step_duration_seconds` | histogram | seconds | 1 | handle `StepDurationSecondsFamily`<br>`phase`: `train`, `eval` (enum `Phase`)<br>`status`: `ok`, `a\\|b` (enum `Status`) | Step. |  |\n"
+            ),
+            "{doc}"
+        );
+        assert!(
+            doc.contains(
+                "| `app_requests_total` | counter |  |  | handle `RequestsTotalFamily`<br>`model`: free-form, up to 64 values, then `__overflow__`<br>`phase`: `train`, `eval` (enum `Phase`) | Requests. |  |\n"
+            ),
+            "{doc}"
+        );
+        assert!(
+            doc.contains("| `app_jobs_total` | counter |  |  |  | Jobs. |  |\n"),
+            "unlabelled: empty cell: {doc}"
+        );
+        assert_eq!(doc.lines().filter(|l| l.starts_with("| `")).count(), 3);
+        assert!(doc.contains("`with(..)` takes them"), "{doc}");
+        // A free-form label: the intro names the overflow series and the runtime's counter.
+        let intro = &doc[..doc.find("| Name").unwrap()];
+        assert!(
+            intro.contains("`__overflow__`")
+                && intro.contains("`geno_metrics_dropped_label_values_total`"),
+            "{intro}"
+        );
+
+        // Enumerated labels only: no word of overflow.
+        let enumerated = LABELLED.replace("model = { max_series = 64 }, ", "");
+        let doc = render(
+            &geno_metrics_schema::parse(&enumerated, "m.toml").unwrap(),
+            "m.toml",
+        );
+        assert!(doc.contains("`with(..)` takes them"), "{doc}");
+        assert!(
+            !doc.contains("__overflow__") && !doc.contains(DROPPED_LABEL_VALUES_METRIC),
+            "{doc}"
+        );
+    }
+
+    #[test]
+    fn an_unlabelled_registry_says_nothing_of_labels() {
+        let registry = geno_metrics_schema::parse(
+            "[registry]\nversion = \"1.0.0\"\n[[metric]]\nname = \"jobs_total\"\nkind = \"counter\"\nsummary = \"J.\"\n",
+            "m.toml",
+        )
+        .unwrap();
+        let doc = render(&registry, "m.toml");
+        assert!(
+            !doc.contains("with(..)") && !doc.contains("__overflow__"),
+            "{doc}"
+        );
+    }
+
+    #[test]
+    fn code_spans_survive_backticks_pipes_and_newlines() {
+        assert_eq!(code("train"), "`train`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`a"), "`` `a ``");
+        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code("a\nb"), "`a\\nb`");
     }
 }

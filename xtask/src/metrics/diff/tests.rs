@@ -295,3 +295,322 @@ fn human_and_github_output() {
     );
     assert!(!annotations.contains("::error"));
 }
+
+/// `app_work_total` with `labels = {labels}`, or without labels when `labels` is empty.
+fn work(labels: &str) -> String {
+    let mut metric =
+        "[[metric]]\nname = \"app_work_total\"\nkind = \"counter\"\nsummary = \"Work.\"\n"
+            .to_owned();
+    if !labels.is_empty() {
+        metric.push_str(&format!("labels = {labels}\n"));
+    }
+    metric
+}
+
+/// The only change of `base` -> `head` (both at version 1.0.0) reported under `rule`.
+fn change_of(base: &str, head: &str, rule: &str) -> Change {
+    let v = diff(Some(&registry("1.0.0", base)), &registry("1.0.0", head));
+    let mut found = v.changes.into_iter().filter(|c| c.rule == rule);
+    let change = found.next().unwrap_or_else(|| panic!("no {rule}"));
+    assert!(found.next().is_none(), "one {rule} per metric and label");
+    change
+}
+
+const PHASE: &str = "{ phase = [\"train\", \"eval\"] }";
+
+#[test]
+fn label_added() {
+    assert_rule(&work(""), &work(PHASE), &["label-added"], Bump::Major);
+    let c = change_of(&work(""), &work(PHASE), "label-added");
+    assert_eq!(
+        (c.from.as_deref(), c.to.as_deref()),
+        (None, Some("phase = [\"train\", \"eval\"]"))
+    );
+    assert_eq!(c.line, 6, "points at the head metric's name");
+    assert!(
+        c.message.starts_with(
+            "`app_work_total` gained the enumerated label `phase` (`train`, `eval`): its series change identity"
+        ),
+        "{}",
+        c.message
+    );
+    assert!(
+        c.message
+            .contains("the type of `WORK_TOTAL` changes to `WorkTotalFamily`"),
+        "{}",
+        c.message
+    );
+    assert!(
+        c.message.contains("deprecated"),
+        "how to proceed: {}",
+        c.message
+    );
+
+    // A second label, free-form.
+    let both = "{ phase = [\"train\", \"eval\"], model = { max_series = 8 } }";
+    assert_rule(&work(PHASE), &work(both), &["label-added"], Bump::Major);
+    let c = change_of(&work(PHASE), &work(both), "label-added");
+    assert_eq!(c.to.as_deref(), Some("model = { max_series = 8 }"));
+    assert!(
+        c.message
+            .contains("free-form label `model` (up to 8 values)")
+            && c.message
+                .contains("`WORK_TOTAL.with(..)` takes a new `model` argument"),
+        "{}",
+        c.message
+    );
+}
+
+#[test]
+fn label_removed() {
+    assert_rule(&work(PHASE), &work(""), &["label-removed"], Bump::Major);
+    let c = change_of(&work(PHASE), &work(""), "label-removed");
+    assert_eq!(
+        (c.from.as_deref(), c.to.as_deref()),
+        (Some("phase = [\"train\", \"eval\"]"), None)
+    );
+    assert!(
+        c.message.contains("filter or group by `phase`")
+            && c.message.contains("`WORK_TOTAL` becomes a plain counter"),
+        "{}",
+        c.message
+    );
+    let both = "{ model = { max_series = 8 }, phase = [\"train\", \"eval\"] }";
+    assert_rule(&work(both), &work(PHASE), &["label-removed"], Bump::Major);
+    let c = change_of(&work(both), &work(PHASE), "label-removed");
+    assert!(
+        c.message
+            .contains("`WORK_TOTAL.with(..)` loses its `model` argument"),
+        "{}",
+        c.message
+    );
+}
+
+#[test]
+fn label_values_removed() {
+    let three = "{ phase = [\"train\", \"eval\", \"test\"] }";
+    assert_rule(
+        &work(three),
+        &work(PHASE),
+        &["label-values-removed"],
+        Bump::Major,
+    );
+    let c = change_of(&work(three), &work(PHASE), "label-values-removed");
+    assert_eq!(
+        (c.from.as_deref(), c.to.as_deref()),
+        (
+            Some("[\"train\", \"eval\", \"test\"]"),
+            Some("[\"train\", \"eval\"]")
+        )
+    );
+    assert!(
+        c.message
+            .starts_with("label `phase` of `app_work_total` no longer takes `test`:")
+            && c.message.contains("`Phase::Test`"),
+        "{}",
+        c.message
+    );
+    // Losing one value and gaining another is both, each reported once.
+    assert_rule(
+        &work(PHASE),
+        &work("{ phase = [\"train\", \"validate\"] }"),
+        &["label-values-added", "label-values-removed"],
+        Bump::Major,
+    );
+}
+
+#[test]
+fn label_values_added() {
+    let three = "{ phase = [\"train\", \"eval\", \"test\"] }";
+    assert_rule(
+        &work(PHASE),
+        &work(three),
+        &["label-values-added"],
+        Bump::Minor,
+    );
+    let c = change_of(&work(PHASE), &work(three), "label-values-added");
+    assert_eq!(
+        (c.from.as_deref(), c.to.as_deref()),
+        (
+            Some("[\"train\", \"eval\"]"),
+            Some("[\"train\", \"eval\", \"test\"]")
+        )
+    );
+    assert!(
+        c.message
+            .starts_with("label `phase` of `app_work_total` now also takes `test`:")
+            && c.message.contains("`Phase` gains `Phase::Test`"),
+        "{}",
+        c.message
+    );
+    // The same values in another order are no change.
+    assert!(
+        diff(
+            Some(&registry("1.0.0", &work(PHASE))),
+            &registry("1.0.0", &work("{ phase = [\"eval\", \"train\"] }"))
+        )
+        .changes
+        .is_empty()
+    );
+}
+
+#[test]
+fn label_form_changed() {
+    let free = "{ phase = { max_series = 8 } }";
+    // Only the form is reported, not the values that went with it.
+    assert_rule(
+        &work(PHASE),
+        &work(free),
+        &["label-form-changed"],
+        Bump::Major,
+    );
+    let c = change_of(&work(PHASE), &work(free), "label-form-changed");
+    assert_eq!(
+        (c.from.as_deref(), c.to.as_deref()),
+        (Some("[\"train\", \"eval\"]"), Some("{ max_series = 8 }"))
+    );
+    assert!(
+        c.message.contains(
+            "changed from enumerated (`train`, `eval`) to free-form (up to 8 values): the `phase` argument of `WORK_TOTAL.with(..)` changes from `Phase` to `&str`"
+        ) && c.message.contains("`__overflow__`"),
+        "{}",
+        c.message
+    );
+    assert_rule(
+        &work(free),
+        &work(PHASE),
+        &["label-form-changed"],
+        Bump::Major,
+    );
+    let c = change_of(&work(free), &work(PHASE), "label-form-changed");
+    assert!(
+        c.message.contains("from `&str` to `Phase`"),
+        "{}",
+        c.message
+    );
+}
+
+#[test]
+fn label_reordered() {
+    let enums = "{ phase = [\"train\", \"eval\"], status = [\"ok\", \"error\"] }";
+    let swapped = "{ status = [\"ok\", \"error\"], phase = [\"train\", \"eval\"] }";
+    assert_rule(
+        &work(enums),
+        &work(swapped),
+        &["label-reordered"],
+        Bump::Major,
+    );
+    let c = change_of(&work(enums), &work(swapped), "label-reordered");
+    assert_eq!(
+        (c.from.as_deref(), c.to.as_deref()),
+        (Some("(phase, status)"), Some("(status, phase)"))
+    );
+    assert!(
+        c.message.contains("every call stops compiling"),
+        "distinct enums: {}",
+        c.message
+    );
+    // Two free-form labels: calls still compile and their values swap.
+    let free = "{ model = { max_series = 8 }, user = { max_series = 8 } }";
+    let free_swapped = "{ user = { max_series = 8 }, model = { max_series = 8 } }";
+    assert_rule(
+        &work(free),
+        &work(free_swapped),
+        &["label-reordered"],
+        Bump::Major,
+    );
+    let c = change_of(&work(free), &work(free_swapped), "label-reordered");
+    assert!(c.message.contains("still compiles"), "{}", c.message);
+    // The labels both sides have changed order, beside an added one.
+    let added = "{ status = [\"ok\", \"error\"], phase = [\"train\", \"eval\"], model = { max_series = 8 } }";
+    assert_rule(
+        &work(enums),
+        &work(added),
+        &["label-added", "label-reordered"],
+        Bump::Major,
+    );
+    // An added label alone reorders nothing.
+    let appended = "{ phase = [\"train\", \"eval\"], model = { max_series = 8 }, status = [\"ok\", \"error\"] }";
+    assert_rule(&work(enums), &work(appended), &["label-added"], Bump::Major);
+}
+
+#[test]
+fn max_series_changed() {
+    let small = "{ model = { max_series = 8 } }";
+    let large = "{ model = { max_series = 64 } }";
+    assert_rule(
+        &work(small),
+        &work(large),
+        &["max-series-changed"],
+        Bump::Patch,
+    );
+    let c = change_of(&work(small), &work(large), "max-series-changed");
+    assert_eq!(
+        (c.from.as_deref(), c.to.as_deref()),
+        (Some("8"), Some("64"))
+    );
+    assert!(c.message.contains("56 more values"), "{}", c.message);
+    assert_rule(
+        &work(large),
+        &work(small),
+        &["max-series-changed"],
+        Bump::Patch,
+    );
+    let c = change_of(&work(large), &work(small), "max-series-changed");
+    assert!(
+        c.message.contains("only the first 8 distinct values")
+            && c.message.contains("`__overflow__`"),
+        "{}",
+        c.message
+    );
+}
+
+#[test]
+fn labels_are_compared_across_renames() {
+    // Declared rename.
+    let renamed = work(PHASE).replace("app_work_total", "app_jobs_total")
+        + "renamed_from = \"app_work_total\"\n";
+    assert_rule(
+        &work(""),
+        &renamed,
+        &["metric-renamed", "label-added"],
+        Bump::Major,
+    );
+    // Probable rename: same kind, unit and buckets.
+    let renamed = work("{ phase = [\"train\"] }").replace("app_work_total", "app_jobs_total");
+    assert_rule(
+        &work(PHASE),
+        &renamed,
+        &["metric-renamed", "label-values-removed"],
+        Bump::Major,
+    );
+}
+
+/// Tidy: the README's rules table has one row per rule id this module reports, and no other.
+#[test]
+fn readme_lists_every_rule() {
+    let is_rule =
+        |s: &str| s.contains('-') && s.chars().all(|c| c.is_ascii_lowercase() || c == '-');
+    // The rules are reported before `verdict`; git's arguments come after it.
+    let (comparisons, _) = include_str!("../diff.rs")
+        .split_once("\nfn verdict(")
+        .unwrap();
+    let mut in_source: Vec<&str> = comparisons
+        .lines()
+        .map(|l| l.trim().trim_start_matches("rule: ").trim_end_matches(','))
+        .filter_map(|l| l.strip_prefix('"')?.strip_suffix('"'))
+        .filter(|l| is_rule(l))
+        .collect();
+    in_source.sort_unstable();
+    in_source.dedup();
+    let readme = std::fs::read_to_string(crate::workspace_root().join("README.md")).unwrap();
+    let mut in_readme: Vec<&str> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `")?.split_once("` | "))
+        .map(|(rule, _)| rule)
+        .filter(|rule| is_rule(rule))
+        .collect();
+    in_readme.sort_unstable();
+    assert!(in_source.contains(&"label-reordered"), "{in_source:?}");
+    assert_eq!(in_source, in_readme, "README.md, section \"The CI guard\"");
+}
