@@ -4,10 +4,10 @@
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use geno_metrics::{LookupError, MetricKind, MetricValue, Snapshot};
+use geno_metrics::{LabelValues, LookupError, Metric, MetricKind, MetricValue, Snapshot};
 use geno_metrics_tests::genolewm::{
-    CHECKPOINT_SIZE_BYTES, INFERENCE_REQUEST_DURATION_SECONDS, METRICS,
-    TRAIN_STEP_DURATION_SECONDS, TRAIN_STEPS_TOTAL,
+    CHECKPOINT_SIZE_BYTES, CHECKPOINT_WRITE_DURATION_SECONDS, INFERENCE_REQUESTS_TOTAL, METRICS,
+    Phase, Status, TRAIN_STEP_DURATION_SECONDS, TRAIN_STEPS_TOTAL,
 };
 
 fn declared() -> geno_metrics_schema::Registry {
@@ -28,6 +28,22 @@ fn metrics_table_matches_the_toml_in_order() {
         assert_eq!(spec.summary, metric.summary);
         assert_eq!(spec.buckets, metric.buckets.as_slice());
         assert_eq!(spec.deprecated, metric.deprecated.as_deref());
+        assert_eq!(spec.labels.len(), metric.labels.len(), "{}", spec.name);
+        for (live, declared) in spec.labels.iter().zip(&metric.labels) {
+            assert_eq!(live.name, declared.name);
+            match (live.values, &declared.values) {
+                (
+                    LabelValues::Enumerated(values),
+                    geno_metrics_schema::LabelValues::Enumerated { values: d, .. },
+                ) => assert!(values.iter().eq(d.iter().map(|v| &v.value))),
+                (
+                    LabelValues::FreeForm { max_series },
+                    geno_metrics_schema::LabelValues::FreeForm { max_series: d },
+                ) => assert_eq!(max_series, *d),
+                (live, declared) => panic!("{live:?} is not {declared:?}"),
+            }
+        }
+        assert_eq!(spec.series_count(), metric.series_count());
     }
     // The live handles point at those same specs.
     for (live, spec) in METRICS.iter().zip(METRICS.specs()) {
@@ -51,23 +67,64 @@ fn lookups_return_the_static_handles() {
         .get_gauge("geno_lewm_checkpoint_size_bytes")
         .unwrap();
     assert!(std::ptr::eq(gauge, &CHECKPOINT_SIZE_BYTES));
-    let histogram = METRICS
-        .get_histogram("geno_lewm_train_step_duration_seconds")
-        .unwrap();
-    assert!(std::ptr::eq(
-        histogram.spec(),
-        TRAIN_STEP_DURATION_SECONDS.spec()
-    ));
     // Recording through the looked-up histogram lands in the static one.
-    let before = INFERENCE_REQUEST_DURATION_SECONDS.snapshot().count;
+    let before = CHECKPOINT_WRITE_DURATION_SECONDS.snapshot().count;
     METRICS
-        .get_histogram("geno_lewm_inference_request_duration_seconds")
+        .get_histogram("geno_lewm_checkpoint_write_duration_seconds")
         .unwrap()
         .observe(0.3);
     assert_eq!(
-        INFERENCE_REQUEST_DURATION_SECONDS.snapshot().count,
+        CHECKPOINT_WRITE_DURATION_SECONDS.snapshot().count,
         before + 1
     );
+}
+
+#[test]
+fn labelled_metrics_are_found_by_name_and_label_values() {
+    let err = METRICS
+        .get_histogram("geno_lewm_train_step_duration_seconds")
+        .unwrap_err();
+    assert!(matches!(err, LookupError::Labelled { .. }), "{err}");
+    let family = METRICS
+        .get_family("geno_lewm_train_step_duration_seconds")
+        .unwrap();
+    assert!(std::ptr::eq(
+        family.spec(),
+        TRAIN_STEP_DURATION_SECONDS.spec()
+    ));
+    let Some(Metric::Histogram(eval)) = family.with_values(&["eval"]) else {
+        panic!("eval is a declared phase");
+    };
+    let before = TRAIN_STEP_DURATION_SECONDS
+        .with(Phase::Eval)
+        .snapshot()
+        .count;
+    eval.observe(0.2);
+    assert_eq!(
+        TRAIN_STEP_DURATION_SECONDS
+            .with(Phase::Eval)
+            .snapshot()
+            .count,
+        before + 1,
+        "by-name and typed access reach the same series"
+    );
+    assert!(family.with_values(&["test"]).is_none());
+
+    let requests = METRICS
+        .get_family("geno_lewm_inference_requests_total")
+        .unwrap();
+    let Some(Metric::Counter(c)) = requests.with_values(&["registry-test-model", "error"]) else {
+        panic!("free-form values are taken as given");
+    };
+    c.inc();
+    assert!(std::ptr::eq(
+        c,
+        INFERENCE_REQUESTS_TOTAL.with("registry-test-model", Status::Error)
+    ));
+    assert!(matches!(
+        METRICS.get_family("geno_lewm_train_steps_total"),
+        Err(LookupError::Unlabelled { .. })
+    ));
 }
 
 #[test]
@@ -124,14 +181,39 @@ fn wrong_kinds_name_expected_and_found() {
 
 #[test]
 fn snapshot_json_round_trips_with_inf_as_a_string() {
-    TRAIN_STEP_DURATION_SECONDS.observe(0.02);
+    TRAIN_STEP_DURATION_SECONDS.with(Phase::Train).observe(0.02);
     let gauge = METRICS.get_gauge("geno_lewm_train_loss").unwrap();
     gauge.set(f64::NEG_INFINITY);
     let snapshot = METRICS.snapshot_all();
-    assert_eq!(snapshot.metrics.len(), METRICS.len());
-    let names: Vec<&str> = snapshot.metrics.iter().map(|m| m.name.as_ref()).collect();
-    let spec_names: Vec<&str> = METRICS.specs().iter().map(|s| s.name).collect();
-    assert_eq!(names, spec_names);
+    // Metrics in registry order, then the runtime's counter of dropped label values. Every
+    // metric without free-form labels is there; one with them only once a value was used.
+    let mut names: Vec<&str> = snapshot.metrics.iter().map(|m| m.name.as_ref()).collect();
+    names.dedup();
+    let order = |name: &str| METRICS.specs().iter().position(|s| s.name == name);
+    assert!(
+        names
+            .windows(2)
+            .all(|w| order(w[0]) < order(w[1]).or(Some(usize::MAX))),
+        "{names:?}"
+    );
+    assert_eq!(
+        names.last(),
+        Some(&geno_metrics::DROPPED_LABEL_VALUES_METRIC)
+    );
+    for spec in METRICS.specs().iter().filter(|s| s.free_form_count() == 0) {
+        assert!(names.contains(&spec.name), "{} is missing", spec.name);
+    }
+    let phases: Vec<_> = snapshot
+        .metrics
+        .iter()
+        .filter(|m| m.name == "geno_lewm_train_step_duration_seconds")
+        .map(|m| m.labels["phase"].as_ref())
+        .collect();
+    assert_eq!(
+        phases,
+        ["train", "eval"],
+        "enumerated series exist from the start"
+    );
 
     let json = serde_json::to_string(&snapshot).unwrap();
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -157,7 +239,10 @@ fn snapshot_json_round_trips_with_inf_as_a_string() {
     let back: Snapshot = serde_json::from_str(&json).unwrap();
     assert_eq!(back, snapshot);
     match &back
-        .get("geno_lewm_train_step_duration_seconds")
+        .get_series(
+            "geno_lewm_train_step_duration_seconds",
+            &[("phase", "train")],
+        )
         .unwrap()
         .value
     {

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use geno_metrics_tests::genolewm::{
-    METRICS, TRAIN_LOSS, TRAIN_STEP_DURATION_SECONDS, TRAIN_STEPS_TOTAL,
+    METRICS, Phase, TRAIN_LOSS, TRAIN_STEP_DURATION_SECONDS, TRAIN_STEPS_TOTAL,
 };
 
 fn export(path: &Path) -> ExitCode {
@@ -64,7 +64,9 @@ fn main() -> ExitCode {
             for i in 0..count {
                 TRAIN_STEPS_TOTAL.inc();
                 TRAIN_LOSS.set(1.0 / (i + 1) as f64);
-                TRAIN_STEP_DURATION_SECONDS.observe(i as f64 / 100.0);
+                TRAIN_STEP_DURATION_SECONDS
+                    .with(Phase::Train)
+                    .observe(i as f64 / 100.0);
                 if let Err(e) = METRICS.export_prometheus_textfile(Some(Path::new(path))) {
                     println!("error: {e}");
                     return ExitCode::FAILURE;

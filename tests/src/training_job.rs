@@ -1,8 +1,9 @@
 //! A simulated GenoLeWM training run that records into every metric of `metrics.toml`.
 //!
 //! A data-loader thread feeds batches through a bounded queue to several trainer threads.
-//! Trainers log through the redaction filter and write checkpoints now and then, while an
-//! inference thread serves requests. A [`TextfileExporter`](geno_metrics::TextfileExporter)
+//! Trainers log through the redaction filter, evaluate on a held-out batch every tenth step
+//! and write checkpoints now and then, while an inference thread serves requests for two
+//! models. A [`TextfileExporter`](geno_metrics::TextfileExporter)
 //! exports the registry periodically and once more at the end.
 
 use std::io;
@@ -158,8 +159,14 @@ fn load_data(
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     while training.load(Ordering::Acquire) {
         // One record in 50 is malformed and skipped.
-        if rng.next().is_multiple_of(50) {
-            DATALOADER_RECORDS_SKIPPED_TOTAL.inc();
+        match rng.next() % 100 {
+            0 => DATALOADER_RECORDS_SKIPPED_TOTAL
+                .with(Reason::BadHeader)
+                .inc(),
+            1 => DATALOADER_RECORDS_SKIPPED_TOTAL
+                .with(Reason::UnknownBase)
+                .inc(),
+            _ => {}
         }
         let batch = Batch {
             tokens: 512 + rng.next() % 512,
@@ -183,6 +190,10 @@ fn train(
 ) {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ (trainer + 1).wrapping_mul(0x9e37_79b9));
     let steps_per_epoch = (options.steps / 4).max(1);
+    // Free-form labels: look the series up once, record into it many times.
+    let device = format!("cuda:{trainer}");
+    let gpu_memory = GPU_MEMORY_USED_BYTES.with(&device);
+    let train_step = TRAIN_STEP_DURATION_SECONDS.with(Phase::Train);
     loop {
         let step = next_step.fetch_add(1, Ordering::Relaxed);
         if step >= options.steps {
@@ -201,10 +212,15 @@ fn train(
         drop(wait);
         DATALOADER_QUEUE_DEPTH.set(queued.fetch_sub(1, Ordering::Relaxed) as f64 - 1.0);
 
-        let timer = TRAIN_STEP_DURATION_SECONDS.start_timer();
+        let timer = train_step.start_timer();
         // The forward and backward pass.
         thread::sleep(Duration::from_micros(500 + rng.next() % 2_500));
         drop(timer);
+        if step.is_multiple_of(10) {
+            // A forward pass over a held-out batch.
+            let _eval = TRAIN_STEP_DURATION_SECONDS.with(Phase::Eval).start_timer();
+            thread::sleep(Duration::from_micros(200 + rng.next() % 800));
+        }
 
         let progress = step as f64 / options.steps as f64;
         TRAIN_STEPS_TOTAL.inc();
@@ -215,7 +231,7 @@ fn train(
         TRAIN_LEARNING_RATE.set(3e-4 * (1.0 - progress).max(0.01));
         TRAIN_GRADIENT_NORM.observe(0.2 + 3.0 * rng.unit() * (1.0 - progress));
         TRAIN_EPOCH.set((step / steps_per_epoch) as f64);
-        GPU_MEMORY_USED_BYTES.set((18 << 30) as f64 + (rng.next() % (2 << 30)) as f64);
+        gpu_memory.set((18 << 30) as f64 + (rng.next() % (2 << 30)) as f64);
 
         let line = match rng.next() % 10 {
             0 => format!("step {step}: odd loss on read ACGTTGCAACGTNNACGT"),
@@ -253,17 +269,24 @@ fn write_checkpoint(options: &Options, step: u64, rng: &mut Rng) {
     }
 }
 
+/// The models the inference thread serves: free-form label values, as a server would read
+/// them from its configuration.
+pub const MODELS: [&str; 2] = ["geno-lewm-base", "geno-lewm-large"];
+
 fn serve_inference(training: &AtomicBool) {
     let mut rng = Rng(0xd1b5_4a32_d192_ed03);
     while training.load(Ordering::Acquire) {
-        INFERENCE_REQUESTS_TOTAL.inc();
+        let model = MODELS[(rng.next() % 4).min(1) as usize];
         INFERENCE_IN_FLIGHT_REQUESTS.inc();
-        let timer = INFERENCE_REQUEST_DURATION_SECONDS.start_timer();
+        let timer = INFERENCE_REQUEST_DURATION_SECONDS.with(model).start_timer();
         thread::sleep(Duration::from_micros(300 + rng.next() % 3_000));
         drop(timer);
         INFERENCE_IN_FLIGHT_REQUESTS.dec();
-        if rng.next().is_multiple_of(40) {
-            INFERENCE_ERRORS_TOTAL.inc();
-        }
+        let status = if rng.next().is_multiple_of(20) {
+            Status::Error
+        } else {
+            Status::Ok
+        };
+        INFERENCE_REQUESTS_TOTAL.with(model, status).inc();
     }
 }
