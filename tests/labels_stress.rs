@@ -1,0 +1,170 @@
+//! Labelled metrics under many threads: every series counts exactly, histogram series stay
+//! consistent in every snapshot, and free-form values raced by many threads each get exactly
+//! one series (never two for one value), with every call counted once, overflow included.
+
+// Test code: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+
+use geno_metrics::{Counter, Labelled, MetricValue, OVERFLOW_LABEL_VALUE};
+
+mod stress {
+    geno_metrics::registry!("fixtures/stress.toml");
+}
+use stress::{METRICS, MODEL_REQUESTS_TOTAL, Phase, REQUESTS_TOTAL, STEP_SECONDS, Status};
+
+const THREADS: usize = 8;
+
+#[test]
+fn every_series_counts_exactly_and_snapshots_stay_consistent() {
+    const PER_THREAD: usize = 60_000;
+    let done = AtomicBool::new(false);
+    let snapshots = thread::scope(|scope| {
+        let writers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                scope.spawn(move || {
+                    for i in 0..PER_THREAD {
+                        let phase = Phase::all()[(i + t) % 3];
+                        let status = Status::all()[(i / 3 + t) % 2];
+                        REQUESTS_TOTAL.with(phase, status).inc();
+                        STEP_SECONDS.with(phase).observe(1.0);
+                    }
+                })
+            })
+            .collect();
+        let reader = scope.spawn(|| {
+            let mut taken = 0usize;
+            let mut last: BTreeMap<String, u64> = BTreeMap::new();
+            while taken < 200 || !done.load(Ordering::Acquire) {
+                for series in METRICS.snapshot_all().metrics {
+                    let key = format!("{}{:?}", series.name, series.labels);
+                    let count = match &series.value {
+                        MetricValue::Counter(n) => *n,
+                        MetricValue::Histogram(h) => {
+                            assert!(h.counts.windows(2).all(|w| w[0] <= w[1]), "{h:?}");
+                            assert_eq!(h.counts.last(), Some(&h.count), "{h:?}");
+                            assert_eq!(h.sum, h.count as f64, "sum covers count: {h:?}");
+                            assert_eq!(h.counts[0], 0, "{h:?}");
+                            h.count
+                        }
+                        MetricValue::Gauge(_) => continue,
+                    };
+                    let previous = last.insert(key.clone(), count).unwrap_or(0);
+                    assert!(count >= previous, "{key} went backwards");
+                }
+                taken += 1;
+            }
+            taken
+        });
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        done.store(true, Ordering::Release);
+        reader.join().unwrap()
+    });
+    assert!(snapshots >= 200);
+
+    // Each thread spreads its calls evenly: 6 (phase, status) pairs, 3 phases.
+    for phase in Phase::all() {
+        for status in Status::all() {
+            let n = REQUESTS_TOTAL.with(phase, status).get();
+            assert_eq!(n, (THREADS * PER_THREAD / 6) as u64, "{phase} {status}");
+        }
+        let s = STEP_SECONDS.with(phase).snapshot();
+        assert_eq!(s.count, (THREADS * PER_THREAD / 3) as u64, "{phase}");
+    }
+}
+
+#[test]
+fn racing_threads_give_each_free_form_value_one_series() {
+    const VALUES: usize = 100; // more than max_series = 64: the rest overflow
+    const ROUNDS: usize = 200;
+    let values: Vec<String> = (0..VALUES).map(|i| format!("model-{i}")).collect();
+    let barrier = std::sync::Barrier::new(THREADS);
+    thread::scope(|scope| {
+        for t in 0..THREADS {
+            let (values, barrier) = (&values, &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                for round in 0..ROUNDS {
+                    // Every thread walks the values in its own order, so first uses race.
+                    for i in 0..VALUES {
+                        let value = &values[(i * (2 * t + 1) + round) % VALUES];
+                        MODEL_REQUESTS_TOTAL.with(value, Status::Ok).inc();
+                    }
+                }
+            });
+        }
+    });
+
+    let calls = (THREADS * ROUNDS * VALUES) as u64;
+    let series: Vec<(String, u64)> = MODEL_REQUESTS_TOTAL
+        .iter()
+        .filter(|(labels, _)| labels[1] == ("status", "ok"))
+        .map(|(labels, c)| (labels[0].1.to_owned(), c.get()))
+        .collect();
+    assert_eq!(series.len(), 64 + 1, "64 values and the overflow series");
+    let distinct: HashSet<&str> = series.iter().map(|(v, _)| v.as_str()).collect();
+    assert_eq!(
+        distinct.len(),
+        series.len(),
+        "one series per value: {series:?}"
+    );
+    assert_eq!(
+        series.iter().map(|(_, n)| n).sum::<u64>(),
+        calls,
+        "every call counted once"
+    );
+    let per_value = (THREADS * ROUNDS) as u64;
+    for (value, n) in &series {
+        if value == OVERFLOW_LABEL_VALUE {
+            assert_eq!(*n, per_value * (VALUES as u64 - 64));
+        } else {
+            assert!(values.contains(value), "{value}");
+            assert_eq!(*n, per_value, "{value}");
+        }
+    }
+    assert_eq!(
+        MODEL_REQUESTS_TOTAL.free_labels()[0].dropped(),
+        per_value * (VALUES as u64 - 64)
+    );
+    // A value that got no series keeps landing in the overflow series, one that did in its own.
+    let (own, _) = &series[0];
+    assert!(std::ptr::eq(
+        MODEL_REQUESTS_TOTAL.with(own, Status::Ok),
+        MODEL_REQUESTS_TOTAL.at(0)
+    ));
+}
+
+#[test]
+fn first_uses_raced_on_fresh_tables_never_duplicate_a_value() {
+    // The race that matters is on first use, so run it on many fresh tables: all threads
+    // start together and ask for the same few new values at once.
+    let spec = MODEL_REQUESTS_TOTAL.spec();
+    for _ in 0..50 {
+        let family: &'static Labelled<Counter, 130, 1> = Box::leak(Box::new(Labelled::new(
+            spec,
+            std::array::from_fn(|_| Counter::new(spec)),
+        )));
+        let barrier = std::sync::Barrier::new(THREADS);
+        thread::scope(|scope| {
+            for _ in 0..THREADS {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    for value in ["a", "b", "c", "d"] {
+                        family.with_values(&[value, "ok"]).unwrap().inc();
+                    }
+                });
+            }
+        });
+        let series: Vec<(Vec<(&str, &str)>, u64)> =
+            family.iter().map(|(labels, c)| (labels, c.get())).collect();
+        let ok: Vec<_> = series.iter().filter(|(l, _)| l[1].1 == "ok").collect();
+        assert_eq!(ok.len(), 4, "{series:?}");
+        assert!(ok.iter().all(|(_, n)| *n == THREADS as u64), "{series:?}");
+    }
+}
