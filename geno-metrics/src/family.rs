@@ -53,6 +53,7 @@ fn position(spec: &MetricSpec, index: usize, label: usize) -> usize {
 
 /// When label number `label` is free-form: which free-form label it is (counting only those)
 /// and its `max_series`.
+#[inline]
 fn free_form(spec: &MetricSpec, label: usize) -> Option<(usize, usize)> {
     let LabelValues::FreeForm { max_series } = spec.labels.get(label)?.values else {
         return None;

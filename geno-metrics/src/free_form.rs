@@ -59,6 +59,7 @@ impl FreeLabel {
 
     /// The slot of `value` among `max_series` slots: its own, taken on first use while slots
     /// are free, or the overflow slot `max_series` (counting the call as dropped).
+    #[inline]
     pub(crate) fn slot(&self, max_series: usize, value: &str) -> usize {
         if value == OVERFLOW_LABEL_VALUE || max_series == 0 {
             return self.overflow(max_series);
@@ -126,6 +127,7 @@ impl Table {
 
     /// The slot holding `value`, if any. Lock-free: an entry is published (Release) only
     /// after its value is set, so an entry seen here (Acquire) has its value readable.
+    #[inline]
     fn find(&self, hash: u64, value: &str) -> Option<usize> {
         let mask = self.index.len() - 1;
         let tag = hash >> 32;
@@ -174,6 +176,7 @@ impl Table {
 /// FNV-1a, 64 bits: short label values hash in a few nanoseconds, with no allocation and
 /// no per-process key. (Hash flooding can cost at most a probe of the whole index, which is
 /// bounded by `max_series`.)
+#[inline]
 fn hash(value: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for &byte in value.as_bytes() {
