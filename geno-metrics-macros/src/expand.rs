@@ -61,6 +61,9 @@ fn statics(registry: &Registry) -> TokenStream {
             return quote! { ::geno_metrics::Metric::Family(&#series) };
         }
         match m.kind {
+            MetricKind::Counter if m.sharded => {
+                quote! { ::geno_metrics::Metric::ShardedCounter(&#ident) }
+            }
             MetricKind::Counter => quote! { ::geno_metrics::Metric::Counter(&#ident) },
             MetricKind::Gauge => quote! { ::geno_metrics::Metric::Gauge(&#ident) },
             MetricKind::Histogram => quote! { ::geno_metrics::Metric::Histogram(&#ident) },
@@ -205,6 +208,10 @@ fn float(value: f64) -> TokenStream {
 fn handle(index: usize, metric: &Metric) -> TokenStream {
     let ident = format_ident!("{}", metric.handle);
     let (ty, constructor) = match metric.kind {
+        MetricKind::Counter if metric.sharded => (
+            quote! { ::geno_metrics::ShardedCounter },
+            quote! { ::geno_metrics::ShardedCounter::new },
+        ),
         MetricKind::Counter => (
             quote! { ::geno_metrics::Counter },
             quote! { ::geno_metrics::Counter::new },
@@ -347,6 +354,12 @@ fn doc_lines(metric: &Metric) -> Vec<String> {
     lines.push(format!(" - kind: {}", metric.kind));
     if let Some(unit) = &metric.unit {
         lines.push(format!(" - unit: {unit}"));
+    }
+    if metric.sharded {
+        lines.push(
+            " - sharded: kept in per-thread shards, for a counter many threads increment"
+                .to_owned(),
+        );
     }
     if metric.kind == MetricKind::Histogram {
         let bounds: Vec<String> = metric.buckets.iter().map(f64::to_string).collect();

@@ -39,6 +39,8 @@ pub(crate) struct RawMetric {
     pub(crate) buckets: Option<Sp<Vec<Sp<f64>>>>,
     pub(crate) deprecated: Option<Sp<String>>,
     pub(crate) renamed_from: Option<Sp<String>>,
+    /// `sharded = true|false`.
+    pub(crate) sharded: Option<Sp<bool>>,
     /// `labels = { ... }`, in declaration order; the span is the whole table's.
     pub(crate) labels: Option<Sp<Vec<RawLabel>>>,
 }
@@ -71,6 +73,7 @@ const METRIC_KEYS: &[&str] = &[
     "deprecated",
     "renamed_from",
     "labels",
+    "sharded",
 ];
 const FREE_FORM_LABEL_KEYS: &[&str] = &["max_series"];
 const REQUIRED_METRIC_KEYS: &[&str] = &["name", "kind", "summary"];
@@ -160,6 +163,7 @@ fn read_metric(sink: &mut Sink<'_>, table: &DeTable<'_>, span: Range<usize>) -> 
         deprecated: None,
         renamed_from: None,
         labels: None,
+        sharded: None,
     };
     for (key, value) in table {
         let field = match key.get_ref().as_ref() {
@@ -175,6 +179,18 @@ fn read_metric(sink: &mut Sink<'_>, table: &DeTable<'_>, span: Range<usize>) -> 
             }
             "labels" => {
                 metric.labels = labels(sink, value);
+                continue;
+            }
+            "sharded" => {
+                match value.get_ref() {
+                    DeValue::Boolean(b) => {
+                        metric.sharded = Some(Sp {
+                            value: *b,
+                            span: value.span(),
+                        });
+                    }
+                    _ => drop(wrong_type(sink, "sharded", value, "`true` or `false`")),
+                }
                 continue;
             }
             other => {

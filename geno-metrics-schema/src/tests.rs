@@ -920,3 +920,34 @@ fn the_runtime_counter_of_dropped_values_is_reserved() {
     );
     assert_eq!(report_of(&source).rules(), ["reserved-name"]);
 }
+
+#[test]
+fn only_unlabelled_counters_are_sharded() {
+    let counter = "[[metric]]\nname = \"app_hits_total\"\nkind = \"counter\"\nsummary = \"h\"\n";
+    let registry = parse(&with_header(&format!("{counter}sharded = true\n")), "m").unwrap();
+    assert!(registry.metrics[0].sharded);
+    let registry = parse(&with_header(&format!("{counter}sharded = false\n")), "m").unwrap();
+    assert!(!registry.metrics[0].sharded);
+    assert!(!parse(&with_header(counter), "m").unwrap().metrics[0].sharded);
+    assert_single(
+        &format!("{counter}sharded = \"yes\"\n"),
+        "wrong-type",
+        9,
+        11,
+        "",
+    );
+    assert_single(
+        "[[metric]]\nname = \"app_depth\"\nkind = \"gauge\"\nsummary = \"d\"\nsharded = true\n",
+        "sharded",
+        9,
+        11,
+        "only unlabelled counters",
+    );
+    assert_single(
+        &format!("{counter}labels = {{ a = [\"x\"] }}\nsharded = true\n"),
+        "sharded",
+        10,
+        11,
+        "remove `sharded`",
+    );
+}

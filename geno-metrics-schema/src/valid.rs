@@ -164,7 +164,14 @@ fn check_metric(
         (Some(_), None) => None,
     };
 
-    let (kind, summary, buckets, handle, labels) = (kind?, summary?, buckets?, handle?, labels?);
+    let sharded = match (&raw.sharded, kind) {
+        (Some(sharded), Some(kind)) => check_sharded(sink, sharded, kind, raw.labels.is_some()),
+        (None, _) => Some(false),
+        (Some(_), None) => None,
+    };
+
+    let (kind, summary, buckets, handle, labels, sharded) =
+        (kind?, summary?, buckets?, handle?, labels?, sharded?);
     if !ok
         || (raw.deprecated.is_some() && deprecated.is_none())
         || (raw.renamed_from.is_some() && renamed_from.is_none())
@@ -179,6 +186,7 @@ fn check_metric(
         buckets,
         deprecated,
         renamed_from,
+        sharded,
         line: sink.line_column(name.span.start).0,
         family_type: (!labels.is_empty())
             .then(|| format!("{}Family", upper_camel(&handle.to_ascii_lowercase()))),
@@ -500,6 +508,29 @@ fn check_renamed_from(sink: &mut Sink<'_>, raw: &RawMetric, old: &Sp<String>) ->
     };
     sink.error("renamed-from", old.span.clone(), problem)
         .help("set `renamed_from` to the name the metric had in the previous release");
+    None
+}
+
+/// `sharded = true` is for unlabelled counters: the only kind whose hot path is one atomic
+/// add that many threads contend on. (A labelled metric already spreads its writers.)
+fn check_sharded(
+    sink: &mut Sink<'_>,
+    sharded: &Sp<bool>,
+    kind: MetricKind,
+    labelled: bool,
+) -> Option<bool> {
+    if !sharded.value {
+        return Some(false);
+    }
+    let problem = if kind != MetricKind::Counter {
+        format!("a {kind} cannot be sharded")
+    } else if labelled {
+        "a labelled counter cannot be sharded".to_owned()
+    } else {
+        return Some(true);
+    };
+    sink.error("sharded", sharded.span.clone(), problem)
+        .help("only unlabelled counters can be sharded: remove `sharded`");
     None
 }
 

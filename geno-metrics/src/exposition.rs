@@ -164,6 +164,7 @@ fn encode_samples(
     };
     match metric {
         Metric::Counter(c) => sample(w, "", None, &c.get()),
+        Metric::ShardedCounter(c) => sample(w, "", None, &c.get()),
         Metric::Gauge(g) => sample(w, "", None, &GoFloat(g.get())),
         Metric::Histogram(h) => {
             let s = h.snapshot();

@@ -38,6 +38,7 @@ mod free_form;
 mod gauge;
 mod histogram;
 mod registry;
+mod sharded;
 mod snapshot;
 mod spec;
 mod sync;
@@ -53,6 +54,7 @@ pub use histogram::{
     AnyHistogram, BucketCounts, Histogram, HistogramCore, HistogramSnapshot, HistogramTimer,
 };
 pub use registry::{LookupError, Metric, Registry};
+pub use sharded::{SHARDS, ShardedCounter};
 pub use snapshot::{MetricSnapshot, MetricValue, Snapshot};
 pub use spec::{LabelSpec, LabelValues, MetricKind, MetricSpec};
 pub use textfile::{LOG_DIR_ENV, metrics_path};

@@ -8,6 +8,7 @@ use crate::family::Family;
 use crate::free_form::DROPPED_LABEL_VALUES_METRIC;
 use crate::gauge::Gauge;
 use crate::histogram::AnyHistogram;
+use crate::sharded::ShardedCounter;
 use crate::snapshot::{MetricSnapshot, MetricValue, Snapshot};
 use crate::spec::{MetricKind, MetricSpec};
 
@@ -16,6 +17,8 @@ use crate::spec::{MetricKind, MetricSpec};
 pub enum Metric {
     /// A counter handle.
     Counter(&'static Counter),
+    /// A counter kept in per-thread shards (`sharded = true`).
+    ShardedCounter(&'static ShardedCounter),
     /// A gauge handle.
     Gauge(&'static Gauge),
     /// A histogram handle, of any bucket count.
@@ -29,6 +32,7 @@ impl Metric {
     pub fn spec(&self) -> &'static MetricSpec {
         match self {
             Self::Counter(c) => c.spec(),
+            Self::ShardedCounter(c) => c.spec(),
             Self::Gauge(g) => g.spec(),
             Self::Histogram(h) => h.spec(),
             Self::Family(f) => f.spec(),
@@ -40,6 +44,7 @@ impl Metric {
     pub fn value(&self) -> Option<MetricValue> {
         match self {
             Self::Counter(c) => Some(MetricValue::Counter(c.get())),
+            Self::ShardedCounter(c) => Some(MetricValue::Counter(c.get())),
             Self::Gauge(g) => Some(MetricValue::Gauge(g.get())),
             Self::Histogram(h) => Some(MetricValue::Histogram(h.snapshot())),
             Self::Family(_) => None,
@@ -142,10 +147,34 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// [`LookupError::Unknown`] or, when `name` is not a counter, [`LookupError::WrongKind`].
+    /// [`LookupError::Unknown`]; [`LookupError::WrongKind`] when `name` is not a counter;
+    /// [`LookupError::Sharded`] when it is a sharded counter.
     pub fn get_counter(&self, name: &str) -> Result<&'static Counter, LookupError> {
+        if let Ok(Metric::ShardedCounter(c)) = self.get(name) {
+            return Err(LookupError::Sharded {
+                name: c.spec().name,
+            });
+        }
         self.typed(name, MetricKind::Counter, |m| match m {
             Metric::Counter(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    /// The sharded counter (`sharded = true`) called `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`LookupError::Unknown`], [`LookupError::WrongKind`] when `name` is not a counter, or
+    /// [`LookupError::NotSharded`] when it is a plain one.
+    pub fn get_sharded_counter(&self, name: &str) -> Result<&'static ShardedCounter, LookupError> {
+        if let Ok(Metric::Counter(c)) = self.get(name) {
+            return Err(LookupError::NotSharded {
+                name: c.spec().name,
+            });
+        }
+        self.typed(name, MetricKind::Counter, |m| match m {
+            Metric::ShardedCounter(c) => Some(c),
             _ => None,
         })
     }
@@ -362,6 +391,16 @@ pub enum LookupError {
         /// The metric's name.
         name: &'static str,
     },
+    /// [`Registry::get_counter`] was asked for a sharded counter.
+    Sharded {
+        /// The metric's name.
+        name: &'static str,
+    },
+    /// [`Registry::get_sharded_counter`] was asked for a plain counter.
+    NotSharded {
+        /// The metric's name.
+        name: &'static str,
+    },
     /// The metric exists but is of another kind.
     WrongKind {
         /// The metric's name.
@@ -390,6 +429,14 @@ impl fmt::Display for LookupError {
             Self::Labelled { name } => write!(
                 f,
                 "metric `{name}` has labels; use get_family(\"{name}\") and pick a series by its label values"
+            ),
+            Self::Sharded { name } => write!(
+                f,
+                "counter `{name}` is sharded; use get_sharded_counter(\"{name}\")"
+            ),
+            Self::NotSharded { name } => write!(
+                f,
+                "counter `{name}` is not sharded; use get_counter(\"{name}\")"
             ),
             Self::Unlabelled { name } => write!(
                 f,

@@ -7,8 +7,12 @@ pub mod metrics {
     geno_metrics::registry!("ui/pass/every_kind.toml");
 }
 
-use geno_metrics::{AnyHistogram, Counter, Gauge, Histogram, MetricKind, Registry};
-use metrics::{JOBS_TOTAL, JOB_DURATION_SECONDS, METRICS, PAYLOAD_BYTES, QUEUE_ITEMS};
+use geno_metrics::{
+    AnyHistogram, Counter, Gauge, Histogram, LookupError, MetricKind, Registry, ShardedCounter,
+};
+use metrics::{
+    JOB_DURATION_SECONDS, JOBS_TOTAL, METRICS, PACKETS_TOTAL, PAYLOAD_BYTES, QUEUE_ITEMS,
+};
 
 fn main() {
     let _: &'static Counter = &JOBS_TOTAL;
@@ -16,6 +20,7 @@ fn main() {
     let _: &'static Histogram<4> = &JOB_DURATION_SECONDS;
     let _: &'static Histogram<11> = &PAYLOAD_BYTES;
     let _: &'static Registry = &METRICS;
+    let _: &'static ShardedCounter = &PACKETS_TOTAL;
 
     JOBS_TOTAL.inc();
     JOBS_TOTAL.inc_by(2);
@@ -41,6 +46,17 @@ fn main() {
     assert_eq!(JOB_DURATION_SECONDS.spec().unit, "seconds");
     PAYLOAD_BYTES.observe(512.0);
 
+    PACKETS_TOTAL.inc();
+    PACKETS_TOTAL.inc_by(2);
+    assert_eq!(PACKETS_TOTAL.get(), 3);
+    assert_eq!(PACKETS_TOTAL.spec().kind, MetricKind::Counter);
+    let by_name = METRICS.get_sharded_counter("app_packets_total").unwrap();
+    assert!(std::ptr::eq(by_name, &PACKETS_TOTAL));
+    assert!(matches!(
+        METRICS.get_counter("app_packets_total"),
+        Err(LookupError::Sharded { .. })
+    ));
+
     let any: &AnyHistogram = METRICS.get_histogram("app_payload_bytes").unwrap();
     assert_eq!(any.snapshot().count, 1);
     let names: Vec<&str> = METRICS.specs().iter().map(|s| s.name).collect();
@@ -51,9 +67,15 @@ fn main() {
             "app_queue_items",
             "app_job_duration_seconds",
             "app_payload_bytes",
-            "app_legacy_queue_items"
+            "app_legacy_queue_items",
+            "app_packets_total"
         ]
     );
     assert_eq!(METRICS.specs()[4].deprecated, Some("use app_queue_items"));
-    assert_eq!(METRICS.snapshot_all().metrics.len(), 5);
+    let snapshot = METRICS.snapshot_all();
+    assert_eq!(snapshot.metrics.len(), 6);
+    assert_eq!(
+        snapshot.get("app_packets_total").unwrap().value,
+        geno_metrics::MetricValue::Counter(3)
+    );
 }

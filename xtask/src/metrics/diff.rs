@@ -303,6 +303,26 @@ fn compare_fields(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
             ),
         );
     }
+    if old.kind == new.kind && old.sharded != new.sharded {
+        let show = |sharded: bool| if sharded { "ShardedCounter" } else { "Counter" }.to_owned();
+        let (lookup_before, lookup_after) = if new.sharded {
+            ("get_counter", "get_sharded_counter")
+        } else {
+            ("get_sharded_counter", "get_counter")
+        };
+        push(
+            "sharded-changed",
+            show(old.sharded),
+            show(new.sharded),
+            Bump::Major,
+            format!(
+                "`{name}` is now {}sharded: its series and values stay the same, but its handle `{}` becomes a `{}`, and code that looks it up with `{lookup_before}` gets an error until it calls `{lookup_after}`; bump the major version of [registry], or keep `sharded` as it was",
+                if new.sharded { "" } else { "no longer " },
+                new.handle,
+                show(new.sharded)
+            ),
+        );
+    }
     if old.deprecated.is_none() && new.deprecated.is_some() {
         push(
             "metric-deprecated",

@@ -45,7 +45,11 @@ pub(crate) fn render(registry: &Registry, source: &str) -> String {
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} | {} | {} |\n",
             m.name,
-            m.kind,
+            if m.sharded {
+                format!("{} (sharded)", m.kind)
+            } else {
+                m.kind.to_string()
+            },
             m.unit.as_deref().unwrap_or(""),
             buckets,
             labels_cell(m),
@@ -170,7 +174,7 @@ mod tests {
     #[test]
     fn one_row_per_metric_with_escaped_cells() {
         let registry = geno_metrics_schema::parse(
-            "[registry]\nversion = \"1.2.3\"\n[[metric]]\nname = \"a_seconds\"\nkind = \"histogram\"\nunit = \"seconds\"\nsummary = \"x | y\\nz\"\nbuckets = [0.5, 1]\n[[metric]]\nname = \"jobs_total\"\nkind = \"counter\"\nsummary = \"B.\"\ndeprecated = \"use tasks_total\"\n",
+            "[registry]\nversion = \"1.2.3\"\n[[metric]]\nname = \"a_seconds\"\nkind = \"histogram\"\nunit = \"seconds\"\nsummary = \"x | y\\nz\"\nbuckets = [0.5, 1]\n[[metric]]\nname = \"jobs_total\"\nkind = \"counter\"\nsummary = \"B.\"\ndeprecated = \"use tasks_total\"\n[[metric]]\nname = \"hits_total\"\nkind = \"counter\"\nsummary = \"H.\"\nsharded = true\n",
             "m.toml",
         )
         .unwrap();
@@ -184,7 +188,11 @@ mod tests {
             doc.contains("| `jobs_total` | counter |  |  |  | B. | use tasks_total |\n"),
             "{doc}"
         );
-        assert_eq!(doc.lines().filter(|l| l.starts_with("| `")).count(), 2);
+        assert!(
+            doc.contains("| `hits_total` | counter (sharded) |"),
+            "{doc}"
+        );
+        assert_eq!(doc.lines().filter(|l| l.starts_with("| `")).count(), 3);
     }
 
     const LABELLED: &str = "[registry]\nnamespace = \"app\"\nversion = \"2.0.0\"\n[[metric]]\nname = \"app_step_duration_seconds\"\nkind = \"histogram\"\nunit = \"seconds\"\nsummary = \"Step.\"\nbuckets = [1]\nlabels = { phase = [\"train\", \"eval\"], status = [\"ok\", \"a|b\"] }\n[[metric]]\nname = \"app_requests_total\"\nkind = \"counter\"\nsummary = \"Requests.\"\nlabels = { model = { max_series = 64 }, phase = [\"train\", \"eval\"] }\n[[metric]]\nname = \"app_jobs_total\"\nkind = \"counter\"\nsummary = \"Jobs.\"\n";

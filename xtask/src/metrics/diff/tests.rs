@@ -104,6 +104,14 @@ fn kind_changed() {
 }
 
 #[test]
+fn sharded_changed() {
+    let base = "[[metric]]\nname = \"app_hits_total\"\nkind = \"counter\"\nsummary = \"H.\"\n";
+    let head = format!("{base}sharded = true\n");
+    assert_rule(base, &head, &["sharded-changed"], Bump::Major);
+    assert_rule(&head, base, &["sharded-changed"], Bump::Major);
+}
+
+#[test]
 fn unit_changed() {
     let base = "[[metric]]\nname = \"app_size_bytes\"\nkind = \"gauge\"\nsummary = \"S.\"\n";
     let head = "[[metric]]\nname = \"app_size_bytes\"\nkind = \"gauge\"\nunit = \"bytes\"\nsummary = \"S.\"\n";
