@@ -58,8 +58,37 @@ impl Registry {
 
     /// [`encode_text`](Self::encode_text) minus the hooks, for callers that just ran them.
     pub(crate) fn encode_text_without_hooks(&self, w: &mut impl Write) -> io::Result<()> {
-        for metric in self.iter() {
-            encode_family(w, metric)?;
+        let texts = self
+            .texts
+            .get_or_init(|| self.iter().map(FamilyText::new).collect());
+        for (metric, text) in self.iter().zip(texts.iter()) {
+            w.write_all(&text.lead)?;
+            match metric {
+                Metric::Counter(c) => write_value(w, Value::Int(c.get()))?,
+                Metric::ShardedCounter(c) => write_value(w, Value::Int(c.get()))?,
+                Metric::Gauge(g) => write_value(w, Value::Float(g.get()))?,
+                Metric::Histogram(h) => {
+                    let s = h.snapshot();
+                    let values = s
+                        .counts
+                        .iter()
+                        .map(|&c| Value::Int(c))
+                        .chain([Value::Float(s.sum), Value::Int(s.count)]);
+                    for (prefix, value) in text.samples.iter().zip(values) {
+                        w.write_all(prefix)?;
+                        write_value(w, value)?;
+                    }
+                }
+                Metric::Family(family) => {
+                    let name = family.spec().name;
+                    for index in 0..family.len() {
+                        if let Some(series) = family.series(index) {
+                            let labels = SeriesLabels { family, index };
+                            encode_samples(w, name, &labels, series, &text.le)?;
+                        }
+                    }
+                }
+            }
         }
         let mut dropped = self.dropped_label_values().peekable();
         if dropped.peek().is_some() {
@@ -72,10 +101,102 @@ impl Registry {
             )?;
             for (metric, label, count) in dropped {
                 let labels = [("metric", metric), ("label", label)];
-                write_sample(w, DROPPED_LABEL_VALUES_METRIC, "", &labels, None, &count)?;
+                let value = Value::Int(count);
+                write_sample(w, DROPPED_LABEL_VALUES_METRIC, "", &labels, None, value)?;
             }
         }
         Ok(())
+    }
+}
+
+/// The text of one family that never changes, made once per registry, on its first
+/// exposition, so that encoding is mostly copying bytes and spelling numbers.
+#[derive(Debug)]
+pub(crate) struct FamilyText {
+    /// The `# HELP` and `# TYPE` lines; for an unlabelled counter or gauge, also the sample's
+    /// `name ` up to its value.
+    lead: Box<[u8]>,
+    /// An unlabelled histogram's sample lines up to their values: `name_bucket{le="..."} `
+    /// per bucket (`+Inf` last), `name_sum `, `name_count `.
+    samples: Box<[Box<[u8]>]>,
+    /// A histogram's `le` values as spelled, `+Inf` last.
+    le: Box<[Box<str>]>,
+}
+
+impl FamilyText {
+    fn new(metric: Metric) -> Self {
+        let spec = metric.spec();
+        let mut lead = Vec::new();
+        // Writing into a Vec cannot fail.
+        let _ = write_help_and_type(
+            &mut lead,
+            spec.name,
+            spec.summary,
+            spec.deprecated,
+            spec.kind,
+        );
+        let le: Box<[Box<str>]> = spec
+            .buckets
+            .iter()
+            .chain([&f64::INFINITY])
+            .map(|&bound| GoFloat(bound).to_string().into_boxed_str())
+            .collect();
+        let mut samples = Vec::new();
+        match metric {
+            Metric::Counter(_) | Metric::ShardedCounter(_) | Metric::Gauge(_) => {
+                lead.extend_from_slice(spec.name.as_bytes());
+                lead.push(b' ');
+            }
+            Metric::Histogram(_) => {
+                for bound in le.iter() {
+                    let prefix = format!("{}_bucket{{le=\"{bound}\"}} ", spec.name);
+                    samples.push(prefix.into_bytes().into_boxed_slice());
+                }
+                for suffix in ["_sum ", "_count "] {
+                    samples.push(
+                        format!("{}{suffix}", spec.name)
+                            .into_bytes()
+                            .into_boxed_slice(),
+                    );
+                }
+            }
+            Metric::Family(_) => {}
+        }
+        Self {
+            lead: lead.into_boxed_slice(),
+            samples: samples.into_boxed_slice(),
+            le,
+        }
+    }
+}
+
+/// A sample value: counts are integers, everything else a float.
+#[derive(Debug, Clone, Copy)]
+enum Value {
+    Int(u64),
+    Float(f64),
+}
+
+/// Writes `value` and the line's newline.
+fn write_value(w: &mut impl Write, value: Value) -> io::Result<()> {
+    match value {
+        Value::Int(n) => {
+            // Decimal digits, right to left; u64::MAX has 20.
+            let mut digits = [0u8; 21];
+            digits[20] = b'\n';
+            let mut start = 20;
+            let mut rest = n;
+            loop {
+                start -= 1;
+                digits[start] = b'0' + (rest % 10) as u8;
+                rest /= 10;
+                if rest == 0 {
+                    break;
+                }
+            }
+            w.write_all(&digits[start..])
+        }
+        Value::Float(f) => writeln!(w, "{}", GoFloat(f)),
     }
 }
 
@@ -100,22 +221,6 @@ fn write_help_and_type(
     w.write_all(b" ")?;
     w.write_all(kind.as_str().as_bytes())?;
     w.write_all(b"\n")
-}
-
-fn encode_family(w: &mut impl Write, metric: Metric) -> io::Result<()> {
-    let spec = metric.spec();
-    write_help_and_type(w, spec.name, spec.summary, spec.deprecated, spec.kind)?;
-    match metric {
-        Metric::Family(family) => {
-            for index in 0..family.len() {
-                if let Some(series) = family.series(index) {
-                    encode_samples(w, spec.name, &SeriesLabels { family, index }, series)?;
-                }
-            }
-            Ok(())
-        }
-        unlabelled => encode_samples(w, spec.name, &[], unlabelled),
-    }
 }
 
 /// The `(name, value)` label pairs of one series, written without collecting them.
@@ -152,27 +257,26 @@ impl Labels for SeriesLabels {
     }
 }
 
-/// The samples of one series.
+/// The samples of one series of a labelled family; `le` is the histogram's bounds as spelled.
 fn encode_samples(
     w: &mut impl Write,
     name: &str,
     labels: &(impl Labels + ?Sized),
     metric: Metric,
+    le: &[Box<str>],
 ) -> io::Result<()> {
-    let sample = |w: &mut _, suffix, le, value: &dyn fmt::Display| {
-        write_sample(w, name, suffix, labels, le, value)
-    };
+    let sample = |w: &mut _, suffix, le, value| write_sample(w, name, suffix, labels, le, value);
     match metric {
-        Metric::Counter(c) => sample(w, "", None, &c.get()),
-        Metric::ShardedCounter(c) => sample(w, "", None, &c.get()),
-        Metric::Gauge(g) => sample(w, "", None, &GoFloat(g.get())),
+        Metric::Counter(c) => sample(w, "", None, Value::Int(c.get())),
+        Metric::ShardedCounter(c) => sample(w, "", None, Value::Int(c.get())),
+        Metric::Gauge(g) => sample(w, "", None, Value::Float(g.get())),
         Metric::Histogram(h) => {
             let s = h.snapshot();
-            for (bound, count) in s.buckets.iter().zip(&s.counts) {
-                sample(w, "_bucket", Some(*bound), count)?;
+            for (bound, &count) in le.iter().zip(&s.counts) {
+                sample(w, "_bucket", Some(&**bound), Value::Int(count))?;
             }
-            sample(w, "_sum", None, &GoFloat(s.sum))?;
-            sample(w, "_count", None, &s.count)
+            sample(w, "_sum", None, Value::Float(s.sum))?;
+            sample(w, "_count", None, Value::Int(s.count))
         }
         // A family inside a family does not exist; nothing to write.
         Metric::Family(_) => Ok(()),
@@ -185,8 +289,8 @@ fn write_sample(
     name: &str,
     suffix: &str,
     labels: &(impl Labels + ?Sized),
-    le: Option<f64>,
-    value: &dyn fmt::Display,
+    le: Option<&str>,
+    value: Value,
 ) -> io::Result<()> {
     w.write_all(name.as_bytes())?;
     w.write_all(suffix.as_bytes())?;
@@ -202,12 +306,15 @@ fn write_sample(
     if let Some(bound) = le {
         w.write_all(if open { b"," } else { b"{" })?;
         open = true;
-        write!(w, "le=\"{}\"", GoFloat(bound))?;
+        w.write_all(b"le=\"")?;
+        w.write_all(bound.as_bytes())?;
+        w.write_all(b"\"")?;
     }
     if open {
         w.write_all(b"}")?;
     }
-    writeln!(w, " {value}")
+    w.write_all(b" ")?;
+    write_value(w, value)
 }
 
 /// Writes a label value with `\`, `"` and newline escaped.
@@ -361,6 +468,18 @@ mod tests {
 
     fn go(f: f64) -> String {
         GoFloat(f).to_string()
+    }
+
+    #[test]
+    fn integers_are_spelled_in_decimal_with_a_newline() {
+        for n in [0, 7, 10, 99, 100, 1_844_112, u64::MAX - 1, u64::MAX] {
+            let mut out = Vec::new();
+            write_value(&mut out, Value::Int(n)).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), format!("{n}\n"));
+        }
+        let mut out = Vec::new();
+        write_value(&mut out, Value::Float(0.25)).unwrap();
+        assert_eq!(out, b"0.25\n");
     }
 
     #[test]

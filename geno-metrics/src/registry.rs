@@ -1,9 +1,10 @@
 //! [`Registry`]: the immutable table of every metric, with by-name access and snapshots.
 
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::counter::Counter;
+use crate::exposition::FamilyText;
 use crate::family::Family;
 use crate::free_form::DROPPED_LABEL_VALUES_METRIC;
 use crate::gauge::Gauge;
@@ -86,6 +87,8 @@ pub struct Registry {
     hooks: Mutex<Vec<fn()>>,
     /// Serialises textfile exports of this registry (see `export_prometheus_textfile`).
     pub(crate) export_lock: Mutex<()>,
+    /// The unchanging text of each family, made on the first exposition.
+    pub(crate) texts: OnceLock<Box<[FamilyText]>>,
 }
 
 impl Registry {
@@ -104,6 +107,7 @@ impl Registry {
             metrics,
             hooks: Mutex::new(Vec::new()),
             export_lock: Mutex::new(()),
+            texts: OnceLock::new(),
         }
     }
 
