@@ -6,12 +6,14 @@
 //! cargo xtask metrics diff (--base REF | --baseline FILE) [--file F] [--format human|json|github]
 //!                                                   the rename-diff guard
 //! cargo xtask metrics docs [--check]                generate docs/METRICS.md (or check it is fresh)
+//! cargo xtask bench-compile [--runs N] [--keep]     time what registry! adds to a build (not in ci)
 //! ```
 //!
 //! Exit codes: 0 clean, 1 findings, 2 could not run (bad arguments, missing file, git error).
 
 #![forbid(unsafe_code)]
 
+mod bench_compile;
 mod ci;
 mod metrics;
 
@@ -27,6 +29,7 @@ commands:
   metrics diff        the rename-diff guard                (--base REF | --baseline FILE)
                                                            [--file F] [--format human|json|github]
   metrics docs        generate docs/METRICS.md             [--check]
+  bench-compile       time what registry! adds to a build  [--runs N] [--keep]
 
 exit codes: 0 clean, 1 findings, 2 could not run";
 
@@ -44,6 +47,7 @@ fn run(args: &[String]) -> ExitCode {
     {
         ["ci"] => ci::ci(),
         ["metrics", ..] => metrics::run(&args[1..]),
+        ["bench-compile", ..] => bench_compile::run(&args[1..]),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -1,0 +1,701 @@
+//! Performance budgets: geno-metrics next to the other Rust Prometheus clients, each peer
+//! given the same workload, all in one run. `BENCHMARKS.md` records the results and budgets.
+//!
+//! Peers: `prometheus` 0.14 (the tikv crate), `prometheus-client` 0.26, and the `metrics`
+//! facade 0.24 recording into `metrics-exporter-prometheus` 0.18 (its recorder, built with
+//! `PrometheusBuilder::build_recorder()`, without the HTTP listener). Groups, one divan module
+//! each:
+//!
+//! - `counter_inc_1_thread`: one increment by one thread, per client, next to a bare
+//!   `AtomicU64::fetch_add(1, Relaxed)` (the floor);
+//! - `counter_inc_2_threads`: the same with two threads hammering one shared counter
+//!   (`threads = [2]`: each figure is the time of one increment as one of the two threads
+//!   sees it), plus geno's `ShardedCounter`;
+//! - `histogram_observe_1_thread` / `histogram_observe_2_threads`: one observation into a
+//!   histogram with the 11 Prometheus default buckets, the value cycling (per thread) through
+//!   8 black-boxed values that land in 8 different buckets, `+Inf` included; `cycle_only`
+//!   times the cycling alone;
+//! - `encode_1000_counters`: the text exposition of 1,000 unlabelled counters with the same
+//!   names, help text and values in each client (geno's registry is `perf_1000.toml`, written
+//!   by `gen_perf_1000.py`), into a reused buffer where the client allows it;
+//! - `export_split`: the steps of `Registry::export_prometheus_textfile`, timed one by one
+//!   (encode, create + write the temporary file, fsync it, rename it over the target, fsync
+//!   the directory) and then whole, for the 1,000-counter registry and the GenoLeWM one.
+//!
+//! Before the benches, `main` prints the in-memory size of each handle type and of one series
+//! of each labelled family kind (a size, not a time, so not a divan bench), then each client's
+//! exposition size and first family for the 1,000 counters (so the outputs can be compared).
+//!
+//! Run with `cargo bench -p geno-metrics-tests --bench perf`.
+
+// Bench set-up: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::cell::Cell;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::mem::size_of;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Once, OnceLock};
+
+use divan::{Bencher, black_box};
+use geno_metrics::{Counter, Gauge, Histogram, Labelled, Registry};
+
+/// The hot-path handles, generated from `benches/perf.toml`.
+mod perf {
+    geno_metrics::registry!("benches/perf.toml");
+}
+
+/// 1,000 unlabelled counters, generated from `benches/perf_1000.toml`.
+mod perf_1000 {
+    geno_metrics::registry!("benches/perf_1000.toml");
+}
+
+/// How many counters the encode and export rows expose.
+const COUNTERS: usize = 1000;
+
+/// The Prometheus default buckets: what every client's histogram uses here.
+const DEFAULT_BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Observed in turn: 8 values, each in a different default bucket (the last in `+Inf`).
+const OBSERVED: [f64; 8] = [0.003, 0.02, 0.07, 0.3, 0.8, 3.0, 7.0, 20.0];
+
+/// Iterations per sample of a one-thread hot-path row. Fixed, not tuned by divan: on a noisy
+/// machine one slow first sample can make divan's tuning settle on 1 iteration per sample,
+/// far below what its 20 ns timer resolves.
+const ONE_THREAD_SAMPLE: u32 = 1 << 14;
+
+/// Iterations per sample, per thread, of a two-thread row. divan starts both threads of a
+/// sample at a barrier, which the second thread leaves some 10 to 20 us after the first: with
+/// divan's tuned samples (about 2 us) the two never overlap and the row times no contention
+/// at all. 2^17 iterations (0.2 ms uncontended, 1 ms or more contended) make the overlap
+/// nearly whole.
+const TWO_THREAD_SAMPLE: u32 = 1 << 17;
+
+fn main() {
+    print_memory();
+    print_outputs_1000();
+    divan::main();
+    if let Some(dir) = BENCH_DIR.get() {
+        let _ = fs::remove_dir_all(dir);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Memory
+// ---------------------------------------------------------------------------------------
+
+/// The size of one labelled family and of one of its `S` series.
+fn labelled_size<M, const S: usize, const F: usize>(family: &Labelled<M, S, F>) -> (usize, usize) {
+    let _ = family;
+    (size_of::<Labelled<M, S, F>>(), S)
+}
+
+fn print_memory() {
+    println!("memory: in-memory size of each handle type (size_of; heap not counted)");
+    let row = |what: &str, bytes: usize| println!("  {what:<70} {bytes:>6} B");
+    row("Counter", size_of::<Counter>());
+    row("Gauge", size_of::<Gauge>());
+    row(
+        "Histogram<11> (default buckets)",
+        size_of::<Histogram<11>>(),
+    );
+    // SHARDED ROW (memory)
+    row("ShardedCounter", size_of::<geno_metrics::ShardedCounter>());
+    let families: [(&str, (usize, usize)); 4] = [
+        (
+            "Labelled<Counter, 4> (2 x 2 enumerated)",
+            labelled_size(&perf::LABELLED_TOTAL),
+        ),
+        (
+            "Labelled<Gauge, 4> (2 x 2 enumerated)",
+            labelled_size(&perf::LABELLED_LEVEL),
+        ),
+        (
+            "Labelled<Histogram<11>, 4> (2 x 2 enumerated)",
+            labelled_size(&perf::LABELLED_SECONDS),
+        ),
+        (
+            "Labelled<Counter, 34, 1> (16 free-form + overflow, x 2)",
+            labelled_size(&perf::FREE_FORM_TOTAL),
+        ),
+    ];
+    for (what, (bytes, series)) in families {
+        row(&format!("{what}: whole family"), bytes);
+        row(&format!("{what}: per series"), bytes / series);
+    }
+    println!();
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared set-up
+// ---------------------------------------------------------------------------------------
+
+/// A `metrics` recorder of `metrics-exporter-prometheus`, its histograms on the default
+/// buckets, and the handles `register` asks it for (registered through the `metrics` macros).
+fn metrics_recorder<T>(
+    register: impl FnOnce() -> T,
+) -> (metrics_exporter_prometheus::PrometheusHandle, T) {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(&DEFAULT_BUCKETS)
+        .unwrap()
+        .build_recorder();
+    let handles = metrics::with_local_recorder(&recorder, register);
+    (recorder.handle(), handles)
+}
+
+thread_local! {
+    /// This thread's position in [`OBSERVED`].
+    static NEXT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The next value to observe on this thread, black-boxed so no client sees a constant.
+#[inline(always)]
+fn next_value() -> f64 {
+    NEXT.with(|next| {
+        let i = next.get();
+        next.set(i.wrapping_add(1));
+        black_box(OBSERVED[i % OBSERVED.len()])
+    })
+}
+
+/// The name and help text of counter number `i` of the 1,000, as every client exposes it.
+fn counter_name(i: usize) -> (String, String) {
+    (
+        format!("bench_c{i:04}_total"),
+        format!("Counter number {i}."),
+    )
+}
+
+/// The value counter number `i` of the 1,000 holds in every client.
+fn counter_value(i: usize) -> u64 {
+    i as u64 + 1
+}
+
+/// Sets geno's 1,000 counters to their values (once per process).
+fn fill_geno_1000() -> &'static Registry {
+    static FILLED: Once = Once::new();
+    FILLED.call_once(|| {
+        assert_eq!(perf_1000::METRICS.len(), COUNTERS);
+        for i in 0..COUNTERS {
+            let (name, _) = counter_name(i);
+            let counter = perf_1000::METRICS.get_counter(&name).unwrap();
+            counter.inc_by(counter_value(i));
+        }
+    });
+    &perf_1000::METRICS
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. counter_inc, one thread
+// ---------------------------------------------------------------------------------------
+
+/// One counter increment by one thread, per client.
+mod counter_inc_1_thread {
+    use super::*;
+
+    /// The floor: what every counter increment below ends in.
+    static ATOMIC: AtomicU64 = AtomicU64::new(0);
+
+    #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
+    fn atomic_fetch_add(bencher: Bencher<'_, '_>) {
+        bencher.bench_local(|| {
+            ATOMIC.fetch_add(1, Ordering::Relaxed);
+        });
+    }
+
+    #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
+    fn geno_counter(bencher: Bencher<'_, '_>) {
+        bencher.bench_local(|| perf::OPS_TOTAL.inc());
+    }
+
+    #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
+    fn prometheus_int_counter(bencher: Bencher<'_, '_>) {
+        let counter = prometheus::IntCounter::new("bench_ops_total", "Counter.").unwrap();
+        bencher.bench_local(|| counter.inc());
+    }
+
+    #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
+    fn prometheus_client_counter(bencher: Bencher<'_, '_>) {
+        let counter = prometheus_client::metrics::counter::Counter::<u64>::default();
+        bencher.bench_local(|| counter.inc());
+    }
+
+    #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
+    fn metrics_counter(bencher: Bencher<'_, '_>) {
+        let (_handle, counter) = metrics_recorder(|| metrics::counter!("bench_ops_total"));
+        bencher.bench_local(|| counter.increment(1));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. counter_inc, two threads on one counter
+// ---------------------------------------------------------------------------------------
+
+/// One counter increment while two threads increment the same counter.
+mod counter_inc_2_threads {
+    use super::*;
+
+    /// The floor under contention: one shared atomic.
+    static ATOMIC: AtomicU64 = AtomicU64::new(0);
+
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn atomic_fetch_add(bencher: Bencher<'_, '_>) {
+        bencher.bench(|| {
+            ATOMIC.fetch_add(1, Ordering::Relaxed);
+        });
+    }
+
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn geno_counter(bencher: Bencher<'_, '_>) {
+        bencher.bench(|| perf::CONTENDED_OPS_TOTAL.inc());
+    }
+
+    // SHARDED ROW: geno's `ShardedCounter` (`sharded = true` in perf.toml).
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn geno_sharded_counter(bencher: Bencher<'_, '_>) {
+        bencher.bench(|| perf::SHARDED_OPS_TOTAL.inc());
+    }
+
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn prometheus_int_counter(bencher: Bencher<'_, '_>) {
+        let counter = prometheus::IntCounter::new("bench_contended_ops_total", "Counter.").unwrap();
+        bencher.bench(|| counter.inc());
+    }
+
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn prometheus_client_counter(bencher: Bencher<'_, '_>) {
+        let counter = prometheus_client::metrics::counter::Counter::<u64>::default();
+        bencher.bench(|| counter.inc());
+    }
+
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn metrics_counter(bencher: Bencher<'_, '_>) {
+        let (_handle, counter) =
+            metrics_recorder(|| metrics::counter!("bench_contended_ops_total"));
+        bencher.bench(|| counter.increment(1));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. histogram_observe, one and two threads
+// ---------------------------------------------------------------------------------------
+
+/// Runs the `metrics` recorder's upkeep once every [`TWO_THREAD_SAMPLE`] calls on a thread.
+///
+/// `metrics-exporter-prometheus` keeps every observation (value and timestamp) until a
+/// render or an upkeep folds them into the buckets; its exporter runs upkeep every 5 s. Called
+/// from divan's input generator, which runs outside the timed section (the input is `()`, so
+/// the timed loop is the same as `bench`'s), it keeps the bench's memory bounded.
+fn upkeep_now_and_then(handle: &metrics_exporter_prometheus::PrometheusHandle) {
+    thread_local! {
+        static CALLS: Cell<u32> = const { Cell::new(0) };
+    }
+    CALLS.with(|calls| {
+        let n = calls.get().wrapping_add(1);
+        calls.set(n);
+        if n % TWO_THREAD_SAMPLE == 0 {
+            handle.run_upkeep();
+        }
+    });
+}
+
+/// A `prometheus` histogram on the default buckets.
+fn prometheus_histogram(name: &str) -> prometheus::Histogram {
+    let opts = prometheus::HistogramOpts::new(name, "Histogram.").buckets(DEFAULT_BUCKETS.into());
+    prometheus::Histogram::with_opts(opts).unwrap()
+}
+
+/// A `prometheus-client` histogram on the default buckets.
+fn prometheus_client_histogram() -> prometheus_client::metrics::histogram::Histogram {
+    prometheus_client::metrics::histogram::Histogram::new(DEFAULT_BUCKETS)
+}
+
+/// One observation by one thread, per client.
+mod histogram_observe_1_thread {
+    use super::*;
+
+    /// The floor: picking the next value alone, which every row below also does.
+    #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
+    fn cycle_only(bencher: Bencher<'_, '_>) {
+        bencher.bench_local(next_value);
+    }
+
+    #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
+    fn geno_histogram(bencher: Bencher<'_, '_>) {
+        bencher.bench_local(|| perf::OBSERVE_SECONDS.observe(next_value()));
+    }
+
+    #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
+    fn prometheus_histogram(bencher: Bencher<'_, '_>) {
+        let histogram = super::prometheus_histogram("bench_observe_seconds");
+        bencher.bench_local(|| histogram.observe(next_value()));
+    }
+
+    #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
+    fn prometheus_client_histogram(bencher: Bencher<'_, '_>) {
+        let histogram = super::prometheus_client_histogram();
+        bencher.bench_local(|| histogram.observe(next_value()));
+    }
+
+    #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
+    fn metrics_histogram(bencher: Bencher<'_, '_>) {
+        let (handle, histogram) = metrics_recorder(|| metrics::histogram!("bench_observe_seconds"));
+        histogram.record(0.0); // warm-up: the first record calibrates `quanta`'s clock
+        bencher
+            .with_inputs(|| upkeep_now_and_then(&handle))
+            .bench_local_values(|()| histogram.record(next_value()));
+    }
+}
+
+/// One observation while two threads observe into the same histogram.
+mod histogram_observe_2_threads {
+    use super::*;
+
+    /// The floor: picking the next value alone, which every row below also does.
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn cycle_only(bencher: Bencher<'_, '_>) {
+        bencher.bench(next_value);
+    }
+
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn geno_histogram(bencher: Bencher<'_, '_>) {
+        bencher.bench(|| perf::CONTENDED_OBSERVE_SECONDS.observe(next_value()));
+    }
+
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn prometheus_histogram(bencher: Bencher<'_, '_>) {
+        let histogram = super::prometheus_histogram("bench_contended_observe_seconds");
+        bencher.bench(|| histogram.observe(next_value()));
+    }
+
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn prometheus_client_histogram(bencher: Bencher<'_, '_>) {
+        let histogram = super::prometheus_client_histogram();
+        bencher.bench(|| histogram.observe(next_value()));
+    }
+
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn metrics_histogram(bencher: Bencher<'_, '_>) {
+        let (handle, histogram) =
+            metrics_recorder(|| metrics::histogram!("bench_contended_observe_seconds"));
+        histogram.record(0.0); // warm-up: the first record calibrates `quanta`'s clock
+        bencher
+            .with_inputs(|| upkeep_now_and_then(&handle))
+            .bench_values(|()| histogram.record(next_value()));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. encode_1000_counters
+// ---------------------------------------------------------------------------------------
+
+/// `prometheus-client`'s 1,000 counters.
+fn prometheus_client_1000() -> prometheus_client::registry::Registry {
+    let mut registry = prometheus_client::registry::Registry::default();
+    for i in 0..COUNTERS {
+        let (name, help) = counter_name(i);
+        let counter = prometheus_client::metrics::counter::Counter::<u64>::default();
+        counter.inc_by(counter_value(i));
+        // The client appends `_total` to the name and a `.` to the help text itself.
+        registry.register(
+            name.trim_end_matches("_total"),
+            help.trim_end_matches('.'),
+            counter,
+        );
+    }
+    registry
+}
+
+/// `prometheus`'s 1,000 counters.
+fn prometheus_1000() -> prometheus::Registry {
+    let registry = prometheus::Registry::new();
+    for i in 0..COUNTERS {
+        let (name, help) = counter_name(i);
+        let counter = prometheus::IntCounter::new(name, help).unwrap();
+        counter.inc_by(counter_value(i));
+        registry.register(Box::new(counter)).unwrap();
+    }
+    registry
+}
+
+/// The recorder's 1,000 counters, registered and described through the `metrics` macros.
+fn metrics_1000() -> metrics_exporter_prometheus::PrometheusHandle {
+    let (handle, counters) = metrics_recorder(|| {
+        (0..COUNTERS)
+            .map(|i| {
+                let (name, help) = counter_name(i);
+                metrics::describe_counter!(name.clone(), help);
+                metrics::counter!(name)
+            })
+            .collect::<Vec<_>>()
+    });
+    for (i, counter) in counters.iter().enumerate() {
+        counter.increment(counter_value(i));
+    }
+    handle
+}
+
+/// The size of each client's exposition of the 1,000 counters, and its first family.
+fn print_outputs_1000() {
+    use prometheus::Encoder;
+    println!("encode_1000_counters: bytes of one exposition, then its first family");
+    let mut geno = Vec::new();
+    fill_geno_1000().encode_text(&mut geno).unwrap();
+    let mut client = String::new();
+    prometheus_client::encoding::text::encode(&mut client, &prometheus_client_1000()).unwrap();
+    let mut prometheus = Vec::new();
+    prometheus::TextEncoder::new()
+        .encode(&prometheus_1000().gather(), &mut prometheus)
+        .unwrap();
+    let metrics = metrics_1000().render();
+    for (who, text) in [
+        ("geno", String::from_utf8(geno).unwrap()),
+        ("prometheus-client", client),
+        ("prometheus", String::from_utf8(prometheus).unwrap()),
+        ("metrics-exporter-prometheus", metrics),
+    ] {
+        let first: Vec<&str> = text.lines().take(3).collect();
+        println!("  {who:<28} {:>6} B  {first:?}", text.len());
+    }
+    println!();
+}
+
+/// The text exposition of 1,000 counters, per client, each time in full.
+mod encode_1000_counters {
+    use super::*;
+
+    /// `Registry::encode_text` into one `Vec`, cleared each time.
+    #[divan::bench]
+    fn geno_encode_text(bencher: Bencher<'_, '_>) {
+        let registry = fill_geno_1000();
+        let mut buffer = Vec::new();
+        bencher.bench_local(|| {
+            buffer.clear();
+            registry.encode_text(&mut buffer).unwrap();
+            black_box(&buffer);
+        });
+    }
+
+    /// `prometheus_client::encoding::text::encode` into one `String`, cleared each time.
+    /// It writes OpenMetrics text: `# HELP bench_c0000 ...` (the `_total` suffix only on the
+    /// sample) and a final `# EOF`.
+    #[divan::bench]
+    fn prometheus_client_encode(bencher: Bencher<'_, '_>) {
+        let registry = prometheus_client_1000();
+        let mut buffer = String::new();
+        bencher.bench_local(|| {
+            buffer.clear();
+            prometheus_client::encoding::text::encode(&mut buffer, &registry).unwrap();
+            black_box(&buffer);
+        });
+    }
+
+    /// `Registry::gather()` then `TextEncoder::encode` into one `Vec`, cleared each time: a
+    /// scrape gathers every time.
+    #[divan::bench]
+    fn prometheus_gather_encode(bencher: Bencher<'_, '_>) {
+        use prometheus::Encoder;
+        let registry = prometheus_1000();
+        let encoder = prometheus::TextEncoder::new();
+        let mut buffer = Vec::new();
+        bencher.bench_local(|| {
+            buffer.clear();
+            encoder.encode(&registry.gather(), &mut buffer).unwrap();
+            black_box(&buffer);
+        });
+    }
+
+    /// `PrometheusHandle::render()`, which returns a new `String` each time.
+    #[divan::bench]
+    fn metrics_exporter_render(bencher: Bencher<'_, '_>) {
+        let handle = metrics_1000();
+        bencher.bench_local(|| handle.render());
+    }
+
+    /// `PrometheusHandle::render_to_write` into one `Vec`, cleared each time: the same
+    /// workload as the other rows.
+    #[divan::bench]
+    fn metrics_exporter_render_to_write(bencher: Bencher<'_, '_>) {
+        let handle = metrics_1000();
+        let mut buffer = Vec::new();
+        bencher.bench_local(|| {
+            buffer.clear();
+            handle.render_to_write(&mut buffer).unwrap();
+            black_box(&buffer);
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. export_split
+// ---------------------------------------------------------------------------------------
+
+/// The directory every export row writes in: created on first use, removed by `main`.
+static BENCH_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+fn bench_dir() -> &'static Path {
+    BENCH_DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("geno-metrics-perf-{}", std::process::id()));
+        fs::create_dir(&dir).unwrap();
+        dir
+    })
+}
+
+/// A fresh temporary-file path in [`bench_dir`], named as the library names its own.
+fn temp_path() -> PathBuf {
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    bench_dir().join(format!(".metrics.prom.{}.{n}.tmp", std::process::id()))
+}
+
+/// Creates `path` exclusively with mode 0644 and writes `contents`, as the library does.
+fn create_and_write(path: &Path, contents: &[u8]) -> File {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
+    let mut file = options.open(path).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(0o644))
+            .unwrap();
+    }
+    file.write_all(contents).unwrap();
+    file
+}
+
+/// A temporary file a row made; closed and removed when dropped, after its sample is timed.
+struct TempFile {
+    _file: Option<File>,
+    path: PathBuf,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// Which registry an export row writes.
+#[derive(Clone, Copy, Debug)]
+enum Exported {
+    /// The 1,000 counters of `perf_1000.toml`.
+    Counters1000,
+    /// The GenoLeWM registry of the workspace's `metrics.toml`.
+    GenoLewm,
+}
+
+impl Exported {
+    const ALL: [Self; 2] = [Self::Counters1000, Self::GenoLewm];
+
+    fn registry(self) -> &'static Registry {
+        match self {
+            Self::Counters1000 => fill_geno_1000(),
+            Self::GenoLewm => &geno_metrics_tests::genolewm::METRICS,
+        }
+    }
+
+    /// The exposition, encoded once.
+    fn contents(self) -> Vec<u8> {
+        let mut contents = Vec::new();
+        self.registry().encode_text(&mut contents).unwrap();
+        contents
+    }
+
+    /// The export target of this registry's rows.
+    fn target(self) -> PathBuf {
+        bench_dir().join(format!("{self:?}.prom"))
+    }
+}
+
+/// The steps of `export_prometheus_textfile`, one row each, then the whole export.
+/// Filesystem rows time one operation per sample (`sample_size = 1`) so each fsync finds
+/// only its own file's writes pending.
+mod export_split {
+    use super::*;
+
+    /// 1. Encoding the exposition into a `Vec`, cleared each time.
+    #[divan::bench(args = Exported::ALL)]
+    fn encode(bencher: Bencher<'_, '_>, exported: Exported) {
+        let registry = exported.registry();
+        let mut buffer = Vec::with_capacity(4096);
+        bencher.bench_local(|| {
+            buffer.clear();
+            registry.encode_text(&mut buffer).unwrap();
+            black_box(&buffer);
+        });
+    }
+
+    /// 2. Creating a fresh temporary file exclusively (mode 0644) and writing the bytes.
+    #[divan::bench(args = Exported::ALL, sample_size = 1)]
+    fn write_temp(bencher: Bencher<'_, '_>, exported: Exported) {
+        let contents = exported.contents();
+        bencher
+            .with_inputs(temp_path)
+            .bench_local_values(|path| TempFile {
+                _file: Some(create_and_write(&path, &contents)),
+                path,
+            });
+    }
+
+    /// 3. `sync_all` on a freshly written temporary file.
+    #[divan::bench(args = Exported::ALL, sample_size = 1)]
+    fn sync_temp(bencher: Bencher<'_, '_>, exported: Exported) {
+        let contents = exported.contents();
+        bencher
+            .with_inputs(|| {
+                let path = temp_path();
+                let file = create_and_write(&path, &contents);
+                (file, path)
+            })
+            .bench_local_values(|(file, path)| {
+                file.sync_all().unwrap();
+                TempFile {
+                    _file: Some(file),
+                    path,
+                }
+            });
+    }
+
+    /// 4. `rename` of a written, fsynced and closed temporary file over the target.
+    #[divan::bench(args = Exported::ALL, sample_size = 1)]
+    fn rename(bencher: Bencher<'_, '_>, exported: Exported) {
+        let contents = exported.contents();
+        let target = exported.target();
+        bencher
+            .with_inputs(|| {
+                let path = temp_path();
+                create_and_write(&path, &contents).sync_all().unwrap();
+                path
+            })
+            .bench_local_values(|path| fs::rename(&path, &target).unwrap());
+    }
+
+    /// 5. Fsyncing the directory (open + `sync_all`) right after such a rename.
+    #[divan::bench(args = Exported::ALL, sample_size = 1)]
+    fn sync_dir(bencher: Bencher<'_, '_>, exported: Exported) {
+        let contents = exported.contents();
+        let target = exported.target();
+        let dir = bench_dir();
+        bencher
+            .with_inputs(|| {
+                let path = temp_path();
+                create_and_write(&path, &contents).sync_all().unwrap();
+                fs::rename(&path, &target).unwrap();
+            })
+            .bench_local_values(|()| File::open(dir).unwrap().sync_all().unwrap());
+    }
+
+    /// All of it: `export_prometheus_textfile(Some(path))`.
+    #[divan::bench(args = Exported::ALL, sample_size = 1)]
+    fn whole_export(bencher: Bencher<'_, '_>, exported: Exported) {
+        let registry = exported.registry();
+        let target = exported.target();
+        bencher.bench_local(|| registry.export_prometheus_textfile(Some(&target)).unwrap());
+    }
+}
