@@ -1,8 +1,9 @@
 //! Labelled metrics and sharded counters under many threads: every series counts exactly,
 //! histogram series stay consistent in every snapshot, free-form values raced by many
 //! threads each get exactly one series (never two for one value) with every call counted
-//! once, overflow included, and a sharded counter loses nothing and never goes down in any
-//! snapshot or export.
+//! once, overflow included, a sharded counter loses nothing and never goes down in any
+//! snapshot or export, and a sharded histogram's snapshots stay consistent with more writer
+//! threads than it has shards.
 
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -18,6 +19,7 @@ mod stress {
 }
 use stress::{
     METRICS, MODEL_REQUESTS_TOTAL, PACKETS_TOTAL, Phase, REQUESTS_TOTAL, STEP_SECONDS, Status,
+    WAIT_SECONDS,
 };
 
 const THREADS: usize = 8;
@@ -226,4 +228,45 @@ fn a_sharded_counter_is_exact_and_monotonic_in_snapshots_and_exports() {
     assert_eq!(PACKETS_TOTAL.get(), total);
     METRICS.export_prometheus_textfile(Some(&path)).unwrap();
     assert_eq!(read_back(), total, "the export has every increment");
+}
+
+#[test]
+fn a_sharded_histogram_stays_consistent_with_more_writers_than_shards() {
+    // 24 writers: 16 own a shard each, the rest record into the shared fallback histogram.
+    const WRITERS: usize = 24;
+    const PER_WRITER: u64 = 20_000;
+    let done = AtomicBool::new(false);
+    let snapshots = thread::scope(|scope| {
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|_| {
+                scope.spawn(|| {
+                    for _ in 0..PER_WRITER {
+                        WAIT_SECONDS.observe(1.0);
+                    }
+                })
+            })
+            .collect();
+        let reader = scope.spawn(|| {
+            let (mut taken, mut last) = (0u64, 0u64);
+            while taken < 1_000 || !done.load(Ordering::Acquire) {
+                let s = WAIT_SECONDS.snapshot();
+                assert!(s.counts.windows(2).all(|w| w[0] <= w[1]), "{s:?}");
+                assert_eq!(s.counts.last(), Some(&s.count), "{s:?}");
+                assert_eq!(s.counts[0], 0, "{s:?}");
+                assert_eq!(s.counts[1], s.count, "{s:?}");
+                assert_eq!(s.sum, s.count as f64, "sum covers exactly count: {s:?}");
+                assert!(s.count >= last, "count went backwards");
+                last = s.count;
+                taken += 1;
+            }
+            taken
+        });
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        done.store(true, Ordering::Release);
+        reader.join().unwrap()
+    });
+    assert!(snapshots >= 1_000);
+    assert_eq!(WAIT_SECONDS.snapshot().count, WRITERS as u64 * PER_WRITER);
 }

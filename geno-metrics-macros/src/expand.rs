@@ -66,6 +66,9 @@ fn statics(registry: &Registry) -> TokenStream {
             }
             MetricKind::Counter => quote! { ::geno_metrics::Metric::Counter(&#ident) },
             MetricKind::Gauge => quote! { ::geno_metrics::Metric::Gauge(&#ident) },
+            MetricKind::Histogram if m.sharded => {
+                quote! { ::geno_metrics::Metric::ShardedHistogram(&#ident) }
+            }
             MetricKind::Histogram => quote! { ::geno_metrics::Metric::Histogram(&#ident) },
         }
     });
@@ -220,6 +223,13 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
             quote! { ::geno_metrics::Gauge },
             quote! { ::geno_metrics::Gauge::new },
         ),
+        MetricKind::Histogram if metric.sharded => {
+            let n = metric.buckets.len();
+            (
+                quote! { ::geno_metrics::ShardedHistogram<#n> },
+                quote! { ::geno_metrics::ShardedHistogram::<#n>::new },
+            )
+        }
         MetricKind::Histogram => {
             let n = metric.buckets.len();
             (
@@ -357,7 +367,7 @@ fn doc_lines(metric: &Metric) -> Vec<String> {
     }
     if metric.sharded {
         lines.push(
-            " - sharded: kept in per-thread shards, for a counter many threads increment"
+            " - sharded: kept in per-thread shards, for a metric many threads record into"
                 .to_owned(),
         );
     }

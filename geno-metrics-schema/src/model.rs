@@ -80,8 +80,9 @@ pub struct Metric {
     pub deprecated: Option<String>,
     /// The name this metric had before a deliberate rename.
     pub renamed_from: Option<String>,
-    /// `sharded = true`: a counter kept in per-thread shards, for counters that several
-    /// threads increment all the time; its handle is a `ShardedCounter`.
+    /// `sharded = true`: a counter or histogram kept in per-thread shards, for one that
+    /// several threads record into all the time; its handle is a `ShardedCounter` or a
+    /// `ShardedHistogram<N>`.
     pub sharded: bool,
     /// 1-based line of the `name` value (of the `[[metric]]` header when the name is missing).
     pub line: usize,

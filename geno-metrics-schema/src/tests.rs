@@ -922,7 +922,7 @@ fn the_runtime_counter_of_dropped_values_is_reserved() {
 }
 
 #[test]
-fn only_unlabelled_counters_are_sharded() {
+fn only_unlabelled_counters_and_histograms_are_sharded() {
     let counter = "[[metric]]\nname = \"app_hits_total\"\nkind = \"counter\"\nsummary = \"h\"\n";
     let registry = parse(&with_header(&format!("{counter}sharded = true\n")), "m").unwrap();
     assert!(registry.metrics[0].sharded);
@@ -941,8 +941,10 @@ fn only_unlabelled_counters_are_sharded() {
         "sharded",
         9,
         11,
-        "only unlabelled counters",
+        "only unlabelled counters and histograms",
     );
+    let histogram = "[[metric]]\nname = \"app_wait_seconds\"\nkind = \"histogram\"\nsummary = \"w\"\nsharded = true\n";
+    assert!(parse(&with_header(histogram), "m").unwrap().metrics[0].sharded);
     assert_single(
         &format!("{counter}labels = {{ a = [\"x\"] }}\nsharded = true\n"),
         "sharded",

@@ -511,8 +511,9 @@ fn check_renamed_from(sink: &mut Sink<'_>, raw: &RawMetric, old: &Sp<String>) ->
     None
 }
 
-/// `sharded = true` is for unlabelled counters: the only kind whose hot path is one atomic
-/// add that many threads contend on. (A labelled metric already spreads its writers.)
+/// `sharded = true` is for unlabelled counters and histograms: the kinds whose writers
+/// contend on shared atomics. (A gauge's last write wins, so it has nothing to shard, and a
+/// labelled metric already spreads its writers over its series.)
 fn check_sharded(
     sink: &mut Sink<'_>,
     sharded: &Sp<bool>,
@@ -522,15 +523,15 @@ fn check_sharded(
     if !sharded.value {
         return Some(false);
     }
-    let problem = if kind != MetricKind::Counter {
-        format!("a {kind} cannot be sharded")
+    let problem = if kind == MetricKind::Gauge {
+        "a gauge cannot be sharded".to_owned()
     } else if labelled {
-        "a labelled counter cannot be sharded".to_owned()
+        format!("a labelled {kind} cannot be sharded")
     } else {
         return Some(true);
     };
     sink.error("sharded", sharded.span.clone(), problem)
-        .help("only unlabelled counters can be sharded: remove `sharded`");
+        .help("only unlabelled counters and histograms can be sharded: remove `sharded`");
     None
 }
 

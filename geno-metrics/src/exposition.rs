@@ -12,6 +12,7 @@ use std::io::{self, Write};
 use crate::family::Family;
 use crate::free_form::{DROPPED_LABEL_VALUES_HELP, DROPPED_LABEL_VALUES_METRIC};
 use crate::registry::{Metric, Registry};
+use crate::snapshot::MetricValue;
 use crate::spec::MetricKind;
 
 impl Registry {
@@ -67,8 +68,10 @@ impl Registry {
                 Metric::Counter(c) => write_value(w, Value::Int(c.get()))?,
                 Metric::ShardedCounter(c) => write_value(w, Value::Int(c.get()))?,
                 Metric::Gauge(g) => write_value(w, Value::Float(g.get()))?,
-                Metric::Histogram(h) => {
-                    let s = h.snapshot();
+                Metric::Histogram(_) | Metric::ShardedHistogram(_) => {
+                    let Some(MetricValue::Histogram(s)) = metric.value() else {
+                        continue;
+                    };
                     let values = s
                         .counts
                         .iter()
@@ -147,7 +150,7 @@ impl FamilyText {
                 lead.extend_from_slice(spec.name.as_bytes());
                 lead.push(b' ');
             }
-            Metric::Histogram(_) => {
+            Metric::Histogram(_) | Metric::ShardedHistogram(_) => {
                 for bound in le.iter() {
                     let prefix = format!("{}_bucket{{le=\"{bound}\"}} ", spec.name);
                     samples.push(prefix.into_bytes().into_boxed_slice());
@@ -278,8 +281,8 @@ fn encode_samples(
             sample(w, "_sum", None, Value::Float(s.sum))?;
             sample(w, "_count", None, Value::Int(s.count))
         }
-        // A family inside a family does not exist; nothing to write.
-        Metric::Family(_) => Ok(()),
+        // Neither exists inside a family; nothing to write.
+        Metric::Family(_) | Metric::ShardedHistogram(_) => Ok(()),
     }
 }
 

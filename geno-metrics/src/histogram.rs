@@ -23,6 +23,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::atomic_f64;
+use crate::sharded_histogram::{DynHistogram, bucket_index};
 use crate::snapshot::float_repr;
 use crate::spec::{MetricKind, MetricSpec};
 use crate::sync::{AtomicU64, Mutex, back_off, loom_const_fn};
@@ -173,7 +174,7 @@ impl AnyHistogram {
             return;
         }
         // First bound >= value; == len when the value only fits the +Inf bucket.
-        let index = self.spec.buckets.partition_point(|bound| *bound < value);
+        let index = bucket_index(self.spec.buckets, value);
         let started = self.started_and_hot.fetch_add(1, Ordering::Acquire);
         let hot = (started >> 63) as usize & 1;
         if let Some(bucket) = self.buckets.get(index) {
@@ -206,11 +207,7 @@ impl AnyHistogram {
     /// ```
     #[inline]
     pub fn start_timer(&self) -> HistogramTimer<'_> {
-        HistogramTimer {
-            histogram: self,
-            start: Instant::now(),
-            armed: true,
-        }
+        HistogramTimer::started(TimerTarget::Plain(self))
     }
 
     /// A consistent copy of the histogram: cumulative counts, `counts.last() == count`, and
@@ -290,9 +287,37 @@ impl AnyHistogram {
 #[derive(Debug)]
 #[must_use = "the timer observes when dropped; binding it to `_` drops it at once"]
 pub struct HistogramTimer<'a> {
-    histogram: &'a AnyHistogram,
+    histogram: TimerTarget<'a>,
     start: Instant,
     armed: bool,
+}
+
+/// What a timer observes into.
+#[derive(Debug)]
+enum TimerTarget<'a> {
+    Plain(&'a AnyHistogram),
+    Sharded(&'a dyn DynHistogram),
+}
+
+impl<'a> HistogramTimer<'a> {
+    pub(crate) fn sharded(histogram: &'a dyn DynHistogram) -> Self {
+        Self::started(TimerTarget::Sharded(histogram))
+    }
+
+    fn started(histogram: TimerTarget<'a>) -> Self {
+        Self {
+            histogram,
+            start: Instant::now(),
+            armed: true,
+        }
+    }
+
+    fn observe(&self, seconds: f64) {
+        match self.histogram {
+            TimerTarget::Plain(h) => h.observe(seconds),
+            TimerTarget::Sharded(h) => h.observe(seconds),
+        }
+    }
 }
 
 impl HistogramTimer<'_> {
@@ -300,7 +325,7 @@ impl HistogramTimer<'_> {
     pub fn stop(mut self) -> f64 {
         self.armed = false;
         let seconds = self.start.elapsed().as_secs_f64();
-        self.histogram.observe(seconds);
+        self.observe(seconds);
         seconds
     }
 
@@ -313,7 +338,7 @@ impl HistogramTimer<'_> {
 impl Drop for HistogramTimer<'_> {
     fn drop(&mut self) {
         if self.armed {
-            self.histogram.observe(self.start.elapsed().as_secs_f64());
+            self.observe(self.start.elapsed().as_secs_f64());
         }
     }
 }

@@ -39,6 +39,7 @@ mod gauge;
 mod histogram;
 mod registry;
 mod sharded;
+mod sharded_histogram;
 mod snapshot;
 mod spec;
 mod sync;
@@ -55,6 +56,7 @@ pub use histogram::{
 };
 pub use registry::{LookupError, Metric, Registry};
 pub use sharded::{SHARDS, ShardedCounter};
+pub use sharded_histogram::{DynHistogram, ShardedHistogram};
 pub use snapshot::{MetricSnapshot, MetricValue, Snapshot};
 pub use spec::{LabelSpec, LabelValues, MetricKind, MetricSpec};
 pub use textfile::{LOG_DIR_ENV, metrics_path};

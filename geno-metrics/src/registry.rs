@@ -10,6 +10,7 @@ use crate::free_form::DROPPED_LABEL_VALUES_METRIC;
 use crate::gauge::Gauge;
 use crate::histogram::AnyHistogram;
 use crate::sharded::ShardedCounter;
+use crate::sharded_histogram::DynHistogram;
 use crate::snapshot::{MetricSnapshot, MetricValue, Snapshot};
 use crate::spec::{MetricKind, MetricSpec};
 
@@ -24,6 +25,8 @@ pub enum Metric {
     Gauge(&'static Gauge),
     /// A histogram handle, of any bucket count.
     Histogram(&'static AnyHistogram),
+    /// A histogram kept in per-thread shards (`sharded = true`), of any bucket count.
+    ShardedHistogram(&'static dyn DynHistogram),
     /// A labelled metric of any kind: a family of series.
     Family(&'static dyn Family),
 }
@@ -36,6 +39,7 @@ impl Metric {
             Self::ShardedCounter(c) => c.spec(),
             Self::Gauge(g) => g.spec(),
             Self::Histogram(h) => h.spec(),
+            Self::ShardedHistogram(h) => h.spec(),
             Self::Family(f) => f.spec(),
         }
     }
@@ -48,6 +52,7 @@ impl Metric {
             Self::ShardedCounter(c) => Some(MetricValue::Counter(c.get())),
             Self::Gauge(g) => Some(MetricValue::Gauge(g.get())),
             Self::Histogram(h) => Some(MetricValue::Histogram(h.snapshot())),
+            Self::ShardedHistogram(h) => Some(MetricValue::Histogram(h.snapshot())),
             Self::Family(_) => None,
         }
     }
@@ -201,6 +206,11 @@ impl Registry {
     ///
     /// [`LookupError::Unknown`] or, when `name` is not a histogram, [`LookupError::WrongKind`].
     pub fn get_histogram(&self, name: &str) -> Result<&'static AnyHistogram, LookupError> {
+        if let Ok(Metric::ShardedHistogram(h)) = self.get(name) {
+            return Err(LookupError::Sharded {
+                name: h.spec().name,
+            });
+        }
         self.typed(name, MetricKind::Histogram, |m| match m {
             Metric::Histogram(h) => Some(h),
             _ => None,
@@ -221,6 +231,27 @@ impl Registry {
             });
         }
         pick(metric).ok_or_else(|| wrong_kind(metric, expected))
+    }
+
+    /// The sharded histogram (`sharded = true`) called `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`LookupError::Unknown`], [`LookupError::WrongKind`] when `name` is not a histogram,
+    /// or [`LookupError::NotSharded`] when it is a plain one.
+    pub fn get_sharded_histogram(
+        &self,
+        name: &str,
+    ) -> Result<&'static dyn DynHistogram, LookupError> {
+        if let Ok(Metric::Histogram(h)) = self.get(name) {
+            return Err(LookupError::NotSharded {
+                name: h.spec().name,
+            });
+        }
+        self.typed(name, MetricKind::Histogram, |m| match m {
+            Metric::ShardedHistogram(h) => Some(h),
+            _ => None,
+        })
     }
 
     /// The labelled metric called `name`, to pick series from by label values.
@@ -395,12 +426,13 @@ pub enum LookupError {
         /// The metric's name.
         name: &'static str,
     },
-    /// [`Registry::get_counter`] was asked for a sharded counter.
+    /// [`Registry::get_counter`] or [`Registry::get_histogram`] was asked for a sharded one.
     Sharded {
         /// The metric's name.
         name: &'static str,
     },
-    /// [`Registry::get_sharded_counter`] was asked for a plain counter.
+    /// [`Registry::get_sharded_counter`] or [`Registry::get_sharded_histogram`] was asked for
+    /// a plain one.
     NotSharded {
         /// The metric's name.
         name: &'static str,
@@ -436,11 +468,11 @@ impl fmt::Display for LookupError {
             ),
             Self::Sharded { name } => write!(
                 f,
-                "counter `{name}` is sharded; use get_sharded_counter(\"{name}\")"
+                "metric `{name}` is sharded; use get_sharded_counter(\"{name}\") or get_sharded_histogram(\"{name}\")"
             ),
             Self::NotSharded { name } => write!(
                 f,
-                "counter `{name}` is not sharded; use get_counter(\"{name}\")"
+                "metric `{name}` is not sharded; use get_counter(\"{name}\") or get_histogram(\"{name}\")"
             ),
             Self::Unlabelled { name } => write!(
                 f,

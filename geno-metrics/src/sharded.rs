@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::spec::{MetricKind, MetricSpec};
 use crate::sync::{AtomicU64, loom_const_fn};
 
-/// How many shards a [`ShardedCounter`] has. Threads take shards round-robin on first use,
-/// so up to this many threads never share one.
-pub const SHARDS: usize = 16;
+/// How many shards a [`ShardedCounter`] or [`ShardedHistogram`](crate::ShardedHistogram)
+/// has: up to this many threads never share one. (2 in the loom models, to keep their search
+/// small.)
+pub const SHARDS: usize = if cfg!(loom) { 2 } else { 16 };
 
 /// One shard on its own pair of cache lines (128 bytes, as CPUs prefetch lines in pairs).
 #[derive(Debug)]
@@ -38,6 +39,16 @@ fn thread_shard() -> usize {
         // While the thread's locals are being destroyed: any shard counts as well.
         .unwrap_or(0)
         % SHARDS
+}
+
+#[cfg(not(loom))]
+const fn shards() -> [Shard; SHARDS] {
+    [const { Shard(AtomicU64::new(0)) }; SHARDS]
+}
+
+#[cfg(loom)]
+fn shards() -> [Shard; SHARDS] {
+    std::array::from_fn(|_| Shard(AtomicU64::new(0)))
 }
 
 /// A monotonically increasing `u64` kept in [`SHARDS`] per-thread shards, for a counter
@@ -85,7 +96,7 @@ impl ShardedCounter {
                 "ShardedCounter::new needs a counter's MetricSpec"
             );
             Self {
-                shards: [const { Shard(AtomicU64::new(0)) }; SHARDS],
+                shards: shards(),
                 spec,
             }
         }

@@ -105,6 +105,10 @@ fn print_memory() {
     );
     // SHARDED ROW (memory)
     row("ShardedCounter", size_of::<geno_metrics::ShardedCounter>());
+    row(
+        "ShardedHistogram<11> (default buckets)",
+        size_of::<geno_metrics::ShardedHistogram<11>>(),
+    );
     let families: [(&str, (usize, usize)); 4] = [
         (
             "Labelled<Counter, 4> (2 x 2 enumerated)",
@@ -330,6 +334,11 @@ mod histogram_observe_1_thread {
     }
 
     #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
+    fn geno_sharded_histogram(bencher: Bencher<'_, '_>) {
+        bencher.bench_local(|| perf::SHARDED_OBSERVE_SECONDS.observe(next_value()));
+    }
+
+    #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
     fn prometheus_histogram(bencher: Bencher<'_, '_>) {
         let histogram = super::prometheus_histogram("bench_observe_seconds");
         bencher.bench_local(|| histogram.observe(next_value()));
@@ -364,6 +373,11 @@ mod histogram_observe_2_threads {
     #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
     fn geno_histogram(bencher: Bencher<'_, '_>) {
         bencher.bench(|| perf::CONTENDED_OBSERVE_SECONDS.observe(next_value()));
+    }
+
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn geno_sharded_histogram(bencher: Bencher<'_, '_>) {
+        bencher.bench(|| perf::SHARDED_CONTENDED_OBSERVE_SECONDS.observe(next_value()));
     }
 
     #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]

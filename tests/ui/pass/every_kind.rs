@@ -9,9 +9,11 @@ pub mod metrics {
 
 use geno_metrics::{
     AnyHistogram, Counter, Gauge, Histogram, LookupError, MetricKind, Registry, ShardedCounter,
+    ShardedHistogram,
 };
 use metrics::{
     JOB_DURATION_SECONDS, JOBS_TOTAL, METRICS, PACKETS_TOTAL, PAYLOAD_BYTES, QUEUE_ITEMS,
+    REQUEST_DURATION_SECONDS,
 };
 
 fn main() {
@@ -21,6 +23,7 @@ fn main() {
     let _: &'static Histogram<11> = &PAYLOAD_BYTES;
     let _: &'static Registry = &METRICS;
     let _: &'static ShardedCounter = &PACKETS_TOTAL;
+    let _: &'static ShardedHistogram<2> = &REQUEST_DURATION_SECONDS;
 
     JOBS_TOTAL.inc();
     JOBS_TOTAL.inc_by(2);
@@ -57,6 +60,19 @@ fn main() {
         Err(LookupError::Sharded { .. })
     ));
 
+    REQUEST_DURATION_SECONDS.observe(0.5);
+    drop(REQUEST_DURATION_SECONDS.start_timer());
+    let by_name = METRICS
+        .get_sharded_histogram("app_request_duration_seconds")
+        .unwrap();
+    assert_eq!(by_name.snapshot().count, 2);
+    assert!(matches!(
+        METRICS.get_histogram("app_request_duration_seconds"),
+        Err(LookupError::Sharded { .. })
+    ));
+    by_name.reset();
+    assert_eq!(REQUEST_DURATION_SECONDS.snapshot().count, 0);
+
     let any: &AnyHistogram = METRICS.get_histogram("app_payload_bytes").unwrap();
     assert_eq!(any.snapshot().count, 1);
     let names: Vec<&str> = METRICS.specs().iter().map(|s| s.name).collect();
@@ -68,12 +84,13 @@ fn main() {
             "app_job_duration_seconds",
             "app_payload_bytes",
             "app_legacy_queue_items",
-            "app_packets_total"
+            "app_packets_total",
+            "app_request_duration_seconds"
         ]
     );
     assert_eq!(METRICS.specs()[4].deprecated, Some("use app_queue_items"));
     let snapshot = METRICS.snapshot_all();
-    assert_eq!(snapshot.metrics.len(), 6);
+    assert_eq!(snapshot.metrics.len(), 7);
     assert_eq!(
         snapshot.get("app_packets_total").unwrap().value,
         geno_metrics::MetricValue::Counter(3)

@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use geno_metrics_schema::{Label, LabelValue, LabelValues, Metric, Registry};
+use geno_metrics_schema::{Label, LabelValue, LabelValues, Metric, MetricKind, Registry};
 use semver::Version;
 use serde::Serialize;
 
@@ -304,11 +304,22 @@ fn compare_fields(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
         );
     }
     if old.kind == new.kind && old.sharded != new.sharded {
-        let show = |sharded: bool| if sharded { "ShardedCounter" } else { "Counter" }.to_owned();
-        let (lookup_before, lookup_after) = if new.sharded {
-            ("get_counter", "get_sharded_counter")
+        let (plain, type_name) = if new.kind == MetricKind::Histogram {
+            ("histogram", "Histogram")
         } else {
-            ("get_sharded_counter", "get_counter")
+            ("counter", "Counter")
+        };
+        let show = |sharded: bool| {
+            if sharded {
+                format!("Sharded{type_name}")
+            } else {
+                type_name.to_owned()
+            }
+        };
+        let (lookup_before, lookup_after) = if new.sharded {
+            (format!("get_{plain}"), format!("get_sharded_{plain}"))
+        } else {
+            (format!("get_sharded_{plain}"), format!("get_{plain}"))
         };
         push(
             "sharded-changed",

@@ -109,6 +109,16 @@ fn sharded_changed() {
     let head = format!("{base}sharded = true\n");
     assert_rule(base, &head, &["sharded-changed"], Bump::Major);
     assert_rule(&head, base, &["sharded-changed"], Bump::Major);
+    let base = "[[metric]]\nname = \"app_wait_seconds\"\nkind = \"histogram\"\nsummary = \"W.\"\n";
+    let head = format!("{base}sharded = true\n");
+    assert_rule(base, &head, &["sharded-changed"], Bump::Major);
+    let v = diff(Some(&registry("1.0.0", base)), &registry("2.0.0", &head));
+    assert!(
+        v.changes[0].message.contains("`get_sharded_histogram`"),
+        "{}",
+        v.changes[0].message
+    );
+    assert_eq!(v.changes[0].to.as_deref(), Some("ShardedHistogram"));
 }
 
 #[test]

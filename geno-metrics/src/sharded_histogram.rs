@@ -1,0 +1,455 @@
+//! [`ShardedHistogram`]: a histogram that each thread records into without atomic
+//! read-modify-writes and without sharing a cache line.
+//!
+//! # How it works
+//!
+//! A thread that observes first claims a *writer slot*, one of [`SHARDS`], for as long as it
+//! lives (slots are given back when threads exit). Slot `i` owns shard `i` of every sharded
+//! histogram, so each shard has a single writer. The writer updates its shard with plain
+//! loads and stores inside a sequence lock: it makes the shard's sequence number odd, stores
+//! the bucket and the sum, then makes it even again (release); the count is the buckets'
+//! sum. A reader copies a shard between two reads of an even, unchanged sequence number, retrying otherwise, so every copy
+//! is one consistent state of that shard; the sum over shards is then consistent too.
+//! Threads that find every slot taken record into a plain [`Histogram`], whose own
+//! snapshots are consistent, and which the snapshot adds in.
+//!
+//! `reset` cannot clear a shard that only its writer may store to, so it records what the
+//! shards hold as a baseline that later snapshots subtract.
+
+use std::cell::Cell;
+use std::sync::PoisonError;
+use std::sync::atomic::{AtomicU64 as StdAtomicU64, Ordering};
+
+use crate::histogram::{Histogram, HistogramSnapshot, HistogramTimer};
+use crate::sharded::SHARDS;
+use crate::spec::MetricSpec;
+use crate::sync::{AtomicU64, Mutex, back_off, fence, loom_const_fn};
+
+/// Which writer slots are taken: bit `i` for slot `i`.
+static SLOTS: StdAtomicU64 = StdAtomicU64::new(0);
+
+/// A thread's writer slot, given back when the thread exits.
+struct Slot(Option<usize>);
+
+impl Slot {
+    fn claim() -> Self {
+        let mut taken = SLOTS.load(Ordering::Acquire);
+        loop {
+            let free = (!taken).trailing_zeros() as usize;
+            if free >= SHARDS {
+                return Self(None);
+            }
+            let bit = 1u64 << free;
+            match SLOTS.compare_exchange_weak(
+                taken,
+                taken | bit,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Self(Some(free)),
+                Err(now) => taken = now,
+            }
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(slot) = self.0 {
+            // Release: the next owner of the slot sees everything this thread stored.
+            SLOTS.fetch_and(!(1u64 << slot), Ordering::Release);
+        }
+    }
+}
+
+thread_local! {
+    static SLOT: Slot = Slot::claim();
+    /// The slot, cached in a const-initialised cell for the fast path: `usize::MAX` until
+    /// claimed, `SHARDS` when no slot was free.
+    static CACHED_SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+/// The calling thread's writer slot, if it has one.
+#[inline]
+fn writer_slot() -> Option<usize> {
+    let cached = CACHED_SLOT.try_with(Cell::get).ok()?;
+    if cached < SHARDS {
+        return Some(cached);
+    }
+    if cached == SHARDS {
+        return None;
+    }
+    let slot = SLOT.try_with(|slot| slot.0).ok()?;
+    let _ = CACHED_SLOT.try_with(|c| c.set(slot.unwrap_or(SHARDS)));
+    slot
+}
+
+/// The bucket of `value` (not NaN): how many bounds are below it, `bounds.len()` for the
+/// `+Inf` bucket. Bounds are sorted, so this is the first bound `>= value`; counting
+/// compiles to comparisons without branches, which beats a binary search whose branches the
+/// CPU cannot predict when values spread over the buckets.
+#[inline]
+pub(crate) fn bucket_index(bounds: &[f64], value: f64) -> usize {
+    bounds.iter().map(|bound| usize::from(*bound < value)).sum()
+}
+
+/// One writer's part of a histogram, on its own cache lines.
+#[derive(Debug)]
+#[repr(align(128))]
+struct Shard<const N: usize> {
+    /// Odd while the writer is storing.
+    seq: AtomicU64,
+    sum_bits: AtomicU64,
+    /// Observations above every finite bound.
+    above: AtomicU64,
+    /// Observations per finite bound (not cumulative).
+    buckets: [AtomicU64; N],
+}
+
+/// Counts, sum and total, not cumulative: what shards hold and baselines subtract.
+#[derive(Debug, Clone, Copy)]
+struct Totals<const N: usize> {
+    buckets: [u64; N],
+    above: u64,
+    sum: f64,
+    count: u64,
+}
+
+impl<const N: usize> Totals<N> {
+    const ZERO: Self = Self {
+        buckets: [0; N],
+        above: 0,
+        sum: 0.0,
+        count: 0,
+    };
+}
+
+impl<const N: usize> Shard<N> {
+    loom_const_fn! {
+        fn new() -> Self {
+            Self {
+                seq: AtomicU64::new(0),
+                sum_bits: AtomicU64::new(0),
+                above: AtomicU64::new(0),
+                buckets: zeros(),
+            }
+        }
+    }
+
+    /// Records one observation into bucket `index` (`N`: above every bound). Only the
+    /// shard's writer calls this.
+    #[inline]
+    fn record(&self, index: usize, value: f64) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+        // The odd number is visible before any of the stores below.
+        fence(Ordering::Release);
+        let bucket = self.buckets.get(index).unwrap_or(&self.above);
+        bucket.store(
+            bucket.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+        let sum = f64::from_bits(self.sum_bits.load(Ordering::Relaxed)) + value;
+        self.sum_bits.store(sum.to_bits(), Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(2), Ordering::Release);
+    }
+
+    /// One consistent state of the shard, added to `totals`.
+    fn read_into(&self, totals: &mut Totals<N>) {
+        let mut spins = 0u32;
+        loop {
+            let before = self.seq.load(Ordering::Acquire);
+            if before & 1 == 0 {
+                let mut copy = Totals::<N>::ZERO;
+                for (n, bucket) in copy.buckets.iter_mut().zip(&self.buckets) {
+                    *n = bucket.load(Ordering::Relaxed);
+                }
+                copy.above = self.above.load(Ordering::Relaxed);
+                copy.sum = f64::from_bits(self.sum_bits.load(Ordering::Relaxed));
+                // The total is the buckets' sum: one store less for the writer.
+                copy.count = copy
+                    .buckets
+                    .iter()
+                    .fold(copy.above, |total, n| total.wrapping_add(*n));
+                // The loads above happen before the second read of the sequence number.
+                fence(Ordering::Acquire);
+                if self.seq.load(Ordering::Relaxed) == before {
+                    for (total, n) in totals.buckets.iter_mut().zip(copy.buckets) {
+                        *total = total.wrapping_add(n);
+                    }
+                    totals.above = totals.above.wrapping_add(copy.above);
+                    totals.sum += copy.sum;
+                    totals.count = totals.count.wrapping_add(copy.count);
+                    return;
+                }
+            }
+            // The writer is between its stores: a few instructions, unless preempted.
+            spins = spins.saturating_add(1);
+            back_off(spins);
+        }
+    }
+}
+
+#[cfg(not(loom))]
+const fn zeros<const N: usize>() -> [AtomicU64; N] {
+    [const { AtomicU64::new(0) }; N]
+}
+
+#[cfg(loom)]
+fn zeros<const N: usize>() -> [AtomicU64; N] {
+    std::array::from_fn(|_| AtomicU64::new(0))
+}
+
+#[cfg(not(loom))]
+const fn shards<const N: usize>() -> [Shard<N>; SHARDS] {
+    [const { Shard::new() }; SHARDS]
+}
+
+#[cfg(loom)]
+fn shards<const N: usize>() -> [Shard<N>; SHARDS] {
+    std::array::from_fn(|_| Shard::new())
+}
+
+/// A histogram with `N` finite bucket bounds kept in per-thread shards
+/// (`sharded = true` in `metrics.toml`), for a histogram that several threads observe into
+/// all the time.
+///
+/// A thread's observation is a few plain loads and stores on cache lines no other thread
+/// writes: no atomic read-modify-write, no lock, no allocation, no panic. Snapshots keep the
+/// invariant of every histogram: cumulative counts, `counts.last() == count`, and `sum` over
+/// exactly those `count` observations. The price is memory (16 shards of 128 bytes or more)
+/// and a snapshot that reads every shard.
+///
+/// After [`reset`](Self::reset), `_sum` is the sum now minus the sum at the reset: exact
+/// while both are exactly representable (integers below 2^53, say), otherwise within
+/// floating-point rounding.
+///
+/// ```
+/// use geno_metrics::{MetricKind, MetricSpec, ShardedHistogram};
+/// static SPEC: MetricSpec = MetricSpec {
+///     name: "demo_request_duration_seconds", kind: MetricKind::Histogram, unit: "seconds",
+///     summary: "Request time.", buckets: &[0.1, 1.0], deprecated: None, labels: &[],
+/// };
+/// static REQUEST_DURATION_SECONDS: ShardedHistogram<2> = ShardedHistogram::new(&SPEC);
+///
+/// std::thread::scope(|s| {
+///     for _ in 0..4 {
+///         s.spawn(|| REQUEST_DURATION_SECONDS.observe(0.5));
+///     }
+/// });
+/// REQUEST_DURATION_SECONDS.observe(3.0);
+/// let snapshot = REQUEST_DURATION_SECONDS.snapshot();
+/// assert_eq!(snapshot.counts, [0, 4, 5]);
+/// assert_eq!((snapshot.count, snapshot.sum), (5, 5.0));
+/// ```
+#[derive(Debug)]
+pub struct ShardedHistogram<const N: usize> {
+    shards: [Shard<N>; SHARDS],
+    /// For threads that found no writer slot free.
+    shared: Histogram<N>,
+    /// What the shards held at the last reset. Its lock also serialises readers.
+    baseline: Mutex<Totals<N>>,
+}
+
+impl<const N: usize> ShardedHistogram<N> {
+    loom_const_fn! {
+        /// An empty histogram.
+        ///
+        /// # Panics
+        ///
+        /// At compile time (in a static) when `spec` is not a histogram's or does not have
+        /// exactly `N` bucket bounds.
+        pub fn new(spec: &'static MetricSpec) -> Self {
+            Self {
+                shards: shards(),
+                shared: Histogram::new(spec),
+                baseline: Mutex::new(Totals::ZERO),
+            }
+        }
+    }
+
+    /// Records one observation (a NaN is dropped, as by [`Histogram`]).
+    #[inline]
+    pub fn observe(&self, value: f64) {
+        if value.is_nan() {
+            return;
+        }
+        match writer_slot().and_then(|slot| self.shards.get(slot)) {
+            Some(shard) => shard.record(bucket_index(self.spec().buckets, value), value),
+            None => self.shared.observe(value),
+        }
+    }
+
+    /// Records into the shard of writer slot `slot`, as the thread owning it would: for the
+    /// model checks, which cannot use thread-locals.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn observe_as_slot(&self, slot: usize, value: f64) {
+        let index = bucket_index(self.spec().buckets, value);
+        if let Some(shard) = self.shards.get(slot) {
+            shard.record(index, value);
+        }
+    }
+
+    /// Starts a timer that observes the elapsed seconds when dropped.
+    #[inline]
+    pub fn start_timer(&self) -> HistogramTimer<'_> {
+        HistogramTimer::sharded(self)
+    }
+
+    /// A consistent copy of the histogram, as [`Histogram::snapshot`] gives.
+    pub fn snapshot(&self) -> HistogramSnapshot {
+        let baseline = self.baseline.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = self.read_shards();
+        let shared = self.shared.snapshot();
+        let mut counts = Vec::with_capacity(N + 1);
+        let mut cumulative = 0u64;
+        let buckets = now.buckets.iter().zip(&baseline.buckets);
+        for ((n, base), shared) in buckets.zip(&shared.counts) {
+            cumulative = cumulative.wrapping_add(n.wrapping_sub(*base));
+            counts.push(cumulative.wrapping_add(*shared));
+        }
+        let count = now
+            .count
+            .wrapping_sub(baseline.count)
+            .wrapping_add(shared.count);
+        counts.push(count);
+        HistogramSnapshot {
+            buckets: shared.buckets,
+            counts,
+            sum: (now.sum - baseline.sum) + shared.sum,
+            count,
+        }
+    }
+
+    /// Forgets every observation made so far.
+    pub fn reset(&self) {
+        let mut baseline = self.baseline.lock().unwrap_or_else(PoisonError::into_inner);
+        *baseline = self.read_shards();
+        self.shared.reset();
+    }
+
+    /// What `metrics.toml` declares about this histogram.
+    #[inline]
+    pub fn spec(&self) -> &'static MetricSpec {
+        self.shared.spec()
+    }
+
+    fn read_shards(&self) -> Totals<N> {
+        let mut totals = Totals::ZERO;
+        for shard in &self.shards {
+            shard.read_into(&mut totals);
+        }
+        totals
+    }
+}
+
+/// A sharded histogram of any bucket count, as the registry hands it out
+/// ([`Registry::get_sharded_histogram`](crate::Registry::get_sharded_histogram)).
+pub trait DynHistogram: Sync + std::fmt::Debug {
+    /// Records one observation.
+    fn observe(&self, value: f64);
+    /// A consistent copy of the histogram.
+    fn snapshot(&self) -> HistogramSnapshot;
+    /// Forgets every observation made so far.
+    fn reset(&self);
+    /// What `metrics.toml` declares about this histogram.
+    fn spec(&self) -> &'static MetricSpec;
+}
+
+impl<const N: usize> DynHistogram for ShardedHistogram<N> {
+    fn observe(&self, value: f64) {
+        ShardedHistogram::observe(self, value);
+    }
+
+    fn snapshot(&self) -> HistogramSnapshot {
+        ShardedHistogram::snapshot(self)
+    }
+
+    fn reset(&self) {
+        ShardedHistogram::reset(self);
+    }
+
+    fn spec(&self) -> &'static MetricSpec {
+        ShardedHistogram::spec(self)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::spec::MetricKind;
+
+    static SPEC: MetricSpec = MetricSpec {
+        name: "t_seconds",
+        kind: MetricKind::Histogram,
+        unit: "seconds",
+        summary: "t",
+        buckets: &[1.0, 2.0],
+        deprecated: None,
+        labels: &[],
+    };
+
+    #[test]
+    fn threads_past_the_slots_fall_back_and_nothing_is_lost() {
+        static H: ShardedHistogram<2> = ShardedHistogram::new(&SPEC);
+        // More threads alive at once than slots: some record into the shared histogram.
+        let barrier = std::sync::Barrier::new(SHARDS + 8);
+        std::thread::scope(|s| {
+            for t in 0..SHARDS + 8 {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    for i in 0..1_000 {
+                        H.observe(if (i + t) % 2 == 0 { 1.0 } else { 2.0 });
+                    }
+                    barrier.wait();
+                });
+            }
+        });
+        let s = H.snapshot();
+        let threads = (SHARDS + 8) as u64;
+        assert_eq!(s.count, threads * 1_000);
+        assert_eq!(s.counts, [threads * 500, threads * 1_000, threads * 1_000]);
+        assert_eq!(s.sum, (threads * 1_500) as f64);
+        assert!(H.shared.snapshot().count > 0, "some threads had no slot");
+    }
+
+    #[test]
+    fn reset_forgets_shards_and_the_fallback() {
+        static H: ShardedHistogram<2> = ShardedHistogram::new(&SPEC);
+        H.observe(1.0);
+        H.observe(5.0);
+        H.observe(f64::NAN);
+        assert_eq!(H.snapshot().counts, [1, 1, 2]);
+        H.reset();
+        let s = H.snapshot();
+        assert_eq!(
+            (s.counts.as_slice(), s.count, s.sum),
+            (&[0, 0, 0][..], 0, 0.0)
+        );
+        H.observe(2.0);
+        assert_eq!(H.snapshot().counts, [0, 1, 1]);
+    }
+
+    #[test]
+    fn a_slot_is_given_back_when_its_thread_exits() {
+        let (slot, still_taken) = std::thread::spawn(|| {
+            let slot = writer_slot().unwrap();
+            (slot, SLOTS.load(Ordering::Acquire) & (1 << slot) != 0)
+        })
+        .join()
+        .unwrap();
+        assert!(still_taken, "slot {slot} is taken while its thread lives");
+        // Other tests' threads may take the same slot again at once; give them a moment.
+        let mut freed = false;
+        for _ in 0..1_000 {
+            if SLOTS.load(Ordering::Acquire) & (1 << slot) == 0 {
+                freed = true;
+                break;
+            }
+            std::thread::yield_now();
+        }
+        assert!(freed, "slot {slot} was never given back");
+    }
+}
