@@ -56,6 +56,9 @@ impl Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         if let Some(slot) = self.0 {
+            // From now on this thread records into the shared histogram: a destructor that
+            // still observes must not write to a shard the next owner may already have.
+            let _ = CACHED_SLOT.try_with(|c| c.set(SHARDS));
             // Release: the next owner of the slot sees everything this thread stored.
             SLOTS.fetch_and(!(1u64 << slot), Ordering::Release);
         }
