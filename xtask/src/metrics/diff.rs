@@ -422,48 +422,40 @@ fn compare_labels(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
                     values: is,
                 },
             ) => {
-                let missing = |these: &[LabelValue], those: &[LabelValue]| -> Vec<String> {
-                    these
+                // The values of `these` that `those` lacks: their spellings, and their variants.
+                let missing = |these: &[LabelValue], those: &[LabelValue]| -> (String, String) {
+                    let gone: Vec<&LabelValue> = these
                         .iter()
                         .filter(|v| !those.iter().any(|w| w.value == v.value))
-                        .map(|v| v.value.clone())
-                        .collect()
-                };
-                let removed = missing(was, is);
-                if !removed.is_empty() {
-                    let variants: Vec<String> = was
+                        .collect();
+                    let values: Vec<String> = gone.iter().map(|v| v.value.clone()).collect();
+                    let variants: Vec<String> = gone
                         .iter()
-                        .filter(|v| removed.contains(&v.value))
                         .map(|v| format!("`{type_name}::{}`", v.variant))
                         .collect();
+                    (code_list(&values), variants.join(", "))
+                };
+                let (removed, removed_variants) = missing(was, is);
+                if !removed.is_empty() {
                     push(
                         "label-values-removed",
                         Some(value_list(was)),
                         Some(value_list(is)),
                         Bump::Major,
                         format!(
-                            "label `{label}` of `{name}` no longer takes {}: the series of those values stop, so queries, panels and alerts on them go blank, and code that records {} stops compiling; {KEEP_DEPRECATED}",
-                            code_list(&removed),
-                            variants.join(", ")
+                            "label `{label}` of `{name}` no longer takes {removed}: the series of those values stop, so queries, panels and alerts on them go blank, and code that records {removed_variants} stops compiling; {KEEP_DEPRECATED}"
                         ),
                     );
                 }
-                let added = missing(is, was);
+                let (added, added_variants) = missing(is, was);
                 if !added.is_empty() {
-                    let variants: Vec<String> = is
-                        .iter()
-                        .filter(|v| added.contains(&v.value))
-                        .map(|v| format!("`{type_name}::{}`", v.variant))
-                        .collect();
                     push(
                         "label-values-added",
                         Some(value_list(was)),
                         Some(value_list(is)),
                         Bump::Minor,
                         format!(
-                            "label `{label}` of `{name}` now also takes {}: new series appear beside the existing ones, which keep their history, and `{type_name}` gains {}; nothing breaks; bump at least the minor version",
-                            code_list(&added),
-                            variants.join(", ")
+                            "label `{label}` of `{name}` now also takes {added}: new series appear beside the existing ones, which keep their history, and `{type_name}` gains {added_variants}; nothing breaks; bump at least the minor version"
                         ),
                     );
                 }
