@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use geno_metrics::{Histogram, HistogramSnapshot, MetricKind, MetricSpec};
+use geno_metrics_tests::assert_consistent;
 
 static SPEC: MetricSpec = MetricSpec {
     name: "stress_duration_seconds",
@@ -19,18 +20,6 @@ static SPEC: MetricSpec = MetricSpec {
     deprecated: None,
     labels: &[],
 };
-
-fn assert_consistent(s: &HistogramSnapshot, every_value: f64) {
-    assert!(
-        s.counts.windows(2).all(|w| w[0] <= w[1]),
-        "not cumulative: {s:?}"
-    );
-    assert_eq!(s.counts.last(), Some(&s.count), "{s:?}");
-    assert_eq!(s.sum, s.count as f64 * every_value, "{s:?}");
-    // Every observation is 1.0, so it lands in the `le="1"` bucket and above.
-    assert_eq!(s.counts[0], 0, "{s:?}");
-    assert_eq!(s.counts[1], s.count, "{s:?}");
-}
 
 #[test]
 fn snapshots_are_consistent_under_concurrent_observe() {

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use geno_metrics::{Counter, Labelled, MetricValue, OVERFLOW_LABEL_VALUE};
+use geno_metrics_tests::assert_consistent;
 
 mod stress {
     geno_metrics::registry!("fixtures/stress.toml");
@@ -50,10 +51,7 @@ fn every_series_counts_exactly_and_snapshots_stay_consistent() {
                     let count = match &series.value {
                         MetricValue::Counter(n) => *n,
                         MetricValue::Histogram(h) => {
-                            assert!(h.counts.windows(2).all(|w| w[0] <= w[1]), "{h:?}");
-                            assert_eq!(h.counts.last(), Some(&h.count), "{h:?}");
-                            assert_eq!(h.sum, h.count as f64, "sum covers count: {h:?}");
-                            assert_eq!(h.counts[0], 0, "{h:?}");
+                            assert_consistent(h, 1.0);
                             h.count
                         }
                         MetricValue::Gauge(_) => continue,
@@ -250,11 +248,7 @@ fn a_sharded_histogram_stays_consistent_with_more_writers_than_shards() {
             let (mut taken, mut last) = (0u64, 0u64);
             while taken < 1_000 || !done.load(Ordering::Acquire) {
                 let s = WAIT_SECONDS.snapshot();
-                assert!(s.counts.windows(2).all(|w| w[0] <= w[1]), "{s:?}");
-                assert_eq!(s.counts.last(), Some(&s.count), "{s:?}");
-                assert_eq!(s.counts[0], 0, "{s:?}");
-                assert_eq!(s.counts[1], s.count, "{s:?}");
-                assert_eq!(s.sum, s.count as f64, "sum covers exactly count: {s:?}");
+                assert_consistent(&s, 1.0);
                 assert!(s.count >= last, "count went backwards");
                 last = s.count;
                 taken += 1;
