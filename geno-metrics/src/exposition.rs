@@ -11,8 +11,8 @@ use std::io::{self, Write};
 
 use crate::family::Family;
 use crate::free_form::{DROPPED_LABEL_VALUES_HELP, DROPPED_LABEL_VALUES_METRIC};
+use crate::histogram::HistogramSnapshot;
 use crate::registry::{Metric, Registry};
-use crate::snapshot::MetricValue;
 use crate::spec::MetricKind;
 
 impl Registry {
@@ -68,19 +68,9 @@ impl Registry {
                 Metric::Counter(c) => write_value(w, Value::Int(c.get()))?,
                 Metric::ShardedCounter(c) => write_value(w, Value::Int(c.get()))?,
                 Metric::Gauge(g) => write_value(w, Value::Float(g.get()))?,
-                Metric::Histogram(_) | Metric::ShardedHistogram(_) => {
-                    let Some(MetricValue::Histogram(s)) = metric.value() else {
-                        continue;
-                    };
-                    let values = s
-                        .counts
-                        .iter()
-                        .map(|&c| Value::Int(c))
-                        .chain([Value::Float(s.sum), Value::Int(s.count)]);
-                    for (prefix, value) in text.samples.iter().zip(values) {
-                        w.write_all(prefix)?;
-                        write_value(w, value)?;
-                    }
+                Metric::Histogram(h) => write_histogram(w, &text.samples, &h.snapshot())?,
+                Metric::ShardedHistogram(h) => {
+                    write_histogram(w, &text.samples, &h.snapshot())?;
                 }
                 Metric::Family(family) => {
                     let name = family.spec().name;
@@ -110,6 +100,24 @@ impl Registry {
         }
         Ok(())
     }
+}
+
+/// An unlabelled histogram's samples: each precomputed prefix, then its value.
+fn write_histogram(
+    w: &mut impl Write,
+    prefixes: &[Box<[u8]>],
+    s: &HistogramSnapshot,
+) -> io::Result<()> {
+    let values = s
+        .counts
+        .iter()
+        .map(|&c| Value::Int(c))
+        .chain([Value::Float(s.sum), Value::Int(s.count)]);
+    for (prefix, value) in prefixes.iter().zip(values) {
+        w.write_all(prefix)?;
+        write_value(w, value)?;
+    }
+    Ok(())
 }
 
 /// The text of one family that never changes, made once per registry, on its first
