@@ -7,8 +7,10 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use crate::registry::Registry;
 
@@ -42,6 +44,12 @@ impl Registry {
     /// fsynced. A reader sees the old file or the new one, never a mix; concurrent exporters,
     /// threads or processes, each replace the file whole. Exports of one registry are
     /// serialised, so within a process the file's values never go back in time.
+    ///
+    /// After a successful export, temporary files that writers to the same target left when
+    /// they died mid-export are removed: only names of exactly that form, only regular files,
+    /// only when no process with the pid in the name exists, and only once they are
+    /// [`STALE_TEMP_FILE_AGE`] old (the directory may be shared with other pid namespaces).
+    /// Nothing else in the directory is ever touched.
     ///
     /// # Errors
     ///
@@ -148,15 +156,25 @@ pub(crate) fn write_atomically(destination: &Path, contents: &[u8]) -> io::Resul
             "fsyncing the directory after the rename (the new file is in place)",
             e,
         )
-    })
+    })?;
+    // Only once this export is safely in place: a failure here would cost nothing but disk.
+    remove_dead_writers_temp_files(directory, file_name);
+    Ok(())
 }
 
 /// Creates `path`, failing if anything (a file, a symlink, dangling or not) is already there.
+///
+/// `create_new` is `O_CREAT | O_EXCL`, which already refuses a symlink at `path`; `O_NOFOLLOW`
+/// says the same a second time, so no platform quirk can turn this into a write through one.
 fn create_exclusive(path: &Path) -> io::Result<File> {
+    checkpoint(Step::Create)?;
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o644).custom_flags(libc::O_NOFOLLOW);
+    }
     options.open(path)
 }
 
@@ -170,15 +188,116 @@ fn fill_and_publish(
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(fs::Permissions::from_mode(0o644))
+        checkpoint(Step::SetMode)
+            .and_then(|()| file.set_permissions(fs::Permissions::from_mode(0o644)))
             .map_err(|e| ("setting mode 0644 on the temporary file", e))?;
     }
-    file.write_all(contents)
+    checkpoint(Step::Write)
+        .and_then(|()| file.write_all(contents))
         .map_err(|e| ("writing the temporary file", e))?;
-    file.sync_all()
+    checkpoint(Step::SyncFile)
+        .and_then(|()| file.sync_all())
         .map_err(|e| ("fsyncing the temporary file", e))?;
     drop(file);
-    fs::rename(temp, destination).map_err(|e| ("renaming the temporary file over the target", e))
+    checkpoint(Step::Rename)
+        .and_then(|()| fs::rename(temp, destination))
+        .map_err(|e| ("renaming the temporary file over the target", e))
+}
+
+/// How long a dead writer's temporary file is left alone before an export removes it.
+///
+/// A textfile directory is often shared by containers, each with its own pid namespace, so a
+/// pid that is dead here may be a live exporter there. An export takes milliseconds; a file
+/// untouched for this long belongs to no export in progress, whatever namespace wrote it.
+pub const STALE_TEMP_FILE_AGE: Duration = Duration::from_secs(5 * 60);
+
+/// Removes the temporary files that writers to this same target left when they died mid-export
+/// (killed, out of memory, power lost), so they do not pile up in the directory.
+///
+/// A file is removed only when all of these hold: its name is exactly
+/// `.<file name>.<pid>.<n>.tmp` for this target; it is a regular file, not a symlink or
+/// directory; the pid is not this process and no process with that pid exists here; and it
+/// was last modified at least [`STALE_TEMP_FILE_AGE`] ago. Anything else in the directory is
+/// never touched. Errors are ignored: leftovers are tidied, not relied on. Linux only, where
+/// `/proc` answers whether a pid is alive; elsewhere nothing is removed.
+fn remove_dead_writers_temp_files(directory: &Path, file_name: &OsStr) {
+    #[cfg(target_os = "linux")]
+    {
+        if !Path::new("/proc/self").exists() {
+            return; // no procfs: liveness is unknown, so every owner may be alive
+        }
+        let Ok(entries) = fs::read_dir(directory) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Some(pid) = temp_file_owner(&entry.file_name(), file_name) else {
+                continue;
+            };
+            // This process's own pid is alive too, so its exports in flight are safe.
+            if Path::new("/proc").join(pid.to_string()).exists() {
+                continue;
+            }
+            let path = entry.path();
+            let stale = fs::symlink_metadata(&path).is_ok_and(|m| {
+                m.file_type().is_file()
+                    && m.modified()
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age >= STALE_TEMP_FILE_AGE)
+            });
+            if stale {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (directory, file_name);
+}
+
+/// The pid in `name` when it is one of our temporary names for the target `file_name`:
+/// `.<file_name>.<pid>.<n>.tmp`, with `pid` and `n` decimal digits. Anything else is `None`.
+fn temp_file_owner(name: &OsStr, file_name: &OsStr) -> Option<u32> {
+    let name = name.as_encoded_bytes();
+    let rest = name
+        .strip_prefix(b".")?
+        .strip_prefix(file_name.as_encoded_bytes())?
+        .strip_prefix(b".")?
+        .strip_suffix(b".tmp")?;
+    let dot = rest.iter().position(|&b| b == b'.')?;
+    let (pid, sequence) = (&rest[..dot], &rest[dot + 1..]);
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    if !digits(pid) || !digits(sequence) {
+        return None;
+    }
+    std::str::from_utf8(pid).ok()?.parse().ok()
+}
+
+/// The steps of an export that can fail, for the unit tests that make each one fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Create,
+    #[cfg_attr(not(unix), allow(dead_code))]
+    SetMode,
+    Write,
+    SyncFile,
+    Rename,
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The step the next export on this thread fails at, in unit tests.
+    static FAIL_AT: std::cell::Cell<Option<Step>> = const { std::cell::Cell::new(None) };
+}
+
+/// Fails when a unit test asked for `step` to fail; always passes outside tests. Some failures
+/// (an fsync or a rename that fails) cannot be provoked from a test on an ordinary filesystem.
+fn checkpoint(step: Step) -> io::Result<()> {
+    #[cfg(test)]
+    if FAIL_AT.get() == Some(step) {
+        return Err(io::Error::other(format!("injected failure at {step:?}")));
+    }
+    let _ = step;
+    Ok(())
 }
 
 /// Fsyncs a directory so a rename in it survives a crash. Filesystems that cannot fsync a
@@ -196,4 +315,161 @@ fn sync_directory(directory: &Path) -> io::Result<()> {
     #[cfg(not(unix))]
     let _ = directory;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+    use std::time::SystemTime;
+
+    /// A fresh, empty directory for one test.
+    fn scratch(test: &str) -> PathBuf {
+        let dir = std::env::temp_dir()
+            .join(format!("geno-metrics-textfile-{}", std::process::id()))
+            .join(test);
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A pid that no process has now: a child that has exited and been reaped.
+    fn dead_pid() -> u32 {
+        let mut child = Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
+    /// Sets the modification time of `path` itself (not of a symlink's target).
+    fn age(path: &Path, by: Duration) {
+        let when = SystemTime::now() - by;
+        let seconds = when.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        let status = Command::new("touch")
+            .args(["-h", "-m", "-d", &format!("@{seconds}")])
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    #[test]
+    fn every_failing_step_leaves_the_previous_file_and_no_temp_file() {
+        for step in [
+            Step::Create,
+            Step::SetMode,
+            Step::Write,
+            Step::SyncFile,
+            Step::Rename,
+        ] {
+            let dir = scratch(&format!("fail_{step:?}"));
+            let target = dir.join("metrics.prom");
+            fs::write(&target, "previous 1\n").unwrap();
+            FAIL_AT.set(Some(step));
+            let error = write_atomically(&target, b"next 2\n").unwrap_err();
+            FAIL_AT.set(None);
+            let message = error.to_string();
+            assert!(
+                message.contains(&target.display().to_string()),
+                "{step:?}: {message}"
+            );
+            assert!(message.contains("injected failure"), "{step:?}: {message}");
+            assert_eq!(fs::read(&target).unwrap(), b"previous 1\n", "{step:?}");
+            assert_eq!(names(&dir), ["metrics.prom"], "{step:?}");
+        }
+        // And without an injected failure the same call goes through.
+        let dir = scratch("fail_none");
+        write_atomically(&dir.join("metrics.prom"), b"next 2\n").unwrap();
+        assert_eq!(names(&dir), ["metrics.prom"]);
+    }
+
+    #[test]
+    fn temp_names_are_recognised_exactly() {
+        let owner = |name: &str| temp_file_owner(OsStr::new(name), OsStr::new("metrics.prom"));
+        assert_eq!(owner(".metrics.prom.4242.0.tmp"), Some(4242));
+        assert_eq!(owner(".metrics.prom.1.123456.tmp"), Some(1));
+        for other in [
+            "metrics.prom",
+            ".metrics.prom.tmp",
+            ".metrics.prom.4242.tmp",
+            ".metrics.prom.4242.0.1.tmp",
+            ".metrics.prom.x42.0.tmp",
+            ".metrics.prom.42.0x.tmp",
+            ".metrics.prom.+42.0.tmp",
+            ".metrics.prom..0.tmp",
+            ".metrics.prom.42..tmp",
+            ".metrics.prom.42.0.tmp~",
+            "metrics.prom.42.0.tmp",
+            ".other.prom.42.0.tmp",
+            ".metrics.prom.4.2.0.tmp",
+            ".metrics.prom.99999999999999999999.0.tmp",
+        ] {
+            assert_eq!(owner(other), None, "{other}");
+        }
+        // The temp names of a target whose own name has more dots stay apart.
+        let longer = temp_file_owner(OsStr::new(".a.5.6.7.tmp"), OsStr::new("a"));
+        assert_eq!(longer, None);
+    }
+
+    #[test]
+    fn only_stale_temp_files_of_dead_writers_to_this_target_are_removed() {
+        let dir = scratch("cleanup");
+        let dead = dead_pid();
+        let ours = std::process::id();
+        let old = STALE_TEMP_FILE_AGE + Duration::from_secs(60);
+        let plant = |name: &str, age_by: Option<Duration>| {
+            let path = dir.join(name);
+            fs::write(&path, "leftover").unwrap();
+            if let Some(by) = age_by {
+                age(&path, by);
+            }
+        };
+        let removed = format!(".metrics.prom.{dead}.7.tmp");
+        plant(&removed, Some(old));
+        let fresh = format!(".metrics.prom.{dead}.8.tmp");
+        plant(&fresh, Some(STALE_TEMP_FILE_AGE / 2));
+        let own = format!(".metrics.prom.{ours}.9.tmp");
+        plant(&own, Some(old));
+        let alive = ".metrics.prom.1.3.tmp".to_owned(); // pid 1 always exists
+        plant(&alive, Some(old));
+        let other_target = format!(".other.prom.{dead}.1.tmp");
+        plant(&other_target, Some(old));
+        let not_ours = format!(".metrics.prom.{dead}.tmp");
+        plant(&not_ours, Some(old));
+        let link = format!(".metrics.prom.{dead}.10.tmp");
+        std::os::unix::fs::symlink(dir.join(&not_ours), dir.join(&link)).unwrap();
+        age(&dir.join(&link), old);
+        let directory = format!(".metrics.prom.{dead}.11.tmp");
+        fs::create_dir(dir.join(&directory)).unwrap();
+        age(&dir.join(&directory), old);
+
+        write_atomically(&dir.join("metrics.prom"), b"x 1\n").unwrap();
+
+        let mut expected = vec![
+            fresh,
+            own,
+            alive,
+            other_target,
+            not_ours,
+            link,
+            directory,
+            "metrics.prom".to_owned(),
+        ];
+        expected.sort();
+        assert_eq!(names(&dir), expected, "only {removed} goes");
+        assert_eq!(
+            fs::read_to_string(dir.join(format!(".metrics.prom.{dead}.tmp"))).unwrap(),
+            "leftover",
+            "the symlink's target is untouched"
+        );
+    }
 }
