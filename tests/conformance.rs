@@ -18,23 +18,8 @@ use std::time::{Duration, Instant};
 
 use geno_metrics::{DROPPED_LABEL_VALUES_METRIC, MetricKind, MetricValue};
 use geno_metrics_tests::genolewm::{LOG_REDACTIONS_TOTAL, METRICS};
+use geno_metrics_tests::tools::{promtool_check, tool};
 use geno_metrics_tests::{redaction, training_job};
-
-/// The path of a Debian tool, or a failure that says how to get it.
-fn tool(name: &str) -> PathBuf {
-    let found = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file());
-    found.unwrap_or_else(|| {
-        panic!(
-            "`{name}` is not on PATH. These tests need Debian's `prometheus` and \
-             `prometheus-node-exporter` packages: run `cargo xtask ci` (it installs them as \
-             root) or `apt-get install prometheus prometheus-node-exporter`."
-        )
-    })
-}
 
 /// A server process that is killed when the guard drops, also when a test fails.
 struct Server {
@@ -230,26 +215,6 @@ fn export_labelled(path: &Path) -> String {
     LATENCY_SECONDS.with(Phase::Eval).observe(3.0);
     METRICS.export_prometheus_textfile(Some(path)).unwrap();
     fs::read_to_string(path).unwrap()
-}
-
-/// `promtool check metrics < file` must exit 0 and say nothing (lint included).
-fn promtool_check(promtool: &Path, file: &Path) {
-    let checked = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(fs::File::open(file).unwrap())
-        .output()
-        .unwrap();
-    let remarks = format!(
-        "{}{}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
-    assert!(
-        checked.status.success() && remarks.trim().is_empty(),
-        "promtool check metrics {}: {}\n{remarks}",
-        file.display(),
-        checked.status
-    );
 }
 
 /// Every series of `file` is in `served` (same name and label text) with the same value.

@@ -111,6 +111,58 @@ fn export_writes_the_exposition_with_mode_0644_and_creates_the_directory() {
     assert!(leftovers(&dir.join("nested/deeper"), &["metrics.prom"]).is_empty());
 }
 
+/// Runs the fixture's `once` export of `target` under `sh`, after the shell `setup` commands
+/// (which set limits and the umask for the child); returns its exit status and output.
+fn export_in_shell(setup: &str, target: &Path) -> (std::process::ExitStatus, String) {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{setup}; exec \"$0\" once \"$1\""))
+        .arg(FIXTURE)
+        .arg(target)
+        .output()
+        .unwrap();
+    (out.status, String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+fn the_mode_is_0644_whatever_the_umask() {
+    for umask in ["077", "000", "027"] {
+        let dir = scratch(&format!("umask_{umask}"));
+        let target = dir.join("metrics.prom");
+        let (status, out) = export_in_shell(&format!("umask {umask}"), &target);
+        assert!(status.success(), "umask {umask}: {out}");
+        let mode = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "umask {umask}");
+    }
+}
+
+#[test]
+fn a_write_that_fails_part_way_keeps_the_previous_file_and_leaves_no_temp_file() {
+    let dir = scratch("file_size_limit");
+    let target = dir.join("metrics.prom");
+    let previous = b"# the previous export\nprevious_value 1\n";
+    fs::write(&target, previous).unwrap();
+    // RLIMIT_FSIZE of one 512-byte block: the export (several KB) fails with EFBIG part-way
+    // through its write. SIGXFSZ is ignored so the write returns the error instead of the
+    // signal killing the process; an ignored signal stays ignored across exec.
+    let (status, out) = export_in_shell("trap '' XFSZ; ulimit -f 1", &target);
+    assert!(!status.success(), "the export went through: {out}");
+    assert!(out.starts_with("error: "), "{out}");
+    assert!(out.contains(&target.display().to_string()), "{out}");
+    assert!(out.contains("writing the temporary file"), "{out}");
+    assert!(out.contains("too large"), "says what happened: {out}");
+    assert_eq!(
+        fs::read(&target).unwrap(),
+        previous,
+        "previous file changed"
+    );
+    assert!(leftovers(&dir, &["metrics.prom"]).is_empty());
+    // Without the limit the same export goes through.
+    let (status, out) = export_in_shell("true", &target);
+    assert!(status.success(), "{out}");
+    assert_complete(&fs::read_to_string(&target).unwrap());
+}
+
 #[test]
 fn readers_never_see_a_partial_file_during_2000_exports() {
     let dir = scratch("atomicity");

@@ -4,6 +4,7 @@
 //! export_fixture once PATH           export once; prints `ok` or `error: MESSAGE`
 //! export_fixture after-stdin PATH    wait for one line on stdin, then as `once`
 //! export_fixture loop PATH COUNT     export COUNT times, changing values between exports
+//! export_fixture spin PATH            as `loop`, forever, until killed (the crash test)
 //! export_fixture default             export to the default path; prints `ok PATH`
 //! ```
 //!
@@ -29,6 +30,17 @@ fn export(path: &Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The `i`-th round of `loop` and `spin`: after round `i` the step counter and the train
+/// phase's step-duration count are both `i + 1`, in every file it writes.
+fn record_and_export(i: u64, path: &Path) -> std::io::Result<std::path::PathBuf> {
+    TRAIN_STEPS_TOTAL.inc();
+    TRAIN_LOSS.set(1.0 / (i + 1) as f64);
+    TRAIN_STEP_DURATION_SECONDS
+        .with(Phase::Train)
+        .observe(i as f64 / 100.0);
+    METRICS.export_prometheus_textfile(Some(path))
 }
 
 fn main() -> ExitCode {
@@ -62,12 +74,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             };
             for i in 0..count {
-                TRAIN_STEPS_TOTAL.inc();
-                TRAIN_LOSS.set(1.0 / (i + 1) as f64);
-                TRAIN_STEP_DURATION_SECONDS
-                    .with(Phase::Train)
-                    .observe(i as f64 / 100.0);
-                if let Err(e) = METRICS.export_prometheus_textfile(Some(Path::new(path))) {
+                if let Err(e) = record_and_export(i, Path::new(path)) {
                     println!("error: {e}");
                     return ExitCode::FAILURE;
                 }
@@ -75,8 +82,19 @@ fn main() -> ExitCode {
             println!("ok");
             ExitCode::SUCCESS
         }
+        ["spin", path] => {
+            for i in 0.. {
+                if let Err(e) = record_and_export(i, Path::new(path)) {
+                    println!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+            ExitCode::SUCCESS
+        }
         _ => {
-            eprintln!("usage: export_fixture once|after-stdin PATH | loop PATH COUNT | default");
+            eprintln!(
+                "usage: export_fixture once|after-stdin|spin PATH | loop PATH COUNT | default"
+            );
             ExitCode::from(2)
         }
     }

@@ -1,0 +1,52 @@
+//! The real Prometheus tools the tests run, from Debian's `prometheus` and
+//! `prometheus-node-exporter` packages. A missing tool fails the test; it is never skipped.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The path of `name` on `PATH`.
+///
+/// # Panics
+///
+/// When it is not there, with a message that says how to install it.
+pub fn tool(name: &str) -> PathBuf {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    found.unwrap_or_else(|| {
+        panic!(
+            "`{name}` is not on PATH. These tests need Debian's `prometheus` and \
+             `prometheus-node-exporter` packages: run `cargo xtask ci` (it installs them as \
+             root) or `apt-get install prometheus prometheus-node-exporter`."
+        )
+    })
+}
+
+/// Runs `promtool check metrics < file`, which must exit 0 and say nothing (lint included).
+///
+/// # Panics
+///
+/// When promtool cannot be run, or finds anything to say about the file.
+pub fn promtool_check(promtool: &Path, file: &Path) {
+    let input = fs::File::open(file)
+        .unwrap_or_else(|e| panic!("cannot open {} for promtool: {e}", file.display()));
+    let checked = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(input)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", promtool.display()));
+    let remarks = format!(
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(
+        checked.status.success() && remarks.trim().is_empty(),
+        "promtool check metrics {}: {}\n{remarks}",
+        file.display(),
+        checked.status
+    );
+}
