@@ -5,9 +5,9 @@
 //! and replace the target with one `rename`; the directory is then fsynced so the rename
 //! survives a crash.
 
+use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -353,7 +353,10 @@ mod tests {
     /// Sets the modification time of `path` itself (not of a symlink's target).
     fn age(path: &Path, by: Duration) {
         let when = SystemTime::now() - by;
-        let seconds = when.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        let seconds = when
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         let status = Command::new("touch")
             .args(["-h", "-m", "-d", &format!("@{seconds}")])
             .arg(path)
