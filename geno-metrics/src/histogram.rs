@@ -222,7 +222,7 @@ impl AnyHistogram {
         for bucket in &self.buckets {
             let n = bucket.0[cold].swap(0, Ordering::Relaxed);
             bucket.0[hot].fetch_add(n, Ordering::Relaxed);
-            cumulative += n;
+            cumulative = cumulative.wrapping_add(n); // as the 63-bit count wraps: never a panic
             counts.push(cumulative);
         }
         counts.push(count);
