@@ -45,10 +45,12 @@ pub trait Family: Sync + Debug {
     fn free_label(&self, label: usize) -> Option<&FreeLabel>;
 }
 
-/// Where label number `label` sits in series number `index`: its value's position.
-fn position(spec: &MetricSpec, index: usize, label: usize) -> usize {
-    let stride: usize = spec.labels[label + 1..].iter().map(|l| l.width()).product();
-    (index / stride.max(1)) % spec.labels[label].width().max(1)
+/// Where label number `label` sits in series number `index`: its value's position; `None`
+/// when the spec has no label number `label`.
+fn position(spec: &MetricSpec, index: usize, label: usize) -> Option<usize> {
+    let (this, after) = spec.labels.get(label..)?.split_first()?;
+    let stride: usize = after.iter().map(|l| l.width()).product();
+    Some((index / stride.max(1)) % this.width().max(1))
 }
 
 /// When label number `label` is free-form: which free-form label it is (counting only those)
@@ -178,7 +180,7 @@ impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
 
     /// The value of label number `label` in series number `index`, if that series is used.
     fn value_at(&self, index: usize, label: usize) -> Option<&str> {
-        let position = position(self.spec, index, label);
+        let position = position(self.spec, index, label)?;
         match self.spec.labels.get(label)?.values {
             LabelValues::Enumerated(values) => values.get(position).copied(),
             LabelValues::FreeForm { .. } => {
