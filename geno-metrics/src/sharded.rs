@@ -111,7 +111,20 @@ impl ShardedCounter {
     /// Adds `n`, to the calling thread's shard.
     #[inline]
     pub fn inc_by(&self, n: u64) {
-        if let Some(shard) = self.shards.get(thread_shard()) {
+        self.add_to_shard(thread_shard(), n);
+    }
+
+    /// Adds `n` to shard `index`, as the thread that has that shard would: for the model
+    /// checks, whose threads all share the test thread's thread-locals (and so one shard).
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn inc_by_as_shard(&self, index: usize, n: u64) {
+        self.add_to_shard(index, n);
+    }
+
+    #[inline]
+    fn add_to_shard(&self, index: usize, n: u64) {
+        if let Some(shard) = self.shards.get(index) {
             shard.0.fetch_add(n, Ordering::Relaxed);
         }
     }

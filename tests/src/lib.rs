@@ -34,6 +34,47 @@ pub fn assert_consistent(s: &HistogramSnapshot, every_value: f64) {
     assert_eq!(s.counts[1], s.count, "{s:?}");
 }
 
+/// Asserts the snapshot invariant of DESIGN.md for a histogram into which every observation
+/// that fell into bucket `i` (not cumulative; the last is `+Inf`) was exactly `values[i]`:
+/// counts cumulative, `counts.last() == count`, and `sum` exactly the sum of the observations
+/// counted, so no observation is in the sum without being in the counts or the other way
+/// round. Choose values whose sums are exact in `f64` (small multiples of a power of two)
+/// and the comparison can be exact too. The soak test calls it on snapshots and on
+/// histograms read back from exported files.
+///
+/// # Panics
+///
+/// When the snapshot breaks the invariant, or `values` does not give one value per bucket,
+/// each within its bucket's bounds.
+pub fn assert_consistent_per_bucket(s: &HistogramSnapshot, values: &[f64]) {
+    assert_eq!(s.counts.len(), values.len(), "one value per bucket: {s:?}");
+    assert_eq!(s.buckets.len(), s.counts.len(), "{s:?}");
+    assert_eq!(s.buckets.last(), Some(&f64::INFINITY), "{s:?}");
+    let mut lower = f64::NEG_INFINITY;
+    for (bound, value) in s.buckets.iter().zip(values) {
+        assert!(
+            lower < *value && value <= bound,
+            "{value} does not belong in bucket le={bound}"
+        );
+        lower = *bound;
+    }
+    assert!(
+        s.counts.windows(2).all(|w| w[0] <= w[1]),
+        "not cumulative: {s:?}"
+    );
+    assert_eq!(s.counts.last(), Some(&s.count), "{s:?}");
+    let mut below = 0;
+    let mut sum = 0.0;
+    for (cumulative, value) in s.counts.iter().zip(values) {
+        sum += (cumulative - below) as f64 * value;
+        below = *cumulative;
+    }
+    assert_eq!(
+        s.sum, sum,
+        "sum covers exactly the counted observations: {s:?}"
+    );
+}
+
 /// The GenoLeWM registry's handles, generated from the workspace's `metrics.toml`.
 pub mod genolewm {
     geno_metrics::registry!("../metrics.toml");
