@@ -225,7 +225,10 @@ fn shards<const N: usize>() -> [Shard<N>; SHARDS] {
 ///
 /// After [`reset`](Self::reset), `_sum` is the sum now minus the sum at the reset: exact
 /// while both are exactly representable (integers below 2^53, say), otherwise within
-/// floating-point rounding.
+/// floating-point rounding. It is exactly 0 until something is observed after the reset. An
+/// observation of ±Inf or NaN before a reset makes every later `_sum` NaN (∞ − ∞), until the
+/// process restarts: that sum has no finite value to subtract. A plain [`Histogram`] resets
+/// its sum to 0.
 ///
 /// ```
 /// use geno_metrics::{MetricKind, MetricSpec, ShardedHistogram};
@@ -312,15 +315,21 @@ impl<const N: usize> ShardedHistogram<N> {
             cumulative = cumulative.wrapping_add(n.wrapping_sub(*base));
             counts.push(cumulative.wrapping_add(*shared));
         }
-        let count = now
-            .count
-            .wrapping_sub(baseline.count)
-            .wrapping_add(shared.count);
+        let since_reset = now.count.wrapping_sub(baseline.count);
+        let count = since_reset.wrapping_add(shared.count);
         counts.push(count);
+        // With nothing new in the shards their part of the sum is exactly zero, also when the
+        // baseline is infinite or NaN (an observation of ±Inf before the reset): the
+        // difference would be NaN.
+        let shard_sum = if since_reset == 0 {
+            0.0
+        } else {
+            now.sum - baseline.sum
+        };
         HistogramSnapshot {
             buckets: shared.buckets,
             counts,
-            sum: (now.sum - baseline.sum) + shared.sum,
+            sum: shard_sum + shared.sum,
             count,
         }
     }
@@ -393,8 +402,19 @@ mod tests {
         labels: &[],
     };
 
+    /// Held by the tests that need free writer slots: the first takes every slot at once,
+    /// and the last needs one, so run in parallel the first could starve the last.
+    static SLOT_HUNGRY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+        SLOT_HUNGRY
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     #[test]
     fn threads_past_the_slots_fall_back_and_nothing_is_lost() {
+        let _slots = one_at_a_time();
         static H: ShardedHistogram<2> = ShardedHistogram::new(&SPEC);
         // More threads alive at once than slots: some record into the shared histogram.
         let barrier = std::sync::Barrier::new(SHARDS + 8);
@@ -436,7 +456,18 @@ mod tests {
     }
 
     #[test]
+    fn a_reset_after_an_infinite_observation_sums_to_zero() {
+        static H: ShardedHistogram<2> = ShardedHistogram::new(&SPEC);
+        H.observe(f64::INFINITY);
+        assert_eq!(H.snapshot().sum, f64::INFINITY);
+        H.reset();
+        let s = H.snapshot();
+        assert_eq!((s.count, s.sum), (0, 0.0), "{s:?}");
+    }
+
+    #[test]
     fn a_slot_is_given_back_when_its_thread_exits() {
+        let _slots = one_at_a_time();
         let (slot, still_taken) = std::thread::spawn(|| {
             let slot = writer_slot().unwrap();
             (slot, SLOTS.load(Ordering::Acquire) & (1 << slot) != 0)
