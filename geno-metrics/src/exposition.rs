@@ -397,7 +397,10 @@ impl fmt::Display for GoFloat {
         }
         // Rust's `{:e}` gives the shortest round-trip digit count n ("d.ddde-7"). On an exact
         // decimal tie it rounds up where Go rounds to even, so the digits are then taken from
-        // the correctly rounded (half-to-even) n-digit form, which is what Go prints.
+        // the correctly rounded (half-to-even) n-digit form, which is what Go prints. Except at
+        // a power of two, where the float below is nearer than the float above: there the
+        // nearest n-digit decimal can fall below v yet read back as the float below, and the
+        // shortest form (above v) is the only n-digit one that reads back, so Go prints that.
         let mut shortest = Scratch {
             bytes: [0; 32],
             len: 0,
@@ -414,7 +417,12 @@ impl fmt::Display for GoFloat {
         };
         let precision = digits.saturating_sub(1);
         fmt::Write::write_fmt(&mut scratch, format_args!("{:.precision$e}", v.abs()))?;
-        let text = scratch.as_str();
+        let rounded = scratch.as_str();
+        let text = if rounded != shortest.as_str() && rounded.parse() != Ok(v.abs()) {
+            shortest.as_str()
+        } else {
+            rounded
+        };
         let (mantissa, exponent) = text.split_once('e').ok_or(fmt::Error)?;
         let exponent: i32 = exponent.parse().map_err(|_| fmt::Error)?;
         let (lead, rest) = mantissa.split_at(1);
@@ -518,6 +526,15 @@ mod tests {
             (5e-324, "5e-324"),
             (-2.5e-10, "-2.5e-10"),
             (u64::MAX as f64, "1.8446744073709552e+19"),
+            // Powers of two whose nearest 16-digit decimal reads back as the float below.
+            (
+                f64::from_bits(0x0060_0000_0000_0000),
+                "7.120236347223045e-307",
+            ),
+            (
+                f64::from_bits(0x75e0_0000_0000_0000),
+                "6.150157786156811e+259",
+            ),
             // An exact decimal tie: Go rounds the last digit to even (Rust's `{:e}` says ...623).
             (
                 f64::from_bits(0x4317_9085_685d_83c9),

@@ -77,6 +77,30 @@ fn shards() -> [Shard; SHARDS] {
 /// PACKETS_TOTAL.inc_by(5);
 /// assert_eq!(PACKETS_TOTAL.get(), 4005);
 /// ```
+///
+/// # Overflow
+///
+/// As a [`Counter`](crate::Counter#overflow) does, the count wraps around to 0 past
+/// `u64::MAX`, and never panics: each shard adds modulo 2⁶⁴ and [`get`](Self::get) sums the
+/// shards modulo 2⁶⁴, so the count is the same whichever threads did the adding. Prometheus
+/// reads the wrap as a counter reset; at 10⁹ increments a second it takes 584 years.
+///
+/// ```
+/// # use geno_metrics::{MetricKind, MetricSpec, ShardedCounter};
+/// # static SPEC: MetricSpec = MetricSpec {
+/// #     name: "demo_packets_total", kind: MetricKind::Counter, unit: "",
+/// #     summary: "Packets seen.", buckets: &[], deprecated: None, labels: &[],
+/// # };
+/// let packets_total = ShardedCounter::new(&SPEC);
+/// packets_total.inc_by(u64::MAX);
+/// packets_total.inc(); // this thread's shard wraps
+/// assert_eq!(packets_total.get(), 0);
+/// packets_total.inc_by(u64::MAX);
+/// std::thread::scope(|s| {
+///     s.spawn(|| packets_total.inc_by(2)); // maybe another shard: the sum wraps the same
+/// });
+/// assert_eq!(packets_total.get(), 1);
+/// ```
 #[derive(Debug)]
 pub struct ShardedCounter {
     shards: [Shard; SHARDS],
@@ -102,13 +126,15 @@ impl ShardedCounter {
         }
     }
 
-    /// Adds one, to the calling thread's shard.
+    /// Adds one, to the calling thread's shard, wrapping to 0 past `u64::MAX`
+    /// ([Overflow](ShardedCounter#overflow)).
     #[inline]
     pub fn inc(&self) {
         self.inc_by(1);
     }
 
-    /// Adds `n`, to the calling thread's shard.
+    /// Adds `n`, to the calling thread's shard, wrapping around past `u64::MAX`
+    /// ([Overflow](ShardedCounter#overflow)).
     #[inline]
     pub fn inc_by(&self, n: u64) {
         self.add_to_shard(thread_shard(), n);
