@@ -24,7 +24,8 @@ pub struct Diagnostic {
     pub path: String,
     /// 1-based line of the offending text.
     pub line: usize,
-    /// 1-based column (in characters) of the offending text.
+    /// 1-based column (in characters) of the offending text. A tab counts as one character;
+    /// a byte order mark at the start of the file counts as none.
     pub column: usize,
     /// The fix, when one is known.
     pub help: Option<String>,
@@ -55,7 +56,16 @@ impl fmt::Display for Diagnostic {
         let gutter = " ".repeat(line.to_string().len());
         writeln!(f, "{gutter} |")?;
         writeln!(f, "{line} | {}", self.source_line)?;
-        let pad = " ".repeat(column - 1);
+        // The marker must sit under the column in any terminal: a tab before the column is
+        // mirrored by a tab in the padding (a space would fall short of where the terminal
+        // expands the tab to); every other character pads as one space.
+        let pad: String = self
+            .source_line
+            .chars()
+            .chain(std::iter::repeat(' '))
+            .take(column - 1)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
         write!(f, "{gutter} | {pad}{}", "^".repeat(self.marker_width))?;
         for note in &self.notes {
             write!(f, "\n{gutter} = note: {note}")?;
@@ -99,18 +109,27 @@ impl std::error::Error for Report {}
 pub(crate) struct Sink<'a> {
     path: &'a str,
     source: &'a str,
+    /// Where the text starts: after a leading byte order mark, which is a signature of the
+    /// encoding, not a character of line 1 (editors and rustc do not count it as a column).
+    text_start: usize,
     line_starts: Vec<usize>,
     diagnostics: Vec<(usize, Diagnostic)>,
 }
 
 impl<'a> Sink<'a> {
     pub(crate) fn new(path: &'a str, source: &'a str) -> Self {
-        let line_starts = std::iter::once(0)
+        let text_start = if source.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            0
+        };
+        let line_starts = std::iter::once(text_start)
             .chain(source.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
         Self {
             path,
             source,
+            text_start,
             line_starts,
             diagnostics: Vec::new(),
         }
@@ -122,13 +141,20 @@ impl<'a> Sink<'a> {
         format!("{}:{line}:{column}", self.path)
     }
 
-    /// 1-based line and character column of a byte offset (clamped into the source).
+    /// 1-based line and character column of a byte offset (clamped into the text).
     pub(crate) fn line_column(&self, offset: usize) -> (usize, usize) {
-        let offset = self.floor_char_boundary(offset.min(self.source.len()));
+        let offset = self.clamp(offset);
         let line_index = self.line_starts.partition_point(|&start| start <= offset) - 1;
         let start = self.line_starts[line_index];
         let column = self.source[start..offset].chars().count() + 1;
         (line_index + 1, column)
+    }
+
+    /// `offset` moved into the text: not past its end, not into a character, not onto the
+    /// byte order mark.
+    fn clamp(&self, offset: usize) -> usize {
+        self.floor_char_boundary(offset.min(self.source.len()))
+            .max(self.text_start)
     }
 
     fn floor_char_boundary(&self, mut offset: usize) -> usize {
@@ -144,7 +170,7 @@ impl<'a> Sink<'a> {
         span: Range<usize>,
         message: impl Into<String>,
     ) -> DiagnosticBuilder<'_, 'a> {
-        let start = self.floor_char_boundary(span.start.min(self.source.len()));
+        let start = self.clamp(span.start);
         let (line, column) = self.line_column(start);
         let line_start = self.line_starts[line - 1];
         let line_end = self.source[line_start..]
