@@ -237,7 +237,7 @@ fn is_root() -> bool {
 }
 
 /// The cargo that runs us (so toolchain overrides carry over), or `cargo` from PATH.
-fn cargo() -> PathBuf {
+pub(crate) fn cargo() -> PathBuf {
     env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
 }
 

@@ -7,6 +7,8 @@
 //!                                                   the rename-diff guard
 //! cargo xtask metrics docs [--check]                generate docs/METRICS.md (or check it is fresh)
 //! cargo xtask bench-compile [--runs N] [--keep]     time what registry! adds to a build (not in ci)
+//! cargo xtask soak [--secs N] [--kills N] [--cases N]  the reliability tests, longer (not in ci)
+//! cargo xtask fuzz [--secs N]                       fuzz the registry parser (nightly + cargo-fuzz; not in ci)
 //! ```
 //!
 //! Exit codes: 0 clean, 1 findings, 2 could not run (bad arguments, missing file, git error).
@@ -15,7 +17,9 @@
 
 mod bench_compile;
 mod ci;
+mod fuzz;
 mod metrics;
+mod soak;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -30,6 +34,8 @@ commands:
                                                            [--file F] [--format human|json|github]
   metrics docs        generate docs/METRICS.md             [--check]
   bench-compile       time what registry! adds to a build  [--runs N] [--keep]
+  soak                the reliability tests, for longer    [--secs N] [--kills N] [--cases N]
+  fuzz                fuzz the registry parser (nightly)   [--secs N]
 
 exit codes: 0 clean, 1 findings, 2 could not run";
 
@@ -48,6 +54,8 @@ fn run(args: &[String]) -> ExitCode {
         ["ci"] => ci::ci(),
         ["metrics", ..] => metrics::run(&args[1..]),
         ["bench-compile", ..] => bench_compile::run(&args[1..]),
+        ["soak", ..] => soak::run(&args[1..]),
+        ["fuzz", ..] => fuzz::run(&args[1..]),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
