@@ -23,20 +23,16 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use geno_metrics::{DROPPED_LABEL_VALUES_METRIC, STALE_TEMP_FILE_AGE};
+use geno_metrics::STALE_TEMP_FILE_AGE;
 use geno_metrics_tests::genolewm::METRICS;
 use geno_metrics_tests::tools::{promtool_check, tool};
+use geno_metrics_tests::{assert_complete_genolewm, fresh_dir};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_export_fixture");
 
 /// A fresh, empty directory for one test.
 fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("crash")
-        .join(test);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+    fresh_dir(env!("CARGO_TARGET_TMPDIR"), "crash", test)
 }
 
 fn env_u64(name: &str) -> Option<u64> {
@@ -70,19 +66,11 @@ fn sample(text: &str, series: &str) -> u64 {
         .unwrap_or_else(|_| panic!("{series} is not an integer: {line}"))
 }
 
-/// A complete export of the fixture's registry: every family once and in order, a final
-/// newline, and values from one round of its loop (the step counter equals the train phase's
-/// step-duration count, which the loop raises together). Returns that round.
+/// A complete export of the fixture's registry (see [`assert_complete_genolewm`]) with values
+/// from one round of its loop: the step counter equals the train phase's step-duration count,
+/// which the loop raises together. Returns that round.
 fn assert_complete(text: &str) -> u64 {
-    assert!(text.ends_with('\n'), "partial file: {text:?}");
-    let helps: Vec<&str> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("# HELP "))
-        .map(|l| l.split(' ').next().unwrap())
-        .collect();
-    let mut declared: Vec<&str> = METRICS.specs().iter().map(|s| s.name).collect();
-    declared.push(DROPPED_LABEL_VALUES_METRIC);
-    assert_eq!(helps, declared, "families missing or out of order:\n{text}");
+    assert_complete_genolewm(text);
     let steps = sample(text, "geno_lewm_train_steps_total");
     let observed = sample(
         text,

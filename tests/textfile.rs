@@ -13,17 +13,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use geno_metrics_tests::genolewm::{METRICS, TRAIN_LOSS, TRAIN_STEPS_TOTAL};
+use geno_metrics_tests::{assert_complete_genolewm, fresh_dir};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_export_fixture");
 
 /// A fresh, empty directory for one test.
 fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("textfile")
-        .join(test);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+    fresh_dir(env!("CARGO_TARGET_TMPDIR"), "textfile", test)
 }
 
 /// Entries of `dir` other than `keep`: leftovers such as temporary files.
@@ -33,31 +29,6 @@ fn leftovers(dir: &Path, keep: &[&str]) -> Vec<String> {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| !keep.contains(&n.as_str()))
         .collect()
-}
-
-/// A complete exposition of the GenoLeWM registry: every family once, in order (then the
-/// runtime's counter of dropped label values), with a final newline, and every sample line
-/// `name value` with a value Prometheus can parse.
-fn assert_complete(text: &str) {
-    assert!(
-        text.ends_with('\n'),
-        "partial file (no final newline): {text:?}"
-    );
-    let helps: Vec<&str> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("# HELP "))
-        .map(|l| l.split(' ').next().unwrap())
-        .collect();
-    let mut declared: Vec<&str> = METRICS.specs().iter().map(|s| s.name).collect();
-    declared.push(geno_metrics::DROPPED_LABEL_VALUES_METRIC);
-    assert_eq!(helps, declared, "families missing or out of order");
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let value = line.rsplit(' ').next().unwrap();
-        assert!(
-            value.parse::<f64>().is_ok() || ["+Inf", "-Inf", "NaN"].contains(&value),
-            "unparseable sample: {line}"
-        );
-    }
 }
 
 /// Runs the fixture's default export in `cwd` with `GENO_LEWM_LOG_DIR` set to `log_dir`
@@ -81,11 +52,11 @@ fn the_default_path_follows_the_log_dir_variable() {
     let log_dir = dir.join("logs");
     let reported = default_export(&dir, Some(log_dir.to_str().unwrap()));
     assert_eq!(reported, log_dir.join("metrics.prom"));
-    assert_complete(&fs::read_to_string(&reported).unwrap());
+    assert_complete_genolewm(&fs::read_to_string(&reported).unwrap());
     // Unset or empty: metrics.prom in the current directory.
     for log_dir in [None, Some("")] {
         assert_eq!(default_export(&dir, log_dir), Path::new("metrics.prom"));
-        assert_complete(&fs::read_to_string(dir.join("metrics.prom")).unwrap());
+        assert_complete_genolewm(&fs::read_to_string(dir.join("metrics.prom")).unwrap());
         fs::remove_file(dir.join("metrics.prom")).unwrap();
     }
 }
@@ -98,7 +69,7 @@ fn export_writes_the_exposition_with_mode_0644_and_creates_the_directory() {
     let written = METRICS.export_prometheus_textfile(Some(&target)).unwrap();
     assert_eq!(written, target);
     let text = fs::read_to_string(&target).unwrap();
-    assert_complete(&text);
+    assert_complete_genolewm(&text);
     let mut expected = Vec::new();
     METRICS.encode_text(&mut expected).unwrap();
     // Same families and order as encode_text (values may move between the two calls).
@@ -160,7 +131,7 @@ fn a_write_that_fails_part_way_keeps_the_previous_file_and_leaves_no_temp_file()
     // Without the limit the same export goes through.
     let (status, out) = export_in_shell("true", &target);
     assert!(status.success(), "{out}");
-    assert_complete(&fs::read_to_string(&target).unwrap());
+    assert_complete_genolewm(&fs::read_to_string(&target).unwrap());
 }
 
 #[test]
@@ -175,7 +146,7 @@ fn readers_never_see_a_partial_file_during_2000_exports() {
                 scope.spawn(|| {
                     let mut reads = 0u64;
                     while !done.load(Ordering::Acquire) {
-                        assert_complete(&fs::read_to_string(&target).unwrap());
+                        assert_complete_genolewm(&fs::read_to_string(&target).unwrap());
                         reads += 1;
                     }
                     reads
@@ -210,7 +181,7 @@ fn two_processes_exporting_to_one_path_leave_a_valid_file_and_no_temp_files() {
     let mut reads = 0;
     while reads < 200 {
         if let Ok(text) = fs::read_to_string(&target) {
-            assert_complete(&text);
+            assert_complete_genolewm(&text);
             reads += 1;
         }
     }
@@ -222,7 +193,7 @@ fn two_processes_exporting_to_one_path_leave_a_valid_file_and_no_temp_files() {
             String::from_utf8_lossy(&out.stdout)
         );
     }
-    assert_complete(&fs::read_to_string(&target).unwrap());
+    assert_complete_genolewm(&fs::read_to_string(&target).unwrap());
     assert!(leftovers(&dir, &["metrics.prom"]).is_empty());
 }
 
@@ -348,7 +319,7 @@ fn a_symlinked_target_is_replaced_not_followed() {
             .file_type()
             .is_symlink()
     );
-    assert_complete(&fs::read_to_string(&target).unwrap());
+    assert_complete_genolewm(&fs::read_to_string(&target).unwrap());
 }
 
 /// Polls `done` every 10 ms for up to 10 s.

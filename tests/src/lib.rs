@@ -9,6 +9,8 @@ pub mod redaction;
 pub mod tools;
 pub mod training_job;
 
+use std::path::{Path, PathBuf};
+
 use geno_metrics::HistogramSnapshot;
 
 /// Asserts the snapshot invariant of DESIGN.md for a histogram with bounds `[0.5, 1, 2]`
@@ -73,6 +75,49 @@ pub fn assert_consistent_per_bucket(s: &HistogramSnapshot, values: &[f64]) {
         s.sum, sum,
         "sum covers exactly the counted observations: {s:?}"
     );
+}
+
+/// A fresh, empty directory `base/group/test`: what a test writes its files into. Integration
+/// tests pass `env!("CARGO_TARGET_TMPDIR")` as `base`.
+///
+/// # Panics
+///
+/// When the directory cannot be emptied or created.
+pub fn fresh_dir(base: &str, group: &str, test: &str) -> PathBuf {
+    let dir = Path::new(base).join(group).join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    dir
+}
+
+/// Asserts `text` is a complete exposition of the GenoLeWM registry: every family once, in
+/// order (then the runtime's counter of dropped label values), a final newline, and every
+/// sample line `series value` with a value Prometheus can parse.
+///
+/// # Panics
+///
+/// When it is not: a partial file, a family missing or out of order, a bad value.
+pub fn assert_complete_genolewm(text: &str) {
+    assert!(
+        text.ends_with('\n'),
+        "partial file (no final newline): {text:?}"
+    );
+    let helps: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# HELP "))
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    let mut declared: Vec<&str> = genolewm::METRICS.specs().iter().map(|s| s.name).collect();
+    declared.push(geno_metrics::DROPPED_LABEL_VALUES_METRIC);
+    assert_eq!(helps, declared, "families missing or out of order:\n{text}");
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let value = line.rsplit(' ').next().unwrap_or_default();
+        assert!(
+            value.parse::<f64>().is_ok() || ["+Inf", "-Inf", "NaN"].contains(&value),
+            "unparseable sample: {line}"
+        );
+    }
 }
 
 /// The GenoLeWM registry's handles, generated from the workspace's `metrics.toml`.
