@@ -705,6 +705,23 @@ mod export_split {
             .bench_local_values(|()| File::open(dir).unwrap().sync_all().unwrap());
     }
 
+    /// 6. The clean-up after a successful export (none to remove here).
+    ///
+    /// Whether there is a procfs, then one pass over the directory's names.
+    #[divan::bench]
+    fn scan_dir(bencher: Bencher<'_, '_>) {
+        let dir = bench_dir();
+        bencher.bench_local(|| {
+            let procfs = Path::new("/proc/self").exists();
+            let dotted = fs::read_dir(dir)
+                .unwrap()
+                .flatten()
+                .filter(|e| e.file_name().as_encoded_bytes().starts_with(b"."))
+                .count();
+            (procfs, dotted)
+        });
+    }
+
     /// All of it: `export_prometheus_textfile(Some(path))`.
     #[divan::bench(args = Exported::ALL, sample_size = 1)]
     fn whole_export(bencher: Bencher<'_, '_>, exported: Exported) {
