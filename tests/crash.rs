@@ -1,7 +1,8 @@
 //! Crash safety of the textfile export: a process that exports in a tight loop is SIGKILLed at
 //! random moments, and after every kill the target is a complete, valid file, or absent when no
-//! export ever finished. The temporary files the dead writers left are then removed by the
-//! next export to the same path, and nothing else in the directory is touched.
+//! export ever finished. The temporary file a killed writer leaves is removed by the next
+//! export to the same path (the next child's first), and nothing else in the directory is
+//! touched: not other names, not a live writer's temporary file.
 //!
 //! `GENO_METRICS_CRASH_KILLS` sets the number of kills (default 200) and
 //! `GENO_METRICS_CRASH_SEED` replays a run (its seed is printed):
@@ -10,20 +11,19 @@
 //! GENO_METRICS_CRASH_KILLS=2000 cargo test -p geno-metrics-tests --test crash -- --nocapture
 //! ```
 //!
-//! Every distinct file is also checked by `promtool check metrics`, so the Debian tools must be
+//! Every new file is also checked by `promtool check metrics`, so the Debian tools must be
 //! on PATH (`cargo xtask ci` installs them).
 
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use geno_metrics::STALE_TEMP_FILE_AGE;
 use geno_metrics_tests::genolewm::METRICS;
 use geno_metrics_tests::tools::{promtool_check, tool};
 use geno_metrics_tests::{assert_complete_genolewm, fresh_dir};
@@ -85,7 +85,8 @@ fn assert_complete(text: &str) -> u64 {
 struct Tally {
     kills: u64,
     absent: u64,
-    distinct_files: u64,
+    killed_mid_write: u64,
+    promtool_checks: u64,
     highest_round: u64,
 }
 
@@ -110,18 +111,28 @@ fn sigkill_at_random_moments_never_leaves_a_partial_file() {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        // From before its first export to deep in its loop: a debug build of the fixture
-        // starts in a few milliseconds and exports every few hundred microseconds.
-        thread::sleep(Duration::from_micros(rng.below(20_000)));
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        // One kill in ten lands anywhere from the child's start, before its first export
+        // finished too. The others wait for the child to say it finished one (and so removed
+        // what earlier children left), then land at a random moment of its loop: a debug
+        // build exports every few hundred microseconds, however loaded the machine is.
+        // The first kill comes at once, to see the target absent rather than partial.
+        let waited = tally.kills > 0 && rng.below(10) != 0;
+        if waited {
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            if line != "exported\n" {
+                out.read_to_string(&mut line).unwrap();
+                panic!("the exporting child failed: {line}");
+            }
+            thread::sleep(Duration::from_micros(rng.below(5_000)));
+        } else if tally.kills > 0 {
+            thread::sleep(Duration::from_micros(rng.below(3_000)));
+        }
         if let Some(status) = child.try_wait().unwrap() {
-            let mut out = String::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
-            panic!("the exporting child stopped by itself ({status}): {out}");
+            let mut rest = String::new();
+            out.read_to_string(&mut rest).unwrap();
+            panic!("the exporting child stopped by itself ({status}): {rest}");
         }
         child.kill().unwrap(); // SIGKILL: no destructor, no flush, no cleanup runs
         child.wait().unwrap();
@@ -130,8 +141,8 @@ fn sigkill_at_random_moments_never_leaves_a_partial_file() {
         match fs::read(&target) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 assert!(
-                    previous.is_none(),
-                    "the file vanished after kill {} (seed {seed})",
+                    previous.is_none() && !waited,
+                    "no file after kill {} (seed {seed})",
                     tally.kills
                 );
                 tally.absent += 1;
@@ -145,85 +156,78 @@ fn sigkill_at_random_moments_never_leaves_a_partial_file() {
                 tally.highest_round = tally.highest_round.max(round);
                 if previous.as_ref() != Some(&bytes) {
                     promtool_check(&promtool, &target);
-                    tally.distinct_files += 1;
+                    tally.promtool_checks += 1;
                 }
                 previous = Some(bytes);
             }
         }
+
+        // The child's first export removed every temp file earlier children left, so at most
+        // its own, from the export it was killed in, can be there now.
+        let left = temp_files(&dir);
+        if waited {
+            assert!(
+                left.len() <= 1,
+                "kill {}: temp files of dead writers were not removed: {left:?} (seed {seed})",
+                tally.kills
+            );
+        }
+        if !left.is_empty() {
+            tally.killed_mid_write += 1;
+        }
     }
 
-    let leftovers: Vec<String> = fs::read_dir(&dir)
+    println!(
+        "crash test: {} kills in {:.1?}: {} before any export finished, {} in the middle of \
+         writing a temp file, {} files checked by promtool, highest round {}",
+        tally.kills,
+        started.elapsed(),
+        tally.absent,
+        tally.killed_mid_write,
+        tally.promtool_checks,
+        tally.highest_round,
+    );
+    assert!(
+        tally.killed_mid_write > 0,
+        "no kill landed while a temp file was open: the clean-up went untested (seed {seed})"
+    );
+    the_next_export_removes_what_killed_writers_left(&dir);
+}
+
+/// The names in `dir` other than the target: what exporters leave.
+fn temp_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| n != "metrics.prom")
         .collect();
-    println!(
-        "crash test: {} kills in {:.1?}: {} before any export finished, {} distinct files \
-         checked by promtool, highest round {}, {} temp files left by killed writers",
-        tally.kills,
-        started.elapsed(),
-        tally.absent,
-        tally.distinct_files,
-        tally.highest_round,
-        leftovers.len()
-    );
-    assert!(
-        tally.distinct_files >= kills / 2,
-        "most kills should land after some export finished: {} of {kills}",
-        tally.distinct_files
-    );
-    // Every leftover is one of the killed writers' temporary files, nothing else.
-    for name in &leftovers {
-        let pid = name
-            .strip_prefix(".metrics.prom.")
-            .and_then(|rest| rest.strip_suffix(".tmp"))
-            .and_then(|rest| rest.split_once('.'))
-            .map(|(pid, _)| pid)
-            .unwrap_or_else(|| panic!("not a temp file of ours: {name}"));
-        assert!(
-            !Path::new("/proc").join(pid).exists(),
-            "{name}: owner alive"
-        );
-    }
-
-    the_next_export_removes_what_killed_writers_left(&dir, &leftovers);
+    names.sort();
+    names
 }
 
-/// With the killed writers' temp files aged past [`STALE_TEMP_FILE_AGE`], one export to the
-/// same path removes all of them and keeps everything else.
-fn the_next_export_removes_what_killed_writers_left(dir: &Path, leftovers: &[String]) {
+/// One more export removes what the last killed writer left, and nothing else: not other
+/// names, and not the temp file of a writer that is alive (here, this test holds its lock).
+fn the_next_export_removes_what_killed_writers_left(dir: &Path) {
     let strangers = [
         "notes.txt",
         ".metrics.prom.tmp",
-        ".metrics.prom.1.0.tmp", // pid 1 is alive
         ".other.prom.999999999.0.tmp",
         ".metrics.prom.999999999.tmp",
+        ".metrics.prom.1.1.tmp", // a live writer's: locked below
     ];
     for name in strangers {
         fs::write(dir.join(name), "not the exporter's to remove").unwrap();
     }
-    let long_ago = SystemTime::now() - STALE_TEMP_FILE_AGE - Duration::from_secs(60);
-    for entry in fs::read_dir(dir).unwrap() {
-        let file = fs::File::options()
-            .write(true)
-            .open(entry.unwrap().path())
-            .unwrap();
-        file.set_modified(long_ago).unwrap();
-    }
+    let live = fs::File::open(dir.join(".metrics.prom.1.1.tmp")).unwrap();
+    live.lock().unwrap();
 
     METRICS
         .export_prometheus_textfile(Some(&dir.join("metrics.prom")))
         .unwrap();
 
-    let mut left: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    left.sort();
     let mut expected: Vec<String> = strangers.iter().map(|s| (*s).to_owned()).collect();
-    expected.push("metrics.prom".to_owned());
     expected.sort();
-    assert_eq!(left, expected, "removed: {leftovers:?}");
+    assert_eq!(temp_files(dir), expected);
     for name in strangers {
         assert_eq!(
             fs::read_to_string(dir.join(name)).unwrap(),

@@ -238,9 +238,15 @@ fn a_regular_file_as_parent_is_an_error_naming_the_path() {
     );
 }
 
-/// Plants `plant` at the first temporary name of a fresh exporter process, lets it export, and
-/// checks that it failed cleanly: error names the target, previous file byte-identical.
-fn exporter_meets_a_taken_temp_name(test: &str, plant: impl FnOnce(&Path)) -> (PathBuf, String) {
+/// Plants something at each of the first `names` temporary names of a fresh exporter process
+/// (`plant(path, n)` for its `n`-th), lets it export once, and returns the directory, the
+/// target, whether the export succeeded and what the process printed. A failed export must
+/// name the target and leave the previous file byte for byte; a successful one replaces it.
+fn export_past_taken_temp_names(
+    test: &str,
+    names: u64,
+    mut plant: impl FnMut(&Path, u64),
+) -> (PathBuf, PathBuf, bool, String) {
     let dir = scratch(test);
     let target = dir.join("metrics.prom");
     let previous = b"# the previous export\nprevious_value 1\n";
@@ -251,57 +257,89 @@ fn exporter_meets_a_taken_temp_name(test: &str, plant: impl FnOnce(&Path)) -> (P
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let temp = dir.join(format!(".metrics.prom.{}.0.tmp", child.id()));
-    plant(&temp);
+    for n in 0..names {
+        plant(
+            &dir.join(format!(".metrics.prom.{}.{n}.tmp", child.id())),
+            n,
+        );
+    }
     child.stdin.take().unwrap().write_all(b"go\n").unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        !out.status.success(),
-        "export through a taken temp name succeeded: {stdout}"
-    );
-    assert!(stdout.contains(&target.display().to_string()), "{stdout}");
-    assert!(stdout.contains("remove it"), "says what to do: {stdout}");
-    assert_eq!(
-        fs::read(&target).unwrap(),
-        previous,
-        "previous file changed"
-    );
-    (temp, stdout)
+    let text = fs::read_to_string(&target).unwrap();
+    if out.status.success() {
+        assert_complete_genolewm(&text);
+    } else {
+        assert!(stdout.contains(&target.display().to_string()), "{stdout}");
+        assert_eq!(text.as_bytes(), previous, "previous file changed");
+    }
+    (dir, target, out.status.success(), stdout)
 }
 
 #[test]
-fn a_file_at_the_temp_name_is_never_overwritten() {
-    let (temp, _) = exporter_meets_a_taken_temp_name("temp_is_file", |temp| {
-        fs::write(temp, "someone else's").unwrap()
+fn a_dead_writers_file_at_the_temp_name_is_removed_never_written() {
+    let keep = scratch("dead_writer_keep").join("same_file");
+    let (dir, _, exported, stdout) = export_past_taken_temp_names("dead_writer", 1, |temp, _| {
+        fs::write(temp, "a killed writer's").unwrap();
+        fs::hard_link(temp, &keep).unwrap(); // to read the very file afterwards
     });
-    assert_eq!(fs::read_to_string(&temp).unwrap(), "someone else's");
+    assert!(exported, "{stdout}");
+    assert_eq!(fs::read_to_string(&keep).unwrap(), "a killed writer's");
+    assert!(leftovers(&dir, &["metrics.prom"]).is_empty(), "removed");
+}
+
+#[test]
+fn a_live_writers_file_at_the_temp_name_is_skipped_never_written() {
+    let mut held = Vec::new();
+    let (dir, _, exported, stdout) = export_past_taken_temp_names("live_writer", 1, |temp, _| {
+        fs::write(temp, "a live writer's").unwrap();
+        let file = fs::File::open(temp).unwrap();
+        file.lock().unwrap(); // what a writer in another pid namespace would hold
+        held.push((temp.to_owned(), file));
+    });
+    assert!(exported, "{stdout}");
+    let (temp, _file) = &held[0];
+    assert_eq!(fs::read_to_string(temp).unwrap(), "a live writer's");
+    assert_eq!(
+        leftovers(&dir, &["metrics.prom"]).len(),
+        1,
+        "only the live one"
+    );
 }
 
 #[test]
 fn a_symlink_at_the_temp_name_is_never_written_through() {
     let outside = scratch("symlink_victim").join("victim");
     fs::write(&outside, "must stay").unwrap();
-    let (temp, _) = exporter_meets_a_taken_temp_name("temp_is_symlink", |temp| {
-        std::os::unix::fs::symlink(&outside, temp).unwrap();
-    });
-    assert_eq!(fs::read_to_string(&outside).unwrap(), "must stay");
-    assert!(
-        fs::symlink_metadata(&temp)
-            .unwrap()
-            .file_type()
-            .is_symlink()
-    );
-    // A dangling symlink is refused as well.
     let dangling = scratch("dangling_target").join("nowhere");
-    let (temp, _) = exporter_meets_a_taken_temp_name("temp_is_dangling_symlink", |temp| {
-        std::os::unix::fs::symlink(&dangling, temp).unwrap();
-    });
+    let (dir, _, exported, stdout) =
+        export_past_taken_temp_names("temp_is_symlink", 2, |temp, n| {
+            let to = if n == 0 { &outside } else { &dangling };
+            std::os::unix::fs::symlink(to, temp).unwrap();
+        });
+    assert!(exported, "{stdout}");
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "must stay");
     assert!(
         !dangling.exists(),
         "created a file through a dangling symlink"
     );
-    assert!(fs::symlink_metadata(&temp).is_ok());
+    let links = leftovers(&dir, &["metrics.prom"]);
+    assert_eq!(links.len(), 2, "the symlinks stay: {links:?}");
+    for link in links {
+        assert!(fs::symlink_metadata(dir.join(link)).unwrap().is_symlink());
+    }
+}
+
+#[test]
+fn eight_taken_temp_names_fail_the_export_and_say_what_to_do() {
+    let victim = scratch("taken_victim").join("victim");
+    fs::write(&victim, "must stay").unwrap();
+    let (_, _, exported, stdout) = export_past_taken_temp_names("all_taken", 8, |temp, _| {
+        std::os::unix::fs::symlink(&victim, temp).unwrap();
+    });
+    assert!(!exported, "{stdout}");
+    assert!(stdout.contains("remove it"), "says what to do: {stdout}");
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "must stay");
 }
 
 #[test]

@@ -59,7 +59,7 @@ pub use sharded::{SHARDS, ShardedCounter};
 pub use sharded_histogram::{DynHistogram, ShardedHistogram};
 pub use snapshot::{MetricSnapshot, MetricValue, Snapshot};
 pub use spec::{LabelSpec, LabelValues, MetricKind, MetricSpec};
-pub use textfile::{LOG_DIR_ENV, STALE_TEMP_FILE_AGE, metrics_path};
+pub use textfile::{LOG_DIR_ENV, metrics_path};
 
 /// Generates typed handles and `METRICS` from a `metrics.toml`, at compile time.
 ///

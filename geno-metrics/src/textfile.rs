@@ -10,7 +10,6 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use crate::registry::Registry;
 
@@ -45,11 +44,12 @@ impl Registry {
     /// threads or processes, each replace the file whole. Exports of one registry are
     /// serialised, so within a process the file's values never go back in time.
     ///
-    /// After a successful export, temporary files that writers to the same target left when
-    /// they died mid-export are removed: only names of exactly that form, only regular files,
-    /// only when no process with the pid in the name exists, and only once they are
-    /// [`STALE_TEMP_FILE_AGE`] old (the directory may be shared with other pid namespaces).
-    /// Nothing else in the directory is ever touched.
+    /// The writer holds a lock on its temporary file until the rename. Each export first
+    /// removes the temporary files that writers to the same target left when they died
+    /// mid-export: only names of exactly that form, only regular files, only when their lock
+    /// is free (the kernel frees it when its holder dies). Nothing else is ever touched. A
+    /// name that is taken (a live writer with the same pid in another pid namespace, or
+    /// something planted there) is skipped for the next one, up to 8 times.
     ///
     /// # Errors
     ///
@@ -134,13 +134,10 @@ pub(crate) fn write_atomically(destination: &Path, contents: &[u8]) -> io::Resul
         )
     })?;
 
-    let sequence = TEMP_SEQUENCE.fetch_add(1, Ordering::Relaxed);
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(file_name);
-    temp_name.push(format!(".{}.{sequence}.tmp", std::process::id()));
-    let temp = directory.join(temp_name);
-
-    let file = create_exclusive(&temp).map_err(|e| {
+    // First, what writers killed mid-export left: one of their names may be the one this
+    // process is about to take (a restarted container's job often gets its old pid back).
+    remove_dead_writers_temp_files(directory, file_name);
+    let (file, temp) = create_temp(directory, file_name).map_err(|(temp, e)| {
         fail(
             &format!("creating the temporary file {}", temp.display()),
             e,
@@ -156,10 +153,50 @@ pub(crate) fn write_atomically(destination: &Path, contents: &[u8]) -> io::Resul
             "fsyncing the directory after the rename (the new file is in place)",
             e,
         )
-    })?;
-    // Only once this export is safely in place: a failure here would cost nothing but disk.
-    remove_dead_writers_temp_files(directory, file_name);
-    Ok(())
+    })
+}
+
+/// How many temporary names one export tries. A name is taken when a live writer elsewhere
+/// has the same pid (another pid namespace sharing the directory) or something was planted
+/// there; the next sequence number gives another name.
+const TEMP_NAME_ATTEMPTS: usize = 8;
+
+/// `.<file name>.<pid>.<n>.tmp`: the temporary name of this process's `n`-th export to a
+/// target named `file_name`.
+fn temp_name(file_name: &OsStr, sequence: u64) -> std::ffi::OsString {
+    let mut name = std::ffi::OsString::from(".");
+    name.push(file_name);
+    name.push(format!(".{}.{sequence}.tmp", std::process::id()));
+    name
+}
+
+/// Creates a temporary file beside the target and takes its lock, which tells cleaners in
+/// other processes that its writer is alive. On failure, returns the last name tried.
+fn create_temp(
+    directory: &Path,
+    file_name: &OsStr,
+) -> Result<(File, PathBuf), (PathBuf, io::Error)> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let sequence = TEMP_SEQUENCE.fetch_add(1, Ordering::Relaxed);
+        let temp = directory.join(temp_name(file_name, sequence));
+        let (error, retry) = match create_exclusive(&temp) {
+            Ok(file) if claim(&file, &temp) => return Ok((file, temp)),
+            // A cleaner took the file for a dead writer's in the moment before the lock.
+            Ok(_) => (
+                io::Error::other("removed by a cleaner as it was created"),
+                true,
+            ),
+            Err(e) => {
+                let taken = e.kind() == io::ErrorKind::AlreadyExists;
+                (e, taken)
+            }
+        };
+        if !retry || attempts == TEMP_NAME_ATTEMPTS {
+            return Err((temp, error));
+        }
+    }
 }
 
 /// Creates `path`, failing if anything (a file, a symlink, dangling or not) is already there.
@@ -176,6 +213,33 @@ fn create_exclusive(path: &Path) -> io::Result<File> {
         options.mode(0o644).custom_flags(libc::O_NOFOLLOW);
     }
     options.open(path)
+}
+
+/// Locks `file`, just created at `path`, for as long as it is open, and checks it is still
+/// there: a cleaner may have removed it, as a dead writer's, before the lock was taken.
+///
+/// A filesystem without locks (some network filesystems) fails the lock; the export goes on
+/// without it, and cleaners there, failing too, remove nothing.
+fn claim(file: &File, path: &Path) -> bool {
+    let _ = file.lock();
+    still_at(file, path)
+}
+
+/// Whether the file at `path` (not following a symlink) is the open `file`.
+fn still_at(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let (Ok(ours), Ok(there)) = (file.metadata(), fs::symlink_metadata(path)) else {
+            return false;
+        };
+        (ours.dev(), ours.ino()) == (there.dev(), there.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
 }
 
 fn fill_and_publish(
@@ -198,78 +262,78 @@ fn fill_and_publish(
     checkpoint(Step::SyncFile)
         .and_then(|()| file.sync_all())
         .map_err(|e| ("fsyncing the temporary file", e))?;
-    drop(file);
-    checkpoint(Step::Rename)
+    // The file stays open, so locked, until it has its final name: until then a cleaner
+    // could take it for a dead writer's.
+    let renamed = checkpoint(Step::Rename)
         .and_then(|()| fs::rename(temp, destination))
-        .map_err(|e| ("renaming the temporary file over the target", e))
+        .map_err(|e| ("renaming the temporary file over the target", e));
+    drop(file);
+    renamed
 }
 
-/// How long a dead writer's temporary file is left alone before an export removes it.
+/// Removes the temporary files that writers to this same target left when they died
+/// mid-export (killed, out of memory, power lost), so they neither pile up in the directory
+/// nor hold a name a later export needs.
 ///
-/// A textfile directory is often shared by containers, each with its own pid namespace, so a
-/// pid that is dead here may be a live exporter there. An export takes milliseconds; a file
-/// untouched for this long belongs to no export in progress, whatever namespace wrote it.
-pub const STALE_TEMP_FILE_AGE: Duration = Duration::from_secs(5 * 60);
-
-/// Removes the temporary files that writers to this same target left when they died mid-export
-/// (killed, out of memory, power lost), so they do not pile up in the directory.
-///
-/// A file is removed only when all of these hold: its name is exactly
-/// `.<file name>.<pid>.<n>.tmp` for this target; it is a regular file, not a symlink or
-/// directory; the pid is not this process and no process with that pid exists here; and it
-/// was last modified at least [`STALE_TEMP_FILE_AGE`] ago. Anything else in the directory is
-/// never touched. Errors are ignored: leftovers are tidied, not relied on. Linux only, where
-/// `/proc` answers whether a pid is alive; elsewhere nothing is removed.
+/// A writer holds a lock on its temporary file from creation to rename, and the kernel drops
+/// the lock when the writer dies, however it dies. So a file is removed only when all of these
+/// hold: its name is exactly `.<file name>.<pid>.<n>.tmp` for this target; it is a regular
+/// file (opened without following a symlink); and its lock is free, so no process, in any pid
+/// namespace on this machine, is writing it. Anything else in the directory is never touched.
+/// Errors are ignored: leftovers are tidied, not relied on.
 fn remove_dead_writers_temp_files(directory: &Path, file_name: &OsStr) {
-    #[cfg(target_os = "linux")]
-    {
-        if !Path::new("/proc/self").exists() {
-            return; // no procfs: liveness is unknown, so every owner may be alive
-        }
-        let Ok(entries) = fs::read_dir(directory) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let Some(pid) = temp_file_owner(&entry.file_name(), file_name) else {
-                continue;
-            };
-            // This process's own pid is alive too, so its exports in flight are safe.
-            if Path::new("/proc").join(pid.to_string()).exists() {
-                continue;
-            }
-            let path = entry.path();
-            let stale = fs::symlink_metadata(&path).is_ok_and(|m| {
-                m.file_type().is_file()
-                    && m.modified()
-                        .ok()
-                        .and_then(|t| t.elapsed().ok())
-                        .is_some_and(|age| age >= STALE_TEMP_FILE_AGE)
-            });
-            if stale {
-                let _ = fs::remove_file(&path);
-            }
+    let Ok(entries) = fs::read_dir(directory) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if is_temp_name(&entry.file_name(), file_name) {
+            let _ = remove_if_abandoned(&entry.path());
         }
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (directory, file_name);
 }
 
-/// The pid in `name` when it is one of our temporary names for the target `file_name`:
-/// `.<file_name>.<pid>.<n>.tmp`, with `pid` and `n` decimal digits. Anything else is `None`.
-fn temp_file_owner(name: &OsStr, file_name: &OsStr) -> Option<u32> {
-    let name = name.as_encoded_bytes();
-    let rest = name
-        .strip_prefix(b".")?
-        .strip_prefix(file_name.as_encoded_bytes())?
-        .strip_prefix(b".")?
-        .strip_suffix(b".tmp")?;
-    let dot = rest.iter().position(|&b| b == b'.')?;
-    let (pid, sequence) = (&rest[..dot], &rest[dot + 1..]);
-    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
-    if !digits(pid) || !digits(sequence) {
-        return None;
+/// Removes `path` if it is a regular file whose lock no one holds; returns whether it did.
+fn remove_if_abandoned(path: &Path) -> io::Result<bool> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        // Never through a symlink; and a FIFO must not block the export until a writer comes.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
-    std::str::from_utf8(pid).ok()?.parse().ok()
+    let file = options.open(path)?;
+    if !file.metadata()?.file_type().is_file() {
+        return Ok(false);
+    }
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Ok(false), // its writer is alive
+        Err(std::fs::TryLockError::Error(e)) => return Err(e),
+    }
+    // Still the file that was opened, not one created at that name since.
+    if !still_at(&file, path) {
+        return Ok(false);
+    }
+    fs::remove_file(path)?;
+    Ok(true)
+}
+
+/// Whether `name` is one of our temporary names for the target `file_name`:
+/// `.<file_name>.<pid>.<n>.tmp`, with `pid` and `n` decimal digits.
+fn is_temp_name(name: &OsStr, file_name: &OsStr) -> bool {
+    let rest = name
+        .as_encoded_bytes()
+        .strip_prefix(b".")
+        .and_then(|r| r.strip_prefix(file_name.as_encoded_bytes()))
+        .and_then(|r| r.strip_prefix(b"."))
+        .and_then(|r| r.strip_suffix(b".tmp"));
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    rest.and_then(|r| {
+        let dot = r.iter().position(|&b| b == b'.')?;
+        Some(digits(&r[..dot]) && digits(&r[dot + 1..]))
+    })
+    .unwrap_or(false)
 }
 
 /// The steps of an export that can fail, for the unit tests that make each one fail.
@@ -321,9 +385,8 @@ fn sync_directory(directory: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
     use std::process::Command;
-    use std::time::SystemTime;
 
-    /// A fresh, empty directory for one test.
+    /// A fresh, empty directory for one test, under one directory for this test process.
     fn scratch(test: &str) -> PathBuf {
         let dir = std::env::temp_dir()
             .join(format!("geno-metrics-textfile-{}", std::process::id()))
@@ -340,29 +403,6 @@ mod tests {
             .collect();
         names.sort();
         names
-    }
-
-    /// A pid that no process has now: a child that has exited and been reaped.
-    fn dead_pid() -> u32 {
-        let mut child = Command::new("true").spawn().unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        pid
-    }
-
-    /// Sets the modification time of `path` itself (not of a symlink's target).
-    fn age(path: &Path, by: Duration) {
-        let when = SystemTime::now() - by;
-        let seconds = when
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let status = Command::new("touch")
-            .args(["-h", "-m", "-d", &format!("@{seconds}")])
-            .arg(path)
-            .status()
-            .unwrap();
-        assert!(status.success());
     }
 
     #[test]
@@ -388,18 +428,22 @@ mod tests {
             assert!(message.contains("injected failure"), "{step:?}: {message}");
             assert_eq!(fs::read(&target).unwrap(), b"previous 1\n", "{step:?}");
             assert_eq!(names(&dir), ["metrics.prom"], "{step:?}");
+            fs::remove_dir_all(&dir).unwrap();
         }
         // And without an injected failure the same call goes through.
         let dir = scratch("fail_none");
         write_atomically(&dir.join("metrics.prom"), b"next 2\n").unwrap();
         assert_eq!(names(&dir), ["metrics.prom"]);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn temp_names_are_recognised_exactly() {
-        let owner = |name: &str| temp_file_owner(OsStr::new(name), OsStr::new("metrics.prom"));
-        assert_eq!(owner(".metrics.prom.4242.0.tmp"), Some(4242));
-        assert_eq!(owner(".metrics.prom.1.123456.tmp"), Some(1));
+        let ours = |name: &str| is_temp_name(OsStr::new(name), OsStr::new("metrics.prom"));
+        assert!(ours(".metrics.prom.4242.0.tmp"));
+        assert!(ours(".metrics.prom.1.123456.tmp"));
+        let own = temp_name(OsStr::new("metrics.prom"), 7);
+        assert!(is_temp_name(&own, OsStr::new("metrics.prom")));
         for other in [
             "metrics.prom",
             ".metrics.prom.tmp",
@@ -414,65 +458,72 @@ mod tests {
             "metrics.prom.42.0.tmp",
             ".other.prom.42.0.tmp",
             ".metrics.prom.4.2.0.tmp",
-            ".metrics.prom.99999999999999999999.0.tmp",
         ] {
-            assert_eq!(owner(other), None, "{other}");
+            assert!(!ours(other), "{other}");
         }
         // The temp names of a target whose own name has more dots stay apart.
-        let longer = temp_file_owner(OsStr::new(".a.5.6.7.tmp"), OsStr::new("a"));
-        assert_eq!(longer, None);
+        assert!(!is_temp_name(OsStr::new(".a.5.6.7.tmp"), OsStr::new("a")));
     }
 
     #[test]
-    fn only_stale_temp_files_of_dead_writers_to_this_target_are_removed() {
+    fn only_unlocked_temp_files_of_this_target_are_removed() {
         let dir = scratch("cleanup");
-        let dead = dead_pid();
-        let ours = std::process::id();
-        let old = STALE_TEMP_FILE_AGE + Duration::from_secs(60);
-        let plant = |name: &str, age_by: Option<Duration>| {
+        let plant = |name: &str| {
             let path = dir.join(name);
             fs::write(&path, "leftover").unwrap();
-            if let Some(by) = age_by {
-                age(&path, by);
-            }
+            path
         };
-        let removed = format!(".metrics.prom.{dead}.7.tmp");
-        plant(&removed, Some(old));
-        let fresh = format!(".metrics.prom.{dead}.8.tmp");
-        plant(&fresh, Some(STALE_TEMP_FILE_AGE / 2));
-        let own = format!(".metrics.prom.{ours}.9.tmp");
-        plant(&own, Some(old));
-        let alive = ".metrics.prom.1.3.tmp".to_owned(); // pid 1 always exists
-        plant(&alive, Some(old));
-        let other_target = format!(".other.prom.{dead}.1.tmp");
-        plant(&other_target, Some(old));
-        let not_ours = format!(".metrics.prom.{dead}.tmp");
-        plant(&not_ours, Some(old));
-        let link = format!(".metrics.prom.{dead}.10.tmp");
-        std::os::unix::fs::symlink(dir.join(&not_ours), dir.join(&link)).unwrap();
-        age(&dir.join(&link), old);
-        let directory = format!(".metrics.prom.{dead}.11.tmp");
-        fs::create_dir(dir.join(&directory)).unwrap();
-        age(&dir.join(&directory), old);
+        // A dead writer's leftover: nobody holds its lock.
+        plant(".metrics.prom.4242.7.tmp");
+        // A live writer's file (this test holds its lock through another open file).
+        let live = ".metrics.prom.4242.8.tmp";
+        let held = File::open(plant(live)).unwrap();
+        held.lock().unwrap();
+        // Not ours to judge: another target, other names, a symlink, a directory, a FIFO.
+        let kept = [
+            ".other.prom.4242.1.tmp",
+            ".metrics.prom.4242.tmp",
+            "notes.txt",
+        ];
+        for name in kept {
+            plant(name);
+        }
+        let victim = plant("victim.txt");
+        let link = ".metrics.prom.4242.10.tmp";
+        std::os::unix::fs::symlink(&victim, dir.join(link)).unwrap();
+        let directory = ".metrics.prom.4242.11.tmp";
+        fs::create_dir(dir.join(directory)).unwrap();
+        let fifo = ".metrics.prom.4242.12.tmp";
+        let made = Command::new("mkfifo").arg(dir.join(fifo)).status().unwrap();
+        assert!(made.success());
 
         write_atomically(&dir.join("metrics.prom"), b"x 1\n").unwrap();
 
-        let mut expected = vec![
-            fresh,
-            own,
-            alive,
-            other_target,
-            not_ours,
-            link,
-            directory,
-            "metrics.prom".to_owned(),
-        ];
+        let mut expected: Vec<String> = kept.iter().map(|s| (*s).to_owned()).collect();
+        expected
+            .extend([live, link, directory, fifo, "victim.txt", "metrics.prom"].map(String::from));
         expected.sort();
-        assert_eq!(names(&dir), expected, "only {removed} goes");
-        assert_eq!(
-            fs::read_to_string(dir.join(format!(".metrics.prom.{dead}.tmp"))).unwrap(),
-            "leftover",
-            "the symlink's target is untouched"
-        );
+        assert_eq!(names(&dir), expected, "only .metrics.prom.4242.7.tmp goes");
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "leftover");
+        // Once its writer is gone, the next export removes the live one's file too.
+        drop(held);
+        write_atomically(&dir.join("metrics.prom"), b"x 2\n").unwrap();
+        assert!(!names(&dir).contains(&live.to_owned()));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_created_at_a_name_a_cleaner_just_removed_is_not_mistaken() {
+        // A cleaner that locked and checked a file must not remove another one put at that
+        // name since: `remove_if_abandoned` compares the open file with the name's file.
+        let dir = scratch("replaced");
+        let path = dir.join(".metrics.prom.1.1.tmp");
+        fs::write(&path, "first").unwrap();
+        let first = File::open(&path).unwrap();
+        fs::remove_file(&path).unwrap();
+        fs::write(&path, "second").unwrap();
+        assert!(!still_at(&first, &path));
+        assert!(still_at(&File::open(&path).unwrap(), &path));
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -4,7 +4,8 @@
 //! export_fixture once PATH           export once; prints `ok` or `error: MESSAGE`
 //! export_fixture after-stdin PATH    wait for one line on stdin, then as `once`
 //! export_fixture loop PATH COUNT     export COUNT times, changing values between exports
-//! export_fixture spin PATH            as `loop`, forever, until killed (the crash test)
+//! export_fixture spin PATH            as `loop`, forever, until killed (the crash test);
+//!                                     prints `exported` after its first export
 //! export_fixture default             export to the default path; prints `ok PATH`
 //! ```
 //!
@@ -87,6 +88,9 @@ fn main() -> ExitCode {
                 if let Err(e) = record_and_export(i, Path::new(path)) {
                     println!("error: {e}");
                     return ExitCode::FAILURE;
+                }
+                if i == 0 {
+                    println!("exported");
                 }
             }
             ExitCode::SUCCESS
