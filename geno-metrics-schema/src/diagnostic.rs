@@ -63,7 +63,7 @@ impl fmt::Display for Diagnostic {
             .source_line
             .chars()
             .chain(std::iter::repeat(' '))
-            .take(column - 1)
+            .take(column.saturating_sub(1))
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         write!(f, "{gutter} | {pad}{}", "^".repeat(self.marker_width))?;

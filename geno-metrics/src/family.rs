@@ -139,11 +139,13 @@ impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
     }
 
     /// Series number `index`: what generated `with(..)` methods call, with an index they
-    /// compute below `S` by construction.
+    /// compute below `S` by construction. Hidden from the docs because it is not for callers:
+    /// [`get`](Self::get) is, and never panics.
     ///
     /// # Panics
     ///
     /// When `index >= S`.
+    #[doc(hidden)]
     #[inline]
     pub fn at(&self, index: usize) -> &M {
         &self.series[index]

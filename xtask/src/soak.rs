@@ -8,7 +8,8 @@
 //! - the soak test (8 writers, snapshots, exports and the periodic exporter) for `--secs`
 //!   seconds (default 600; CI runs it for 3);
 //! - the crash test with `--kills` SIGKILLs (default 5,000; CI does 200);
-//! - the property tests of the schema and of the exposition with `--cases` cases each
+//! - the property tests of the schema, the exposition and the runtime's inputs with
+//!   `--cases` cases each
 //!   (default 100,000; CI runs a few hundred).
 //!
 //! Each is a plain `cargo test`, so any of them can also be run alone with the environment
@@ -99,6 +100,8 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
                 "geno-metrics-tests",
                 "--test",
                 "exposition_props",
+                "--test",
+                "hostile_input",
             ],
             variable: "PROPTEST_CASES",
             value: options.cases,
