@@ -58,10 +58,7 @@ const USAGE: &str = "usage: cargo xtask bench-compile [--runs N] [--keep]";
 pub(crate) fn run(args: &[String]) -> ExitCode {
     let options = match Options::parse(args) {
         Ok(options) => options,
-        Err(message) => {
-            eprintln!("error: {message}\n\n{USAGE}");
-            return Outcome::CouldNotRun.into();
-        }
+        Err(message) => return crate::usage_error(&message, USAGE),
     };
     let dir = env::temp_dir().join(format!("geno-metrics-bench-compile-{}", std::process::id()));
     let outcome = match measure(&dir, &options) {
@@ -285,10 +282,6 @@ fn cargo() -> PathBuf {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|a| (*a).to_owned()).collect()
-    }
-
     #[test]
     fn options() {
         assert_eq!(
@@ -299,15 +292,15 @@ mod tests {
             })
         );
         assert_eq!(
-            Options::parse(&args(&["--runs", "5", "--keep"])),
+            Options::parse(&crate::strings(&["--runs", "5", "--keep"])),
             Ok(Options {
                 runs: 5,
                 keep: true
             })
         );
-        assert!(Options::parse(&args(&["--runs", "0"])).is_err());
-        assert!(Options::parse(&args(&["--runs"])).is_err());
-        assert!(Options::parse(&args(&["--release"])).is_err());
+        assert!(Options::parse(&crate::strings(&["--runs", "0"])).is_err());
+        assert!(Options::parse(&crate::strings(&["--runs"])).is_err());
+        assert!(Options::parse(&crate::strings(&["--release"])).is_err());
     }
 
     #[test]

@@ -52,10 +52,7 @@ const USAGE: &str = "usage: cargo xtask fuzz [--secs N]";
 pub(crate) fn run(args: &[String]) -> ExitCode {
     let options = match Options::parse(args) {
         Ok(options) => options,
-        Err(message) => {
-            eprintln!("error: {message}\n\n{USAGE}");
-            return Outcome::CouldNotRun.into();
-        }
+        Err(message) => return crate::usage_error(&message, USAGE),
     };
     match fuzz(&workspace_root().join("fuzz"), &options) {
         Ok(outcome) => outcome.into(),
@@ -230,21 +227,17 @@ fn files_in(dir: &Path) -> BTreeSet<PathBuf> {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|a| (*a).to_owned()).collect()
-    }
-
     #[test]
     fn options() {
         assert_eq!(Options::parse(&[]), Ok(Options { secs: DEFAULT_SECS }));
         assert_eq!(
-            Options::parse(&args(&["--secs", "60"])),
+            Options::parse(&crate::strings(&["--secs", "60"])),
             Ok(Options { secs: 60 })
         );
-        assert!(Options::parse(&args(&["--secs", "0"])).is_err());
-        assert!(Options::parse(&args(&["--secs", "soon"])).is_err());
-        assert!(Options::parse(&args(&["--secs"])).is_err());
-        assert!(Options::parse(&args(&["--release"])).is_err());
+        assert!(Options::parse(&crate::strings(&["--secs", "0"])).is_err());
+        assert!(Options::parse(&crate::strings(&["--secs", "soon"])).is_err());
+        assert!(Options::parse(&crate::strings(&["--secs"])).is_err());
+        assert!(Options::parse(&crate::strings(&["--release"])).is_err());
     }
 
     #[test]

@@ -67,6 +67,18 @@ fn run(args: &[String]) -> ExitCode {
     }
 }
 
+/// Says what is wrong with a command's arguments and how the command is used; exit code 2.
+pub(crate) fn usage_error(message: &str, usage: &str) -> ExitCode {
+    eprintln!("error: {message}\n\n{usage}");
+    Outcome::CouldNotRun.into()
+}
+
+/// Owned arguments, as `run` functions take them, for the commands' unit tests.
+#[cfg(test)]
+pub(crate) fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|a| (*a).to_owned()).collect()
+}
+
 /// The workspace root: the parent of this package's directory.
 pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

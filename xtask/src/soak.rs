@@ -71,10 +71,7 @@ struct Run {
 pub(crate) fn run(args: &[String]) -> ExitCode {
     let options = match Options::parse(args) {
         Ok(options) => options,
-        Err(message) => {
-            eprintln!("error: {message}\n\n{USAGE}");
-            return Outcome::CouldNotRun.into();
-        }
+        Err(message) => return crate::usage_error(&message, USAGE),
     };
     let runs = [
         Run {
@@ -144,7 +141,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Options, String> {
-        Options::parse(&args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>())
+        Options::parse(&crate::strings(args))
     }
 
     #[test]
