@@ -5,11 +5,8 @@
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread;
-
 use geno_metrics::{Histogram, HistogramSnapshot, MetricKind, MetricSpec};
-use geno_metrics_tests::assert_consistent;
+use geno_metrics_tests::{assert_consistent, race};
 
 static SPEC: MetricSpec = MetricSpec {
     name: "stress_duration_seconds",
@@ -26,38 +23,24 @@ fn snapshots_are_consistent_under_concurrent_observe() {
     static H: Histogram<3> = Histogram::new(&SPEC);
     const WRITERS: usize = 3;
     const PER_WRITER: usize = 200_000;
-    const MIN_SNAPSHOTS: usize = 10_000;
+    const MIN_SNAPSHOTS: u64 = 10_000;
 
-    let done = AtomicBool::new(false);
-    let snapshots = thread::scope(|scope| {
-        let writers: Vec<_> = (0..WRITERS)
-            .map(|_| {
-                scope.spawn(|| {
-                    for _ in 0..PER_WRITER {
-                        H.observe(1.0);
-                    }
-                })
-            })
-            .collect();
-        let reader = scope.spawn(|| {
-            let mut taken = 0usize;
-            let mut last_count = 0;
-            // Keep reading until the writers are done and the minimum is reached.
-            while taken < MIN_SNAPSHOTS || !done.load(Ordering::Acquire) {
-                let s = H.snapshot();
-                assert_consistent(&s, 1.0);
-                assert!(s.count >= last_count, "count went backwards");
-                last_count = s.count;
-                taken += 1;
+    let mut last_count = 0;
+    let snapshots = race(
+        WRITERS,
+        |_| {
+            for _ in 0..PER_WRITER {
+                H.observe(1.0);
             }
-            taken
-        });
-        for w in writers {
-            w.join().unwrap();
-        }
-        done.store(true, Ordering::Release);
-        reader.join().unwrap()
-    });
+        },
+        MIN_SNAPSHOTS,
+        || {
+            let s = H.snapshot();
+            assert_consistent(&s, 1.0);
+            assert!(s.count >= last_count, "count went backwards");
+            last_count = s.count;
+        },
+    );
     assert!(snapshots >= MIN_SNAPSHOTS);
     let last = H.snapshot();
     assert_consistent(&last, 1.0);
@@ -74,22 +57,19 @@ fn reset_discards_whole_observations_only() {
     // consistent, and the observations made after the last reset are all still there.
     static H: Histogram<3> = Histogram::new(&SPEC);
     const OBSERVATIONS: u64 = 300_000;
-    let done = AtomicBool::new(false);
-    thread::scope(|scope| {
-        let writer = scope.spawn(|| {
+    race(
+        1,
+        |_| {
             for _ in 0..OBSERVATIONS {
                 H.observe(1.0);
             }
-        });
-        scope.spawn(|| {
-            while !done.load(Ordering::Acquire) {
-                H.reset();
-                assert_consistent(&H.snapshot(), 1.0);
-            }
-        });
-        writer.join().unwrap();
-        done.store(true, Ordering::Release);
-    });
+        },
+        0,
+        || {
+            H.reset();
+            assert_consistent(&H.snapshot(), 1.0);
+        },
+    );
     let rest = H.snapshot();
     assert_consistent(&rest, 1.0);
     assert!(rest.count <= OBSERVATIONS);

@@ -9,11 +9,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use geno_metrics::{Counter, Labelled, MetricValue, OVERFLOW_LABEL_VALUE};
-use geno_metrics_tests::assert_consistent;
+use geno_metrics_tests::{assert_consistent, race};
 
 mod stress {
     geno_metrics::registry!("fixtures/stress.toml");
@@ -28,47 +27,34 @@ const THREADS: usize = 8;
 #[test]
 fn every_series_counts_exactly_and_snapshots_stay_consistent() {
     const PER_THREAD: usize = 60_000;
-    let done = AtomicBool::new(false);
-    let snapshots = thread::scope(|scope| {
-        let writers: Vec<_> = (0..THREADS)
-            .map(|t| {
-                scope.spawn(move || {
-                    for i in 0..PER_THREAD {
-                        let phase = Phase::all()[(i + t) % 3];
-                        let status = Status::all()[(i / 3 + t) % 2];
-                        REQUESTS_TOTAL.with(phase, status).inc();
-                        STEP_SECONDS.with(phase).observe(1.0);
-                    }
-                })
-            })
-            .collect();
-        let reader = scope.spawn(|| {
-            let mut taken = 0usize;
-            let mut last: BTreeMap<String, u64> = BTreeMap::new();
-            while taken < 200 || !done.load(Ordering::Acquire) {
-                for series in METRICS.snapshot_all().metrics {
-                    let key = format!("{}{:?}", series.name, series.labels);
-                    let count = match &series.value {
-                        MetricValue::Counter(n) => *n,
-                        MetricValue::Histogram(h) => {
-                            assert_consistent(h, 1.0);
-                            h.count
-                        }
-                        MetricValue::Gauge(_) => continue,
-                    };
-                    let previous = last.insert(key.clone(), count).unwrap_or(0);
-                    assert!(count >= previous, "{key} went backwards");
-                }
-                taken += 1;
+    let mut last: BTreeMap<String, u64> = BTreeMap::new();
+    let snapshots = race(
+        THREADS,
+        |t| {
+            for i in 0..PER_THREAD {
+                let phase = Phase::all()[(i + t) % 3];
+                let status = Status::all()[(i / 3 + t) % 2];
+                REQUESTS_TOTAL.with(phase, status).inc();
+                STEP_SECONDS.with(phase).observe(1.0);
             }
-            taken
-        });
-        for writer in writers {
-            writer.join().unwrap();
-        }
-        done.store(true, Ordering::Release);
-        reader.join().unwrap()
-    });
+        },
+        200,
+        || {
+            for series in METRICS.snapshot_all().metrics {
+                let key = format!("{}{:?}", series.name, series.labels);
+                let count = match &series.value {
+                    MetricValue::Counter(n) => *n,
+                    MetricValue::Histogram(h) => {
+                        assert_consistent(h, 1.0);
+                        h.count
+                    }
+                    MetricValue::Gauge(_) => continue,
+                };
+                let previous = last.insert(key.clone(), count).unwrap_or(0);
+                assert!(count >= previous, "{key} went backwards");
+            }
+        },
+    );
     assert!(snapshots >= 200);
 
     // Each thread spreads its calls evenly: 6 (phase, status) pairs, 3 phases.
@@ -185,43 +171,35 @@ fn a_sharded_counter_is_exact_and_monotonic_in_snapshots_and_exports() {
             .unwrap();
         line.rsplit(' ').next().unwrap().parse().unwrap()
     };
-    let done = AtomicBool::new(false);
-    thread::scope(|scope| {
-        for _ in 0..THREADS {
-            scope.spawn(|| {
-                for _ in 0..PER_THREAD {
-                    PACKETS_TOTAL.inc();
-                }
-            });
-        }
-        scope.spawn(|| {
-            let (mut last_snapshot, mut last_export) = (0, 0);
-            while !done.load(Ordering::Acquire) {
-                let snapshot = METRICS.snapshot_all();
-                let MetricValue::Counter(n) = snapshot.get("stress_packets_total").unwrap().value
-                else {
-                    panic!("a sharded counter is a counter");
-                };
-                assert!(
-                    n >= last_snapshot,
-                    "snapshot went from {last_snapshot} to {n}"
-                );
-                last_snapshot = n;
-                METRICS.export_prometheus_textfile(Some(&path)).unwrap();
-                let exported = read_back();
-                assert!(
-                    exported >= last_export,
-                    "export went from {last_export} to {exported}"
-                );
-                last_export = exported;
+    let (mut last_snapshot, mut last_export) = (0, 0);
+    race(
+        THREADS,
+        |_| {
+            for _ in 0..PER_THREAD {
+                PACKETS_TOTAL.inc();
             }
-        });
-        // Stop the reader once every increment is in.
-        while PACKETS_TOTAL.get() < THREADS as u64 * PER_THREAD {
-            thread::yield_now();
-        }
-        done.store(true, Ordering::Release);
-    });
+        },
+        0,
+        || {
+            let snapshot = METRICS.snapshot_all();
+            let MetricValue::Counter(n) = snapshot.get("stress_packets_total").unwrap().value
+            else {
+                panic!("a sharded counter is a counter");
+            };
+            assert!(
+                n >= last_snapshot,
+                "snapshot went from {last_snapshot} to {n}"
+            );
+            last_snapshot = n;
+            METRICS.export_prometheus_textfile(Some(&path)).unwrap();
+            let exported = read_back();
+            assert!(
+                exported >= last_export,
+                "export went from {last_export} to {exported}"
+            );
+            last_export = exported;
+        },
+    );
     let total = THREADS as u64 * PER_THREAD;
     assert_eq!(PACKETS_TOTAL.get(), total);
     METRICS.export_prometheus_textfile(Some(&path)).unwrap();
@@ -233,34 +211,22 @@ fn a_sharded_histogram_stays_consistent_with_more_writers_than_shards() {
     // 24 writers: 16 own a shard each, the rest record into the shared fallback histogram.
     const WRITERS: usize = 24;
     const PER_WRITER: u64 = 20_000;
-    let done = AtomicBool::new(false);
-    let snapshots = thread::scope(|scope| {
-        let writers: Vec<_> = (0..WRITERS)
-            .map(|_| {
-                scope.spawn(|| {
-                    for _ in 0..PER_WRITER {
-                        WAIT_SECONDS.observe(1.0);
-                    }
-                })
-            })
-            .collect();
-        let reader = scope.spawn(|| {
-            let (mut taken, mut last) = (0u64, 0u64);
-            while taken < 1_000 || !done.load(Ordering::Acquire) {
-                let s = WAIT_SECONDS.snapshot();
-                assert_consistent(&s, 1.0);
-                assert!(s.count >= last, "count went backwards");
-                last = s.count;
-                taken += 1;
+    let mut last = 0;
+    let snapshots = race(
+        WRITERS,
+        |_| {
+            for _ in 0..PER_WRITER {
+                WAIT_SECONDS.observe(1.0);
             }
-            taken
-        });
-        for writer in writers {
-            writer.join().unwrap();
-        }
-        done.store(true, Ordering::Release);
-        reader.join().unwrap()
-    });
+        },
+        1_000,
+        || {
+            let s = WAIT_SECONDS.snapshot();
+            assert_consistent(&s, 1.0);
+            assert!(s.count >= last, "count went backwards");
+            last = s.count;
+        },
+    );
     assert!(snapshots >= 1_000);
     assert_eq!(WAIT_SECONDS.snapshot().count, WRITERS as u64 * PER_WRITER);
 }

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use geno_metrics_tests::genolewm::{METRICS, TRAIN_LOSS, TRAIN_STEPS_TOTAL};
-use geno_metrics_tests::{assert_complete_genolewm, fresh_dir};
+use geno_metrics_tests::{assert_complete_genolewm, fresh_dir, race};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_export_fixture");
 
@@ -413,33 +413,21 @@ fn concurrent_exports_never_move_a_counter_backwards_in_the_file() {
             .unwrap();
         line.rsplit(' ').next().unwrap().parse().unwrap()
     };
-    let done = AtomicBool::new(false);
-    thread::scope(|scope| {
-        let reader = scope.spawn(|| {
-            let mut last = 0;
-            let mut reads = 0u64;
-            while !done.load(Ordering::Acquire) {
-                let now = value(&fs::read_to_string(&target).unwrap());
-                assert!(now >= last, "the file went back in time: {last} then {now}");
-                last = now;
-                reads += 1;
+    let mut last = 0;
+    let reads = race(
+        4,
+        |_| {
+            for _ in 0..300 {
+                CHECKPOINT_WRITES_TOTAL.inc();
+                METRICS.export_prometheus_textfile(Some(&target)).unwrap();
             }
-            reads
-        });
-        let exporters: Vec<_> = (0..4)
-            .map(|_| {
-                scope.spawn(|| {
-                    for _ in 0..300 {
-                        CHECKPOINT_WRITES_TOTAL.inc();
-                        METRICS.export_prometheus_textfile(Some(&target)).unwrap();
-                    }
-                })
-            })
-            .collect();
-        for e in exporters {
-            e.join().unwrap();
-        }
-        done.store(true, Ordering::Release);
-        assert!(reader.join().unwrap() > 10);
-    });
+        },
+        0,
+        || {
+            let now = value(&fs::read_to_string(&target).unwrap());
+            assert!(now >= last, "the file went back in time: {last} then {now}");
+            last = now;
+        },
+    );
+    assert!(reads > 10);
 }

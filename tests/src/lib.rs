@@ -10,6 +10,8 @@ pub mod tools;
 pub mod training_job;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
 
 use geno_metrics::HistogramSnapshot;
 
@@ -118,6 +120,47 @@ pub fn assert_complete_genolewm(text: &str) {
             "unparseable sample: {line}"
         );
     }
+}
+
+/// Races writers against one reader, the shape of the stress tests: `writers` threads each
+/// run `write(thread number)` once, while one reader calls `read()` over and over until every
+/// writer has finished and it has read at least `min_reads` times. Returns how many times it
+/// read. `read` asserts what must hold mid-flight; the caller asserts the totals after.
+///
+/// # Panics
+///
+/// When a writer or the reader panicked (after the others have stopped), with its message.
+pub fn race(
+    writers: usize,
+    write: impl Fn(usize) + Sync,
+    min_reads: u64,
+    mut read: impl FnMut() + Send,
+) -> u64 {
+    let done = AtomicBool::new(false);
+    thread::scope(|scope| {
+        let write = &write;
+        let writers: Vec<_> = (0..writers)
+            .map(|t| scope.spawn(move || write(t)))
+            .collect();
+        let reader = scope.spawn(|| {
+            let mut reads = 0;
+            while reads < min_reads || !done.load(Ordering::Acquire) {
+                read();
+                reads += 1;
+            }
+            reads
+        });
+        let finished: Vec<_> = writers.into_iter().map(|w| w.join()).collect();
+        // The reader stops even when a writer failed, so the failure can be reported.
+        done.store(true, Ordering::Release);
+        let reads = reader.join();
+        for result in finished {
+            if let Err(panic) = result {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        reads.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// The GenoLeWM registry's handles, generated from the workspace's `metrics.toml`.
