@@ -26,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use geno_metrics_tests::genolewm::METRICS;
 use geno_metrics_tests::tools::{promtool_check, tool};
-use geno_metrics_tests::{assert_complete_genolewm, fresh_dir};
+use geno_metrics_tests::{assert_complete_genolewm, fresh_dir, sample};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_export_fixture");
 
@@ -54,16 +54,6 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
     }
-}
-
-/// The value of the sample line that starts with `series ` in `text`.
-fn sample(text: &str, series: &str) -> u64 {
-    let line = text
-        .lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no sample {series} in:\n{text}"));
-    line.parse()
-        .unwrap_or_else(|_| panic!("{series} is not an integer: {line}"))
 }
 
 /// A complete export of the fixture's registry (see [`assert_complete_genolewm`]) with values

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::thread;
 
 use geno_metrics::{Counter, Labelled, MetricValue, OVERFLOW_LABEL_VALUE};
-use geno_metrics_tests::{assert_consistent, race};
+use geno_metrics_tests::{assert_consistent, race, sample};
 
 mod stress {
     geno_metrics::registry!("fixtures/stress.toml");
@@ -163,13 +163,11 @@ fn first_uses_raced_on_fresh_tables_never_duplicate_a_value() {
 fn a_sharded_counter_is_exact_and_monotonic_in_snapshots_and_exports() {
     const PER_THREAD: u64 = 200_000;
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sharded/metrics.prom");
-    let read_back = || -> u64 {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("stress_packets_total "))
-            .unwrap();
-        line.rsplit(' ').next().unwrap().parse().unwrap()
+    let read_back = || {
+        sample(
+            &std::fs::read_to_string(&path).unwrap(),
+            "stress_packets_total",
+        )
     };
     let (mut last_snapshot, mut last_export) = (0, 0);
     race(

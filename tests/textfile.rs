@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use geno_metrics_tests::genolewm::{METRICS, TRAIN_LOSS, TRAIN_STEPS_TOTAL};
-use geno_metrics_tests::{assert_complete_genolewm, fresh_dir, race};
+use geno_metrics_tests::{assert_complete_genolewm, fresh_dir, race, sample};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_export_fixture");
 
@@ -406,13 +406,7 @@ fn concurrent_exports_never_move_a_counter_backwards_in_the_file() {
     let dir = scratch("monotonic");
     let target = dir.join("metrics.prom");
     METRICS.export_prometheus_textfile(Some(&target)).unwrap();
-    let value = |text: &str| -> u64 {
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("geno_lewm_checkpoint_writes_total "))
-            .unwrap();
-        line.rsplit(' ').next().unwrap().parse().unwrap()
-    };
+    let value = |text: &str| sample(text, "geno_lewm_checkpoint_writes_total");
     let mut last = 0;
     let reads = race(
         4,

@@ -122,6 +122,21 @@ pub fn assert_complete_genolewm(text: &str) {
     }
 }
 
+/// The integer value of the sample `series` (name and label text, as written) in the
+/// exposition `text`.
+///
+/// # Panics
+///
+/// When `text` has no such sample, or its value is not a whole number.
+pub fn sample(text: &str, series: &str) -> u64 {
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no sample {series} in:\n{text}"));
+    line.parse()
+        .unwrap_or_else(|_| panic!("{series} is not an integer: {line}"))
+}
+
 /// Races writers against one reader, the shape of the stress tests: `writers` threads each
 /// run `write(thread number)` once, while one reader calls `read()` over and over until every
 /// writer has finished and it has read at least `min_reads` times. Returns how many times it
