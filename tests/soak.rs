@@ -35,6 +35,7 @@ use geno_metrics::{
     OVERFLOW_LABEL_VALUE, Snapshot,
 };
 use geno_metrics_tests::assert_consistent_per_bucket;
+use geno_metrics_tests::text_format::{self, Kind};
 
 mod soak {
     geno_metrics::registry!("fixtures/soak.toml");
@@ -174,110 +175,64 @@ fn by_series(snapshot: &Snapshot) -> BTreeMap<String, MetricValue> {
     series
 }
 
-/// A sample value as the text format writes it.
-fn parse_value(text: &str) -> f64 {
-    match text {
-        "+Inf" => f64::INFINITY,
-        "-Inf" => f64::NEG_INFINITY,
-        "NaN" => f64::NAN,
-        other => other
-            .parse()
-            .unwrap_or_else(|e| panic!("sample value {other:?}: {e}")),
-    }
-}
-
-/// Reads an exported file back into a [`Snapshot`] (units left empty), checking its shape on
-/// the way: a final newline, no blank line, every sample under a `# TYPE`, and each
-/// histogram series with buckets ascending, `+Inf` last, and `_sum` and `_count`.
+/// Reads an exported file back into a [`Snapshot`] (units left empty) with the tests' strict
+/// reader of the text format, which also checks the file's shape and each histogram's
+/// buckets, `_sum` and `_count`.
 fn parse_exposition(text: &str) -> Snapshot {
-    assert!(text.ends_with('\n'), "no final newline:\n{text}");
-    assert!(!text.contains('\r'), "not LF only:\n{text}");
-    let mut kinds: BTreeMap<&str, &str> = BTreeMap::new();
-    // Histogram series, by family and labels: bucket bounds and counts, sum, count.
-    type Parts = (Vec<(f64, u64)>, Option<f64>, Option<u64>);
-    let mut histograms: BTreeMap<(String, Vec<(String, String)>), Parts> = BTreeMap::new();
+    let families = text_format::parse(text.as_bytes())
+        .unwrap_or_else(|e| panic!("the exported file breaks the format: {e}\n{text}"));
     let mut metrics = Vec::new();
-    for line in text.lines() {
-        assert!(!line.is_empty(), "blank line in:\n{text}");
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (family, kind) = rest.split_once(' ').unwrap();
-            kinds.insert(family, kind);
-            continue;
-        }
-        if line.starts_with('#') {
-            continue;
-        }
-        let (series, value) = line.rsplit_once(' ').unwrap();
-        let (name, labels) = match series.split_once('{') {
-            Some((name, labels)) => (name, labels.strip_suffix('}').unwrap()),
-            None => (series, ""),
-        };
-        // No label value here holds a comma, a quote or an escape.
-        let mut labels: Vec<(String, String)> = labels
-            .split(',')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap();
-                let v = v.strip_prefix('"').unwrap().strip_suffix('"').unwrap();
-                (k.to_owned(), v.to_owned())
-            })
-            .collect();
-        match kinds.get(name).copied() {
-            Some("counter") => metrics.push(MetricSnapshot {
-                name: name.to_owned().into(),
-                unit: "".into(),
-                labels: labels_of(labels),
-                value: MetricValue::Counter(value.parse().unwrap()),
-            }),
-            Some("gauge") => metrics.push(MetricSnapshot {
-                name: name.to_owned().into(),
-                unit: "".into(),
-                labels: labels_of(labels),
-                value: MetricValue::Gauge(parse_value(value)),
-            }),
-            Some(kind) => panic!("{name}: unexpected TYPE {kind}"),
-            None => {
-                let (family, part) = ["_bucket", "_sum", "_count"]
-                    .into_iter()
-                    .find_map(|suffix| Some((name.strip_suffix(suffix)?, suffix)))
-                    .unwrap_or_else(|| panic!("{name} has no # TYPE"));
-                assert_eq!(kinds.get(family), Some(&"histogram"), "{line}");
-                let le = labels
-                    .iter()
-                    .position(|(k, _)| k == "le")
-                    .map(|i| labels.remove(i).1);
-                let parts = histograms
-                    .entry((family.to_owned(), labels))
-                    .or_insert_with(|| (Vec::new(), None, None));
-                match (part, le) {
-                    ("_bucket", Some(le)) => {
-                        parts.0.push((parse_value(&le), value.parse().unwrap()))
-                    }
-                    ("_sum", None) => parts.1 = Some(parse_value(value)),
-                    ("_count", None) => parts.2 = Some(value.parse().unwrap()),
-                    _ => panic!("misplaced le: {line}"),
-                }
-            }
-        }
-    }
-    for ((family, labels), (buckets, sum, count)) in histograms {
-        let name = format!("{family}{labels:?}");
-        assert!(
-            buckets.windows(2).all(|w| w[0].0 < w[1].0),
-            "{name}: buckets not ascending: {buckets:?}"
-        );
-        assert_eq!(buckets.last().map(|b| b.0), Some(f64::INFINITY), "{name}");
-        metrics.push(MetricSnapshot {
-            name: family.into(),
+    for family in families {
+        let snapshot = |labels: Vec<(String, String)>, value| MetricSnapshot {
+            name: family.name.clone().into(),
             unit: "".into(),
             labels: labels_of(labels),
-            value: MetricValue::Histogram(HistogramSnapshot {
-                buckets: buckets.iter().map(|b| b.0).collect(),
-                counts: buckets.iter().map(|b| b.1).collect(),
-                sum: sum.unwrap_or_else(|| panic!("{name}: no _sum")),
-                count: count.unwrap_or_else(|| panic!("{name}: no _count")),
-            }),
-        });
+            value,
+        };
+        match family.kind {
+            Kind::Counter => metrics.extend(family.samples.iter().map(|s| {
+                snapshot(
+                    s.labels.clone(),
+                    MetricValue::Counter(s.text.parse().unwrap()),
+                )
+            })),
+            Kind::Gauge => metrics.extend(
+                family
+                    .samples
+                    .iter()
+                    .map(|s| snapshot(s.labels.clone(), MetricValue::Gauge(s.value))),
+            ),
+            Kind::Histogram => {
+                // Each series: its buckets, then `_sum`, then `_count` (the reader checks it).
+                let mut series: BTreeMap<Vec<(String, String)>, HistogramSnapshot> =
+                    BTreeMap::new();
+                for sample in &family.samples {
+                    let h =
+                        series
+                            .entry(sample.series_labels())
+                            .or_insert_with(|| HistogramSnapshot {
+                                buckets: Vec::new(),
+                                counts: Vec::new(),
+                                sum: 0.0,
+                                count: 0,
+                            });
+                    match &sample.name[family.name.len()..] {
+                        "_bucket" => {
+                            let le = sample.label("le").unwrap();
+                            h.buckets.push(text_format::parse_go_float(le).unwrap());
+                            h.counts.push(sample.text.parse().unwrap());
+                        }
+                        "_sum" => h.sum = sample.value,
+                        _ => h.count = sample.text.parse().unwrap(),
+                    }
+                }
+                metrics.extend(
+                    series
+                        .into_iter()
+                        .map(|(labels, h)| snapshot(labels, MetricValue::Histogram(h))),
+                );
+            }
+        }
     }
     Snapshot { metrics }
 }

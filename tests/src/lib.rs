@@ -6,6 +6,7 @@
 //! `cargo run --release --example training_job`; [`redaction`] is the seed's log filter.
 
 pub mod redaction;
+pub mod text_format;
 pub mod tools;
 pub mod training_job;
 
