@@ -47,6 +47,15 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
     builder.check(f);
 }
 
+/// Runs `work` on a new model thread with its own handle on `shared`.
+fn on<T: Send + Sync + 'static>(
+    shared: &Arc<T>,
+    work: impl FnOnce(&T) + Send + 'static,
+) -> thread::JoinHandle<()> {
+    let shared = Arc::clone(shared);
+    thread::spawn(move || work(&shared))
+}
+
 /// The invariant of DESIGN.md, for observations that each contribute `value` to the sum.
 fn assert_consistent(s: &HistogramSnapshot) {
     assert!(
@@ -67,10 +76,7 @@ fn snapshot_during_two_writers_is_consistent() {
         let h = Arc::new(Histogram::<2>::new(&SPEC));
         let writers: Vec<_> = [1.0, 2.0]
             .into_iter()
-            .map(|v| {
-                let h = Arc::clone(&h);
-                thread::spawn(move || h.observe(v))
-            })
+            .map(|v| on(&h, move |h| h.observe(v)))
             .collect();
         let during = h.snapshot();
         assert_consistent(&during);
@@ -90,13 +96,10 @@ fn consecutive_snapshots_fold_the_cold_half_back() {
     model(|| {
         let h = Arc::new(Histogram::<2>::new(&SPEC));
         h.observe(1.0);
-        let writer = {
-            let h = Arc::clone(&h);
-            thread::spawn(move || {
-                h.observe(2.0);
-                h.observe(1.0);
-            })
-        };
+        let writer = on(&h, |h| {
+            h.observe(2.0);
+            h.observe(1.0);
+        });
         let first = h.snapshot();
         let second = h.snapshot();
         assert_consistent(&first);
@@ -112,10 +115,7 @@ fn consecutive_snapshots_fold_the_cold_half_back() {
 fn reset_during_a_write_keeps_observations_whole() {
     model(|| {
         let h = Arc::new(Histogram::<2>::new(&SPEC));
-        let writer = {
-            let h = Arc::clone(&h);
-            thread::spawn(move || h.observe(2.0))
-        };
+        let writer = on(&h, |h| h.observe(2.0));
         h.reset();
         writer.join().unwrap();
         let after = h.snapshot();
@@ -132,10 +132,7 @@ fn sharded_snapshot_during_two_slot_writers_is_consistent() {
         let h = Arc::new(ShardedHistogram::<2>::new(&SPEC));
         let writers: Vec<_> = [(0, 1.0), (1, 2.0)]
             .into_iter()
-            .map(|(slot, v)| {
-                let h = Arc::clone(&h);
-                thread::spawn(move || h.observe_as_slot(slot, v))
-            })
+            .map(|(slot, v)| on(&h, move |h| h.observe_as_slot(slot, v)))
             .collect();
         // Without this yield loom only ever runs the snapshot before the writers start.
         thread::yield_now();
@@ -155,10 +152,7 @@ fn sharded_snapshot_during_two_slot_writers_is_consistent() {
 fn sharded_reset_during_a_write_keeps_observations_whole() {
     model(|| {
         let h = Arc::new(ShardedHistogram::<2>::new(&SPEC));
-        let writer = {
-            let h = Arc::clone(&h);
-            thread::spawn(move || h.observe_as_slot(1, 2.0))
-        };
+        let writer = on(&h, |h| h.observe_as_slot(1, 2.0));
         thread::yield_now();
         h.reset();
         let during = h.snapshot();
@@ -194,10 +188,7 @@ fn sharded_counter_reads_are_bounded_monotone_and_exact_after_joins() {
         let c = Arc::new(ShardedCounter::new(&COUNTER_SPEC));
         let writers: Vec<_> = [(0, 0b001), (0, 0b010), (1, 0b100)]
             .into_iter()
-            .map(|(shard, n)| {
-                let c = Arc::clone(&c);
-                thread::spawn(move || c.inc_by_as_shard(shard, n))
-            })
+            .map(|(shard, n)| on(&c, move |c| c.inc_by_as_shard(shard, n)))
             .collect();
         // As in the sharded histogram model: without it the reads all run before the writers.
         thread::yield_now();
@@ -228,14 +219,8 @@ fn sharded_counter_thread_local_path_loses_nothing() {
     // contended case. The model above spreads writers over both shards.
     model(|| {
         let c = Arc::new(ShardedCounter::new(&COUNTER_SPEC));
-        let one = {
-            let c = Arc::clone(&c);
-            thread::spawn(move || c.inc())
-        };
-        let two = {
-            let c = Arc::clone(&c);
-            thread::spawn(move || c.inc_by(0b10))
-        };
+        let one = on(&c, |c| c.inc());
+        let two = on(&c, |c| c.inc_by(0b10));
         thread::yield_now();
         let first = c.get();
         one.join().unwrap();
