@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use geno_metrics_schema::{Label, LabelValues, Metric, MetricKind, Registry};
+use geno_metrics_schema::{Label, LabelValues, Metric, MetricKind, OVERFLOW_LABEL_VALUE, Registry};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use syn::LitStr;
@@ -99,36 +99,33 @@ fn spec(metric: &Metric) -> TokenStream {
             MetricKind::Histogram => "Histogram",
         }
     );
-    let unit = metric.unit.as_deref().unwrap_or("");
     let summary = &metric.summary;
     let buckets = metric.buckets.iter().map(|&b| float(b));
-    let deprecated = match &metric.deprecated {
-        Some(reason) => quote! { ::core::option::Option::Some(#reason) },
-        None => quote! { ::core::option::Option::None },
-    };
     let labels = metric.labels.iter().map(|label| {
         let name = &label.name;
-        let values = match &label.values {
+        match &label.values {
             LabelValues::Enumerated { values, .. } => {
                 let values = values.iter().map(|v| &v.value);
-                quote! { ::geno_metrics::LabelValues::Enumerated(&[#(#values),*]) }
+                quote! { ::geno_metrics::LabelSpec::enumerated(#name, &[#(#values),*]) }
             }
             LabelValues::FreeForm { max_series } => {
-                quote! { ::geno_metrics::LabelValues::FreeForm { max_series: #max_series } }
+                quote! { ::geno_metrics::LabelSpec::free_form(#name, #max_series) }
             }
-        };
-        quote! { ::geno_metrics::LabelSpec { name: #name, values: #values } }
-    });
-    quote! {
-        ::geno_metrics::MetricSpec {
-            name: #name,
-            kind: ::geno_metrics::MetricKind::#kind,
-            unit: #unit,
-            summary: #summary,
-            buckets: &[#(#buckets),*],
-            deprecated: #deprecated,
-            labels: &[#(#labels),*],
         }
+    });
+    let unit = metric
+        .unit
+        .as_ref()
+        .map(|unit| quote! { .with_unit(#unit) });
+    let buckets = (!metric.buckets.is_empty()).then(|| quote! { .with_buckets(&[#(#buckets),*]) });
+    let deprecated = metric
+        .deprecated
+        .as_ref()
+        .map(|reason| quote! { .with_deprecated(#reason) });
+    let labels = (!metric.labels.is_empty()).then(|| quote! { .with_labels(&[#(#labels),*]) });
+    quote! {
+        ::geno_metrics::MetricSpec::new(#name, ::geno_metrics::MetricKind::#kind, #summary)
+            #unit #buckets #deprecated #labels
     }
 }
 
@@ -278,7 +275,7 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
             let position = match label.values {
                 LabelValues::Enumerated { .. } => quote! { (#parameter as usize) },
                 LabelValues::FreeForm { .. } => {
-                    quote! { self.0.free_form_position(#i, #parameter) }
+                    quote! { ::geno_metrics::__private::free_form_position(self.0, #i, #parameter) }
                 }
             };
             quote! { #series_index * #width + #position }
@@ -290,7 +287,7 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
     );
     let with_doc = with_doc(metric);
     quote! {
-        static #series_static: #inner = ::geno_metrics::Labelled::new(
+        static #series_static: #inner = ::geno_metrics::__private::labelled(
             &__GENO_METRICS_SPECS[#index],
             [const { #constructor(&__GENO_METRICS_SPECS[#index]) }; #series],
         );
@@ -303,7 +300,7 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
             #(#[doc = #with_doc])*
             #[inline]
             pub fn with(&self, #(#parameters: #types),*) -> &#ty {
-                self.0.at(#series_index)
+                ::geno_metrics::__private::series_at(self.0, #series_index)
             }
         }
 
@@ -341,7 +338,7 @@ fn with_doc(metric: &Metric) -> Vec<String> {
             }
             LabelValues::FreeForm { max_series } => format!(
                 " - `{}`: any string. The first {max_series} distinct values get a series each; later ones share the `{}` series and count as dropped. Only a value's first use allocates (a copy of it).",
-                label.name, "__overflow__"
+                label.name, OVERFLOW_LABEL_VALUE
             ),
         });
     }
@@ -387,7 +384,7 @@ fn doc_lines(metric: &Metric) -> Vec<String> {
                 )
             }
             LabelValues::FreeForm { max_series } => format!(
-                " - label `{}`: free-form, up to {max_series} values, then `__overflow__`",
+                " - label `{}`: free-form, up to {max_series} values, then `{OVERFLOW_LABEL_VALUE}`",
                 label.name
             ),
         });

@@ -35,7 +35,7 @@ mod valid;
 pub use diagnostic::{Diagnostic, Report};
 pub use model::{
     DEFAULT_BUCKETS, DROPPED_LABEL_VALUES_METRIC, Label, LabelValue, LabelValues,
-    MAX_SERIES_PER_METRIC, Metric, MetricKind, Registry,
+    MAX_SERIES_PER_METRIC, Metric, MetricKind, OVERFLOW_LABEL_VALUE, Registry,
 };
 
 /// Parses and validates a registry. `path` is how diagnostics name the file.
@@ -53,7 +53,9 @@ pub fn parse(source: &str, path: &str) -> Result<Registry, Report> {
 }
 
 /// The candidate closest to `word` by edit distance, when it is close enough to be a
-/// plausible typo (used for "did you mean" hints).
+/// plausible typo (used for "did you mean" hints): at most a third of the word's characters
+/// (and at least 2) edits away. The runtime suggests names in its lookup errors by the same
+/// rule, in its own copy; the workspace test `shared_names` holds the two to the same answers.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(2);
     candidates

@@ -15,7 +15,16 @@ pub const MAX_SERIES_PER_METRIC: usize = 1024;
 /// The counter the runtime adds to the exposition of a registry with free-form labels: one
 /// series per free-form label, counting values that went to its overflow series. No
 /// `metrics.toml` may declare a metric of this name.
+///
+/// This and [`OVERFLOW_LABEL_VALUE`] are the one definition of these names for the macro, the
+/// guard and the catalogue. The runtime, which cannot depend on this crate, has its own copy
+/// (`geno_metrics::DROPPED_LABEL_VALUES_METRIC`, `geno_metrics::OVERFLOW_LABEL_VALUE`); the
+/// workspace test `shared_names` holds the copies equal.
 pub const DROPPED_LABEL_VALUES_METRIC: &str = "geno_metrics_dropped_label_values_total";
+
+/// The label value of a free-form label's overflow series, where values go once `max_series`
+/// distinct values have a series of their own.
+pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
 
 /// A whole registry file after validation.
 #[derive(Debug, Clone, PartialEq, Serialize)]

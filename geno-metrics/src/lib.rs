@@ -26,40 +26,82 @@
 //! Hot paths (`inc`, `inc_by`, `set`, `add`, `sub`, `observe`) never allocate, never lock
 //! and never panic.
 
+//! # What `registry!` generates
+//!
+//! For the registry [`examples/generated.toml`](https://docs.rs/crate/geno-metrics/latest/source/examples/generated.toml),
+//! one metric of each handle type:
+//!
+//! | declared in `metrics.toml` | generated `pub static` | type |
+//! |---|---|---|
+//! | `kind = "counter"` | `JOBS_TOTAL` | [`Counter`] |
+//! | `kind = "counter"`, `sharded = true` | `PACKETS_TOTAL` | [`ShardedCounter`] |
+//! | `kind = "gauge"` | `QUEUE_DEPTH` | [`Gauge`] |
+//! | `kind = "histogram"`, 3 `buckets` | `JOB_DURATION_SECONDS` | [`Histogram<3>`](Histogram) |
+//! | `kind = "histogram"`, `sharded = true` | `REQUEST_DURATION_SECONDS` | [`ShardedHistogram<3>`](ShardedHistogram) |
+//! | `labels = { status = ["ok", "error"], model = { max_series = 2 } }` | `REQUESTS_TOTAL` | `RequestsTotalFamily`, and the enum `Status` |
+//! | `labels = { phase = ["train", "eval"] }` on a histogram | `PHASE_DURATION_SECONDS` | `PhaseDurationSecondsFamily`, and the enum `Phase` |
+//! | every metric | `METRICS` | [`Registry`] |
+//!
+//! A labelled metric's handle is a generated `<Name>Family` type. Its `with(..)` takes one
+//! argument per label, in declaration order: the label's generated enum for an enumerated
+//! label (one enum per label name, with `all()`, `as_str()` and `Display`), a `&str` for a
+//! free-form one. It returns the series' [`Counter`], [`Gauge`] or [`Histogram`], and the
+//! family dereferences to [`Labelled`] for the by-value and iterating views.
+//!
+//! ```
+//! mod metrics {
+//!     geno_metrics::registry!("examples/generated.toml");
+//! }
+//! use metrics::*;
+//!
+//! JOBS_TOTAL.inc();
+//! PACKETS_TOTAL.inc_by(3); // each thread adds to its own shard
+//! QUEUE_DEPTH.set(4.0);
+//! JOB_DURATION_SECONDS.observe(0.5);
+//! REQUEST_DURATION_SECONDS.observe(0.05);
+//! REQUESTS_TOTAL.with(Status::Ok, "resnet").inc();
+//! PHASE_DURATION_SECONDS.with(Phase::Eval).observe(42.0);
+//!
+//! assert_eq!(Status::all(), [Status::Ok, Status::Error]);
+//! assert_eq!(Phase::Eval.as_str(), "eval");
+//! assert_eq!(PACKETS_TOTAL.get(), 3);
+//! assert_eq!(PHASE_DURATION_SECONDS.with(Phase::Eval).snapshot().counts, [0, 1, 1]);
+//!
+//! // The same metrics by name, checked at run time instead.
+//! assert_eq!(METRICS.get_sharded_counter("demo_packets_total")?.get(), 3);
+//! let requests = METRICS.get_family("demo_requests_total")?;
+//! assert!(requests.with_values(&["ok", "resnet"]).is_some());
+//! # Ok::<(), geno_metrics::LookupError>(())
+//! ```
+
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod atomic_f64;
-mod counter;
-mod exporter;
-mod exposition;
-mod family;
-mod free_form;
-mod gauge;
-mod histogram;
+// Modules, lowest first; each uses only those above it (a tidy check in `cargo xtask ci`
+// fails on an import cycle). ARCHITECTURE.md maps them.
+mod export;
+mod kinds;
+mod labels;
+mod metric;
 mod registry;
-mod sharded;
-mod sharded_histogram;
 mod snapshot;
 mod spec;
 mod sync;
-mod textfile;
 
-pub use counter::Counter;
-pub use exporter::TextfileExporter;
-pub use exposition::GoFloat;
-pub use family::{Family, Labelled, Series};
-pub use free_form::{DROPPED_LABEL_VALUES_METRIC, FreeLabel, OVERFLOW_LABEL_VALUE};
-pub use gauge::Gauge;
-pub use histogram::{
-    AnyHistogram, BucketCounts, Histogram, HistogramCore, HistogramSnapshot, HistogramTimer,
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use export::{LOG_DIR_ENV, TextfileExporter, metrics_path};
+pub use kinds::{
+    AnyHistogram, AnyShardedHistogram, Counter, Gauge, Histogram, HistogramTimer, ShardedCounter,
+    ShardedHistogram,
 };
-pub use registry::{LookupError, Metric, Registry};
-pub use sharded::{SHARDS, ShardedCounter};
-pub use sharded_histogram::{DynHistogram, ShardedHistogram};
-pub use snapshot::{MetricSnapshot, MetricValue, Snapshot};
+pub use labels::{DROPPED_LABEL_VALUES_METRIC, FreeLabel, Labelled, OVERFLOW_LABEL_VALUE};
+pub use metric::{Family, Metric};
+pub use registry::{LookupError, Registry};
+pub use snapshot::{HistogramSnapshot, MetricSnapshot, MetricValue, Snapshot};
 pub use spec::{LabelSpec, LabelValues, MetricKind, MetricSpec};
-pub use textfile::{LOG_DIR_ENV, metrics_path};
 
 /// Generates typed handles and `METRICS` from a `metrics.toml`, at compile time.
 ///
@@ -68,9 +110,18 @@ pub use textfile::{LOG_DIR_ENV, metrics_path};
 ///
 /// - one `pub static` per metric, named after the metric without the namespace prefix, in
 ///   upper snake case (`geno_lewm_train_steps_total` -> `TRAIN_STEPS_TOTAL`), of type
-///   [`Counter`], [`Gauge`] or [`Histogram<N>`](Histogram); its rustdoc is the summary, name,
-///   kind, unit and buckets, and a deprecated metric's handle is `#[deprecated]`;
+///   [`Counter`], [`Gauge`] or [`Histogram<N>`](Histogram); with `sharded = true`,
+///   [`ShardedCounter`] or [`ShardedHistogram<N>`](ShardedHistogram); its rustdoc is the
+///   summary, name, kind, unit and buckets, and a deprecated metric's handle is
+///   `#[deprecated]`;
+/// - for a labelled metric, a `<Name>Family` type as the handle's type, whose `with(..)` takes
+///   one argument per label and returns the series (it dereferences to [`Labelled`]);
+/// - one enum per enumerated label name, in upper camel case (`device_kind` -> `DeviceKind`),
+///   a variant per value (`in_progress` -> `InProgress`, `2xx` -> `V2xx`), with `all()`,
+///   `as_str()` and `Display`;
 /// - `pub static METRICS: Registry`, every metric in file order.
+///
+/// The [crate docs](crate#what-registry-generates) show each of these in use.
 ///
 /// Cargo rebuilds the crate when the file changes. A registry that breaks a rule is a compile
 /// error carrying the same `file:line:col: error[rule]` diagnostics as

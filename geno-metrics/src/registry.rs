@@ -1,62 +1,20 @@
-//! [`Registry`]: the immutable table of every metric, with by-name access and snapshots.
+//! [`Registry`]: the immutable table of every metric, with by-name access, sync hooks and
+//! snapshots.
+//!
+//! This file holds the table itself: lookups, hooks, [`LookupError`] and `snapshot_all`. The
+//! exposition formats add their methods in `export/`: `encode_text` in `export/text.rs`,
+//! `export_prometheus_textfile` in `export/textfile.rs` and `spawn_textfile_exporter` in
+//! `export/periodic.rs`. They depend on the registry; the registry depends on none of them.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use crate::counter::Counter;
-use crate::exposition::FamilyText;
-use crate::family::Family;
-use crate::free_form::DROPPED_LABEL_VALUES_METRIC;
-use crate::gauge::Gauge;
-use crate::histogram::AnyHistogram;
-use crate::sharded::ShardedCounter;
-use crate::sharded_histogram::DynHistogram;
+use crate::kinds::{AnyHistogram, AnyShardedHistogram, Counter, Gauge, ShardedCounter};
+use crate::labels::DROPPED_LABEL_VALUES_METRIC;
+use crate::metric::{Family, Metric};
 use crate::snapshot::{MetricSnapshot, MetricValue, Snapshot};
 use crate::spec::{MetricKind, MetricSpec};
-
-/// A reference to one live metric of a registry.
-#[derive(Debug, Clone, Copy)]
-pub enum Metric {
-    /// A counter handle.
-    Counter(&'static Counter),
-    /// A counter kept in per-thread shards (`sharded = true`).
-    ShardedCounter(&'static ShardedCounter),
-    /// A gauge handle.
-    Gauge(&'static Gauge),
-    /// A histogram handle, of any bucket count.
-    Histogram(&'static AnyHistogram),
-    /// A histogram kept in per-thread shards (`sharded = true`), of any bucket count.
-    ShardedHistogram(&'static dyn DynHistogram),
-    /// A labelled metric of any kind: a family of series.
-    Family(&'static dyn Family),
-}
-
-impl Metric {
-    /// What `metrics.toml` declares about the metric.
-    pub fn spec(&self) -> &'static MetricSpec {
-        match self {
-            Self::Counter(c) => c.spec(),
-            Self::ShardedCounter(c) => c.spec(),
-            Self::Gauge(g) => g.spec(),
-            Self::Histogram(h) => h.spec(),
-            Self::ShardedHistogram(h) => h.spec(),
-            Self::Family(f) => f.spec(),
-        }
-    }
-
-    /// The metric's current value (a consistent copy, for histograms); `None` for a family,
-    /// whose values are those of its series.
-    pub fn value(&self) -> Option<MetricValue> {
-        match self {
-            Self::Counter(c) => Some(MetricValue::Counter(c.get())),
-            Self::ShardedCounter(c) => Some(MetricValue::Counter(c.get())),
-            Self::Gauge(g) => Some(MetricValue::Gauge(g.get())),
-            Self::Histogram(h) => Some(MetricValue::Histogram(h.snapshot())),
-            Self::ShardedHistogram(h) => Some(MetricValue::Histogram(h.snapshot())),
-            Self::Family(_) => None,
-        }
-    }
-}
 
 /// Every metric of one `metrics.toml`, in file order: `registry!` generates it as `METRICS`.
 ///
@@ -66,10 +24,8 @@ impl Metric {
 /// ```
 /// use geno_metrics::{Counter, Gauge, LookupError, Metric, MetricKind, MetricSpec, Registry};
 /// static SPECS: [MetricSpec; 2] = [
-///     MetricSpec { name: "demo_jobs_total", kind: MetricKind::Counter, unit: "",
-///                  summary: "Jobs finished.", buckets: &[], deprecated: None, labels: &[] },
-///     MetricSpec { name: "demo_queue_depth", kind: MetricKind::Gauge, unit: "",
-///                  summary: "Items waiting.", buckets: &[], deprecated: None, labels: &[] },
+///     MetricSpec::new("demo_jobs_total", MetricKind::Counter, "Jobs finished."),
+///     MetricSpec::new("demo_queue_depth", MetricKind::Gauge, "Items waiting."),
 /// ];
 /// static JOBS_TOTAL: Counter = Counter::new(&SPECS[0]);
 /// static QUEUE_DEPTH: Gauge = Gauge::new(&SPECS[1]);
@@ -92,8 +48,10 @@ pub struct Registry {
     hooks: Mutex<Vec<fn()>>,
     /// Serialises textfile exports of this registry (see `export_prometheus_textfile`).
     pub(crate) export_lock: Mutex<()>,
-    /// The unchanging text of each family, made on the first exposition.
-    pub(crate) texts: OnceLock<Box<[FamilyText]>>,
+    /// What the exposition makes once from this registry and reuses at every exposition (the
+    /// unchanging text of each family; see `export/text.rs`). Held as `Any` so that the
+    /// registry need not know the formats that build on it.
+    pub(crate) prepared: OnceLock<Box<dyn Any + Send + Sync>>,
 }
 
 impl Registry {
@@ -112,7 +70,7 @@ impl Registry {
             metrics,
             hooks: Mutex::new(Vec::new()),
             export_lock: Mutex::new(()),
-            texts: OnceLock::new(),
+            prepared: OnceLock::new(),
         }
     }
 
@@ -148,7 +106,7 @@ impl Registry {
             .copied()
             .ok_or_else(|| LookupError::Unknown {
                 name: name.to_owned(),
-                suggestion: closest_name(name, self.specs),
+                suggestion: closest(name, self.specs.iter().map(|s| s.name)),
             })
     }
 
@@ -242,7 +200,7 @@ impl Registry {
     pub fn get_sharded_histogram(
         &self,
         name: &str,
-    ) -> Result<&'static dyn DynHistogram, LookupError> {
+    ) -> Result<&'static dyn AnyShardedHistogram, LookupError> {
         if let Ok(Metric::Histogram(h)) = self.get(name) {
             return Err(LookupError::NotSharded {
                 name: h.spec().name,
@@ -350,8 +308,7 @@ impl Registry {
     ///
     /// ```
     /// # use geno_metrics::{Counter, Metric, MetricKind, MetricSpec, Registry};
-    /// # static SPECS: [MetricSpec; 1] = [MetricSpec { name: "demo_redactions_total",
-    /// #     kind: MetricKind::Counter, unit: "", summary: "Redactions.", buckets: &[], deprecated: None, labels: &[] }];
+    /// # static SPECS: [MetricSpec; 1] = [MetricSpec::new("demo_redactions_total", MetricKind::Counter, "Redactions.")];
     /// # static REDACTIONS_TOTAL: Counter = Counter::new(&SPECS[0]);
     /// # static METRICS: Registry = Registry::new(&SPECS, &[Metric::Counter(&REDACTIONS_TOTAL)]);
     /// use std::sync::atomic::{AtomicU64, Ordering};
@@ -396,14 +353,21 @@ fn wrong_kind(found: Metric, expected: MetricKind) -> LookupError {
     }
 }
 
-fn closest_name(name: &str, specs: &'static [MetricSpec]) -> Option<&'static str> {
-    let limit = (name.chars().count() / 3).max(2);
-    specs
-        .iter()
-        .map(|s| (strsim::levenshtein(name, s.name), s.name))
+/// The candidate closest to `word` when it is near enough to be a typo: at most a third of
+/// the word's characters (and at least 2) edits away. The schema crate suggests names in its
+/// diagnostics by the same rule (`geno_metrics_schema::closest`); a test in `tests/` holds the
+/// two to the same answers, since the runtime cannot depend on the schema.
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (strsim::levenshtein(word, c), c))
         .filter(|&(distance, _)| distance <= limit)
         .min_by_key(|&(distance, _)| distance)
-        .map(|(_, n)| n)
+        .map(|(_, c)| c)
 }
 
 /// Why a by-name lookup failed.
@@ -519,21 +483,16 @@ mod tests {
 
     #[test]
     fn suggestions_only_for_plausible_typos() {
-        assert_eq!(
-            closest_name("app_job_total", &SPECS),
-            Some("app_jobs_total")
-        );
-        assert_eq!(
-            closest_name("app_queue_item", &SPECS),
-            Some("app_queue_items")
-        );
-        assert_eq!(closest_name("totally_else", &SPECS), None);
-        assert_eq!(closest_name("", &SPECS), None);
+        let closest_name = |name| closest(name, SPECS.iter().map(|s| s.name));
+        assert_eq!(closest_name("app_job_total"), Some("app_jobs_total"));
+        assert_eq!(closest_name("app_queue_item"), Some("app_queue_items"));
+        assert_eq!(closest_name("totally_else"), None);
+        assert_eq!(closest_name(""), None);
     }
 
     #[test]
     fn labelled_metrics_by_name_and_in_snapshots() {
-        use crate::family::Labelled;
+        use crate::labels::Labelled;
         use crate::spec::{LabelSpec, LabelValues};
         static LABELLED: MetricSpec = MetricSpec {
             name: "app_requests_total",

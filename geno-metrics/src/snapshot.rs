@@ -1,11 +1,11 @@
-//! [`Snapshot`]: a structured, serialisable copy of every metric of a registry.
+//! Copies of metric values: [`Snapshot`], a structured, serialisable copy of every metric of
+//! a registry, and [`HistogramSnapshot`], one consistent copy of a histogram.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::histogram::HistogramSnapshot;
 use crate::spec::MetricKind;
 
 /// Every metric of a registry at one moment, in registry order.
@@ -91,6 +91,67 @@ pub enum MetricValue {
     Gauge(#[serde(with = "float_repr")] f64),
     /// A histogram's buckets, sum and count.
     Histogram(HistogramSnapshot),
+}
+
+/// A consistent copy of a histogram.
+///
+/// `buckets` are the cumulative upper bounds, the last always `+Inf`; `counts[i]` is the
+/// number of observations `<= buckets[i]` since the last reset, so `counts` never decreases
+/// and `counts.last() == Some(&count)`; `sum` is the sum of exactly those `count` observations.
+///
+/// In JSON the infinite bound is the string `"+Inf"` (and a non-finite sum `"+Inf"`, `"-Inf"`
+/// or `"NaN"`), so snapshots round-trip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistogramSnapshot {
+    /// Upper bounds, ascending, `+Inf` last.
+    #[serde(with = "float_repr::seq")]
+    pub buckets: Vec<f64>,
+    /// Cumulative observation counts, one per bound.
+    pub counts: Vec<u64>,
+    /// Sum of all observations.
+    #[serde(with = "float_repr")]
+    pub sum: f64,
+    /// Number of observations.
+    pub count: u64,
+}
+
+impl HistogramSnapshot {
+    /// Estimates the `q`-quantile (0 ≤ q ≤ 1) the way PromQL's `histogram_quantile` does:
+    /// linear interpolation inside the bucket that holds the rank. `NaN` when empty or when
+    /// `q` is out of range; the highest finite bound when the rank falls in `+Inf`.
+    ///
+    /// ```
+    /// use geno_metrics::HistogramSnapshot;
+    /// let s = HistogramSnapshot {
+    ///     buckets: vec![1.0, 2.0, f64::INFINITY], counts: vec![0, 10, 10], sum: 15.0, count: 10,
+    /// };
+    /// assert_eq!(s.quantile(0.5), 1.5);
+    /// ```
+    pub fn quantile(&self, q: f64) -> f64 {
+        self.try_quantile(q).unwrap_or(f64::NAN)
+    }
+
+    fn try_quantile(&self, q: f64) -> Option<f64> {
+        if self.count == 0 || !(0.0..=1.0).contains(&q) {
+            return None;
+        }
+        let rank = q * self.count as f64;
+        let i = self.counts.iter().position(|&c| c as f64 >= rank)?;
+        let upper = *self.buckets.get(i)?;
+        if upper.is_infinite() {
+            return self.buckets.get(i.checked_sub(1)?).copied();
+        }
+        let (lower, below) = match i.checked_sub(1) {
+            Some(j) => (*self.buckets.get(j)?, *self.counts.get(j)?),
+            None if upper > 0.0 => (0.0, 0),
+            None => return Some(upper),
+        };
+        let in_bucket = self.counts[i].saturating_sub(below) as f64;
+        if in_bucket == 0.0 {
+            return Some(upper);
+        }
+        Some(lower + (upper - lower) * (rank - below as f64) / in_bucket)
+    }
 }
 
 /// Serde for `f64` that writes non-finite values as Prometheus spells them.
@@ -186,6 +247,51 @@ pub(crate) mod float_repr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn snapshot(buckets: &[f64], counts: &[u64]) -> HistogramSnapshot {
+        let mut b = buckets.to_vec();
+        b.push(f64::INFINITY);
+        HistogramSnapshot {
+            buckets: b,
+            counts: counts.to_vec(),
+            sum: 0.0,
+            count: counts.last().copied().unwrap_or(0),
+        }
+    }
+
+    #[test]
+    fn quantile_interpolates_like_promql() {
+        let s = snapshot(&[1.0, 2.0, 4.0], &[10, 20, 20, 20]);
+        assert_eq!(s.quantile(0.0), 0.0);
+        assert_eq!(s.quantile(0.25), 0.5);
+        assert_eq!(s.quantile(0.75), 1.5);
+        assert_eq!(s.quantile(1.0), 2.0);
+    }
+
+    #[test]
+    fn quantile_edge_cases() {
+        assert!(snapshot(&[1.0], &[0, 0]).quantile(0.5).is_nan(), "empty");
+        assert!(
+            snapshot(&[1.0], &[1, 1]).quantile(1.5).is_nan(),
+            "q out of range"
+        );
+        assert!(
+            snapshot(&[1.0], &[1, 1]).quantile(f64::NAN).is_nan(),
+            "q NaN"
+        );
+        // Rank in +Inf: the highest finite bound, as histogram_quantile answers.
+        assert_eq!(snapshot(&[1.0, 2.0], &[0, 0, 5]).quantile(0.5), 2.0);
+        // Negative first bound: no interpolation below it.
+        assert_eq!(snapshot(&[-1.0, 1.0], &[4, 4, 4]).quantile(0.5), -1.0);
+        // Malformed, hand-built snapshots give NaN, never a panic.
+        let broken = HistogramSnapshot {
+            buckets: vec![],
+            counts: vec![3],
+            sum: 0.0,
+            count: 3,
+        };
+        assert!(broken.quantile(0.5).is_nan());
+    }
 
     #[test]
     fn non_finite_floats_round_trip_through_json() {

@@ -39,20 +39,21 @@ impl std::fmt::Display for MetricKind {
 
 /// The immutable description of one metric. `registry!` generates one per `[[metric]]`.
 ///
+/// The fields are public to read. The struct is `#[non_exhaustive]`, so new declarations in
+/// `metrics.toml` can add fields without breaking callers: build one with the `const`
+/// constructor [`new`](Self::new) and the `with_*` methods, as generated code does.
+///
 /// ```
-/// use geno_metrics::{LabelSpec, LabelValues, MetricKind, MetricSpec};
-/// static SPEC: MetricSpec = MetricSpec {
-///     name: "demo_queue_bytes",
-///     kind: MetricKind::Gauge,
-///     unit: "bytes",
-///     summary: "Bytes waiting in the queue.",
-///     buckets: &[],
-///     deprecated: None,
-///     labels: &[LabelSpec { name: "queue", values: LabelValues::Enumerated(&["fast", "slow"]) }],
-/// };
+/// use geno_metrics::{LabelSpec, MetricKind, MetricSpec};
+/// static SPEC: MetricSpec = MetricSpec::new("demo_queue_bytes", MetricKind::Gauge, "Bytes waiting in the queue.")
+///     .with_unit("bytes")
+///     .with_labels(&[LabelSpec::enumerated("queue", &["fast", "slow"])]);
 /// assert_eq!(SPEC.kind, MetricKind::Gauge);
+/// assert_eq!((SPEC.unit, SPEC.buckets, SPEC.deprecated), ("bytes", &[][..], None));
+/// assert_eq!(SPEC.series_count(), 2);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct MetricSpec {
     /// The full Prometheus name, namespace included.
     pub name: &'static str,
@@ -73,6 +74,50 @@ pub struct MetricSpec {
 }
 
 impl MetricSpec {
+    /// A metric without unit, buckets, labels or deprecation; the `with_*` methods add them.
+    ///
+    /// This is a description only: which rules a name, unit or bucket list must follow is
+    /// checked where `metrics.toml` is read (the `registry!` macro and `cargo xtask metrics
+    /// check`), not here.
+    pub const fn new(name: &'static str, kind: MetricKind, summary: &'static str) -> Self {
+        Self {
+            name,
+            kind,
+            unit: "",
+            summary,
+            buckets: &[],
+            deprecated: None,
+            labels: &[],
+        }
+    }
+
+    /// The same metric with the unit `unit` (`seconds`, `bytes`, ...).
+    #[must_use]
+    pub const fn with_unit(self, unit: &'static str) -> Self {
+        Self { unit, ..self }
+    }
+
+    /// The same metric with a histogram's finite bucket bounds, strictly increasing.
+    #[must_use]
+    pub const fn with_buckets(self, buckets: &'static [f64]) -> Self {
+        Self { buckets, ..self }
+    }
+
+    /// The same metric, deprecated for `reason` (what to use instead).
+    #[must_use]
+    pub const fn with_deprecated(self, reason: &'static str) -> Self {
+        Self {
+            deprecated: Some(reason),
+            ..self
+        }
+    }
+
+    /// The same metric with `labels`, in declaration order.
+    #[must_use]
+    pub const fn with_labels(self, labels: &'static [LabelSpec]) -> Self {
+        Self { labels, ..self }
+    }
+
     /// The number of series: the product of the labels' [widths](LabelSpec::width) (1 without
     /// labels).
     pub const fn series_count(&self) -> usize {
@@ -99,8 +144,19 @@ impl MetricSpec {
     }
 }
 
-/// One label: its name and the values it takes.
+/// One label: its name and the values it takes. `#[non_exhaustive]` for the same reason as
+/// [`MetricSpec`]: build one with [`enumerated`](Self::enumerated) or
+/// [`free_form`](Self::free_form).
+///
+/// ```
+/// use geno_metrics::{LabelSpec, LabelValues};
+/// const PHASE: LabelSpec = LabelSpec::enumerated("phase", &["train", "eval"]);
+/// const MODEL: LabelSpec = LabelSpec::free_form("model", 16);
+/// assert_eq!(PHASE.values, LabelValues::Enumerated(&["train", "eval"]));
+/// assert_eq!((PHASE.width(), MODEL.width()), (2, 17)); // 16 values and the overflow series
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LabelSpec {
     /// The label name, e.g. `phase`.
     pub name: &'static str,
@@ -109,6 +165,23 @@ pub struct LabelSpec {
 }
 
 impl LabelSpec {
+    /// A label that takes exactly `values`, in this order.
+    pub const fn enumerated(name: &'static str, values: &'static [&'static str]) -> Self {
+        Self {
+            name,
+            values: LabelValues::Enumerated(values),
+        }
+    }
+
+    /// A free-form label: `max_series` distinct values get a series each, later ones the
+    /// overflow series.
+    pub const fn free_form(name: &'static str, max_series: usize) -> Self {
+        Self {
+            name,
+            values: LabelValues::FreeForm { max_series },
+        }
+    }
+
     /// How many series positions the label spans: its value count when enumerated,
     /// `max_series + 1` (the [overflow series](crate::OVERFLOW_LABEL_VALUE)) when free-form.
     pub const fn width(&self) -> usize {

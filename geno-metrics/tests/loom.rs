@@ -17,25 +17,19 @@ use geno_metrics::{
 use loom::sync::Arc;
 use loom::thread;
 
-static SPEC: MetricSpec = MetricSpec {
-    name: "loom_duration_seconds",
-    kind: MetricKind::Histogram,
-    unit: "seconds",
-    summary: "Model-checked histogram.",
-    buckets: &[1.0, 2.0],
-    deprecated: None,
-    labels: &[],
-};
+static SPEC: MetricSpec = MetricSpec::new(
+    "loom_duration_seconds",
+    MetricKind::Histogram,
+    "Model-checked histogram.",
+)
+.with_unit("seconds")
+.with_buckets(&[1.0, 2.0]);
 
-static COUNTER_SPEC: MetricSpec = MetricSpec {
-    name: "loom_packets_total",
-    kind: MetricKind::Counter,
-    unit: "",
-    summary: "Model-checked sharded counter.",
-    buckets: &[],
-    deprecated: None,
-    labels: &[],
-};
+static COUNTER_SPEC: MetricSpec = MetricSpec::new(
+    "loom_packets_total",
+    MetricKind::Counter,
+    "Model-checked sharded counter.",
+);
 
 /// Explores interleavings with at most `PREEMPTIONS` forced context switches per execution:
 /// the bound loom's authors recommend, since real bugs need few preemptions and the search

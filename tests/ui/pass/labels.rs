@@ -21,7 +21,7 @@ fn main() {
 
     let step: &Histogram<2> = STEP_DURATION_SECONDS.with(Phase::Eval, Status::V2xx);
     step.observe(0.5);
-    assert_eq!(STEP_DURATION_SECONDS.at(5).snapshot().count, 1, "eval x 2xx is last");
+    assert_eq!(STEP_DURATION_SECONDS.get(5).unwrap().snapshot().count, 1, "eval x 2xx is last");
     assert_eq!(Phase::all(), [Phase::Train, Phase::Eval]);
     assert_eq!(Status::V2xx.as_str(), "2xx");
     assert_eq!(Type::AB.to_string(), "a\nb");

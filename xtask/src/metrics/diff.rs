@@ -13,7 +13,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use geno_metrics_schema::{Label, LabelValue, LabelValues, Metric, MetricKind, Registry};
+use geno_metrics_schema::{
+    Label, LabelValue, LabelValues, Metric, MetricKind, OVERFLOW_LABEL_VALUE, Registry,
+};
 use semver::Version;
 use serde::Serialize;
 
@@ -466,11 +468,11 @@ fn compare_labels(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
             ) if was != is => {
                 let effect = if is < was {
                     format!(
-                        "only the first {is} distinct values now get a series of their own, later ones go to the `{OVERFLOW}` series, so some series stop"
+                        "only the first {is} distinct values now get a series of their own, later ones go to the `{OVERFLOW_LABEL_VALUE}` series, so some series stop"
                     )
                 } else {
                     format!(
-                        "{} more values get a series of their own before `{OVERFLOW}`, each allocated up front",
+                        "{} more values get a series of their own before `{OVERFLOW_LABEL_VALUE}`, each allocated up front",
                         is - was
                     )
                 };
@@ -488,10 +490,10 @@ fn compare_labels(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
             (was, is) => {
                 let effect = match is {
                     LabelValues::FreeForm { max_series } => format!(
-                        "values past the first {max_series} now share the `{OVERFLOW}` series"
+                        "values past the first {max_series} now share the `{OVERFLOW_LABEL_VALUE}` series"
                     ),
                     LabelValues::Enumerated { .. } => format!(
-                        "values outside the list can no longer be recorded, and the `{OVERFLOW}` series goes away"
+                        "values outside the list can no longer be recorded, and the `{OVERFLOW_LABEL_VALUE}` series goes away"
                     ),
                 };
                 push(
@@ -564,9 +566,6 @@ fn compare_labels(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
 fn find_label<'a>(labels: &'a [Label], name: &str) -> Option<&'a Label> {
     labels.iter().find(|l| l.name == name)
 }
-
-/// The label value a free-form label's overflow series carries.
-const OVERFLOW: &str = "__overflow__";
 
 /// A label as declared in `metrics.toml`, e.g. `phase = ["train", "eval"]`.
 fn declaration(label: &Label) -> String {

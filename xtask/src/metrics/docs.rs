@@ -1,7 +1,9 @@
 //! `cargo xtask metrics docs`: the metrics catalogue, `docs/METRICS.md`, generated from the
 //! registry; `--check` fails when the committed file is stale.
 
-use geno_metrics_schema::{DROPPED_LABEL_VALUES_METRIC, Label, LabelValues, Metric, Registry};
+use geno_metrics_schema::{
+    DROPPED_LABEL_VALUES_METRIC, Label, LabelValues, Metric, OVERFLOW_LABEL_VALUE, Registry,
+};
 
 use crate::Outcome;
 use crate::metrics::{Options, display_path, load};
@@ -30,7 +32,7 @@ pub(crate) fn render(registry: &Registry, source: &str) -> String {
     out.push_str("\n\n");
     if labels().any(|l| matches!(l.values, LabelValues::FreeForm { .. })) {
         out.push_str(&format!(
-            "A free-form label takes any string: the first `max_series` distinct values each get a series, later\nones share the series whose value is `{OVERFLOW}`. The runtime adds the counter\n`{DROPPED_LABEL_VALUES_METRIC}` to the exposition, one series per metric and free-form label\n(labels `metric` and `label`), counting the `with(..)` calls whose value went to the overflow series.\n\n"
+            "A free-form label takes any string: the first `max_series` distinct values each get a series, later\nones share the series whose value is `{OVERFLOW_LABEL_VALUE}`. The runtime adds the counter\n`{DROPPED_LABEL_VALUES_METRIC}` to the exposition, one series per metric and free-form label\n(labels `metric` and `label`), counting the `with(..)` calls whose value went to the overflow series.\n\n"
         ));
     }
     out.push_str("| Name | Kind | Unit | Buckets | Labels | Summary | Deprecated |\n");
@@ -60,9 +62,6 @@ pub(crate) fn render(registry: &Registry, source: &str) -> String {
     out
 }
 
-/// The label value of a free-form label's overflow series.
-const OVERFLOW: &str = "__overflow__";
-
 /// The Labels cell: the handle's type, then one line per label in declaration order; empty
 /// for an unlabelled metric.
 fn labels_cell(metric: &Metric) -> String {
@@ -84,7 +83,7 @@ fn label_line(label: &Label) -> String {
             format!("{name}: {} (enum `{type_name}`)", values.join(", "))
         }
         LabelValues::FreeForm { max_series } => {
-            format!("{name}: free-form, up to {max_series} values, then `{OVERFLOW}`")
+            format!("{name}: free-form, up to {max_series} values, then `{OVERFLOW_LABEL_VALUE}`")
         }
     }
 }

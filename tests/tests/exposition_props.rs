@@ -21,10 +21,11 @@
 
 use std::collections::HashMap;
 
+use geno_metrics::__private::{Series, labelled};
 use geno_metrics::{
-    AnyHistogram, Counter, DROPPED_LABEL_VALUES_METRIC, DynHistogram, Family, Gauge, Histogram,
-    LabelSpec, LabelValues, Labelled, Metric, MetricKind, MetricSpec, OVERFLOW_LABEL_VALUE,
-    Registry, Series, ShardedCounter, ShardedHistogram,
+    AnyHistogram, AnyShardedHistogram, Counter, DROPPED_LABEL_VALUES_METRIC, Family, Gauge,
+    Histogram, LabelSpec, Metric, MetricKind, MetricSpec, OVERFLOW_LABEL_VALUE, Registry,
+    ShardedCounter, ShardedHistogram,
 };
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -132,15 +133,7 @@ fn leak_str(s: &str) -> &'static str {
 }
 
 fn spec(name: &str, kind: MetricKind, summary: &str) -> MetricSpec {
-    MetricSpec {
-        name: leak_str(name),
-        kind,
-        unit: "",
-        summary: leak_str(summary),
-        buckets: &[],
-        deprecated: None,
-        labels: &[],
-    }
+    MetricSpec::new(leak_str(name), kind, leak_str(summary))
 }
 
 /// A registry over `specs`, with the handle `make` builds for each.
@@ -178,8 +171,10 @@ fn histogram(spec: &'static MetricSpec) -> &'static AnyHistogram {
     plain_of!(0 1 2 3 4 5 6 7 8)
 }
 
-fn sharded_histogram(spec: &'static MetricSpec) -> &'static dyn DynHistogram {
-    fn dynamic<const N: usize>(h: &'static ShardedHistogram<N>) -> &'static dyn DynHistogram {
+fn sharded_histogram(spec: &'static MetricSpec) -> &'static dyn AnyShardedHistogram {
+    fn dynamic<const N: usize>(
+        h: &'static ShardedHistogram<N>,
+    ) -> &'static dyn AnyShardedHistogram {
         h
     }
     macro_rules! sharded_of {
@@ -199,7 +194,7 @@ fn family<M: Series>(spec: &'static MetricSpec, make: fn(&'static MetricSpec) ->
         spec: &'static MetricSpec,
         make: fn(&'static MetricSpec) -> M,
     ) -> &'static dyn Family {
-        leak(Labelled::<M, S, 1>::new(
+        leak(labelled::<M, S, 1>(
             spec,
             std::array::from_fn(|_| make(spec)),
         ))
@@ -756,16 +751,8 @@ fn check_labels(case: &LabelCase) {
         .map(|v| leak_str(v))
         .collect::<Vec<_>>()
         .leak();
-    let kind = LabelSpec {
-        name: "kind",
-        values: LabelValues::Enumerated(enumerated),
-    };
-    let model = LabelSpec {
-        name: "model",
-        values: LabelValues::FreeForm {
-            max_series: case.max_series,
-        },
-    };
+    let kind = LabelSpec::enumerated("kind", enumerated);
+    let model = LabelSpec::free_form("model", case.max_series);
     let label_specs: &'static [LabelSpec] = if case.free_first {
         leak([model, kind])
     } else {
@@ -980,14 +967,8 @@ fn a_sharded_counter_wraps_to_zero_past_u64_max() {
 #[test]
 fn a_labelled_counter_series_wraps_to_zero_past_u64_max() {
     static LABELS: [LabelSpec; 2] = [
-        LabelSpec {
-            name: "status",
-            values: LabelValues::Enumerated(&["ok", "error"]),
-        },
-        LabelSpec {
-            name: "model",
-            values: LabelValues::FreeForm { max_series: 1 },
-        },
+        LabelSpec::enumerated("status", &["ok", "error"]),
+        LabelSpec::free_form("model", 1),
     ];
     let mut spec = spec("hostile_labelled_total", MetricKind::Counter, "c");
     spec.labels = &LABELS;

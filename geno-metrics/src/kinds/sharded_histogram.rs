@@ -20,8 +20,10 @@ use std::cell::Cell;
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64 as StdAtomicU64, Ordering};
 
-use crate::histogram::{Histogram, HistogramSnapshot, HistogramTimer};
-use crate::sharded::SHARDS;
+use super::histogram::{Histogram, bucket_index};
+use super::sharded_counter::SHARDS;
+use super::timer::{HistogramTimer, Observe};
+use crate::snapshot::HistogramSnapshot;
 use crate::spec::MetricSpec;
 use crate::sync::{AtomicU64, Mutex, back_off, fence, loom_const_fn};
 
@@ -85,15 +87,6 @@ fn writer_slot() -> Option<usize> {
     let slot = SLOT.try_with(|slot| slot.0).ok()?;
     let _ = CACHED_SLOT.try_with(|c| c.set(slot.unwrap_or(SHARDS)));
     slot
-}
-
-/// The bucket of `value` (not NaN): how many bounds are below it, `bounds.len()` for the
-/// `+Inf` bucket. Bounds are sorted, so this is the first bound `>= value`; counting
-/// compiles to comparisons without branches, which beats a binary search whose branches the
-/// CPU cannot predict when values spread over the buckets.
-#[inline]
-pub(crate) fn bucket_index(bounds: &[f64], value: f64) -> usize {
-    bounds.iter().map(|bound| usize::from(*bound < value)).sum()
 }
 
 /// One writer's part of a histogram, on its own cache lines.
@@ -232,10 +225,7 @@ fn shards<const N: usize>() -> [Shard<N>; SHARDS] {
 ///
 /// ```
 /// use geno_metrics::{MetricKind, MetricSpec, ShardedHistogram};
-/// static SPEC: MetricSpec = MetricSpec {
-///     name: "demo_request_duration_seconds", kind: MetricKind::Histogram, unit: "seconds",
-///     summary: "Request time.", buckets: &[0.1, 1.0], deprecated: None, labels: &[],
-/// };
+/// static SPEC: MetricSpec = MetricSpec::new("demo_request_duration_seconds", MetricKind::Histogram, "Request time.").with_unit("seconds").with_buckets(&[0.1, 1.0]);
 /// static REQUEST_DURATION_SECONDS: ShardedHistogram<2> = ShardedHistogram::new(&SPEC);
 ///
 /// std::thread::scope(|s| {
@@ -299,8 +289,8 @@ impl<const N: usize> ShardedHistogram<N> {
 
     /// Starts a timer that observes the elapsed seconds when dropped.
     #[inline]
-    pub fn start_timer(&self) -> HistogramTimer<'_> {
-        HistogramTimer::sharded(self)
+    pub fn start_timer(&self) -> HistogramTimer<'_, Self> {
+        HistogramTimer::start(self)
     }
 
     /// A consistent copy of the histogram, as [`Histogram::snapshot`] gives.
@@ -356,9 +346,10 @@ impl<const N: usize> ShardedHistogram<N> {
     }
 }
 
-/// A sharded histogram of any bucket count, as the registry hands it out
-/// ([`Registry::get_sharded_histogram`](crate::Registry::get_sharded_histogram)).
-pub trait DynHistogram: Sync + std::fmt::Debug {
+/// A sharded histogram of any bucket count: what
+/// [`Registry::get_sharded_histogram`](crate::Registry::get_sharded_histogram) returns, as
+/// [`AnyHistogram`](crate::AnyHistogram) is for plain histograms.
+pub trait AnyShardedHistogram: Sync + std::fmt::Debug {
     /// Records one observation.
     fn observe(&self, value: f64);
     /// A consistent copy of the histogram.
@@ -369,7 +360,13 @@ pub trait DynHistogram: Sync + std::fmt::Debug {
     fn spec(&self) -> &'static MetricSpec;
 }
 
-impl<const N: usize> DynHistogram for ShardedHistogram<N> {
+impl<const N: usize> Observe for ShardedHistogram<N> {
+    fn observe(&self, value: f64) {
+        ShardedHistogram::observe(self, value);
+    }
+}
+
+impl<const N: usize> AnyShardedHistogram for ShardedHistogram<N> {
     fn observe(&self, value: f64) {
         ShardedHistogram::observe(self, value);
     }

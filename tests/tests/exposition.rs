@@ -10,7 +10,7 @@ mod golden {
 
 use golden::{LATENCY_SECONDS, METRICS, ODD_HELP_RATIO, REQUESTS_TOTAL, TEMPERATURE_CELSIUS};
 
-const GOLDEN: &str = include_str!("golden/exposition.prom");
+const GOLDEN: &str = include_str!("../golden/exposition.prom");
 
 /// Records the golden values, once per process whichever test runs first.
 fn record() {

@@ -18,18 +18,24 @@
 use std::ops::Deref;
 use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
-use crate::atomic_f64;
-use crate::sharded_histogram::{DynHistogram, bucket_index};
-use crate::snapshot::float_repr;
+use super::atomic_f64;
+use super::timer::{HistogramTimer, Observe};
+use crate::snapshot::HistogramSnapshot;
 use crate::spec::{MetricKind, MetricSpec};
 use crate::sync::{AtomicU64, Mutex, back_off, loom_const_fn};
 
 const HOT_BIT: u64 = 1 << 63;
 const COUNT_MASK: u64 = HOT_BIT - 1;
+
+/// The bucket of `value` (not NaN): how many bounds are below it, `bounds.len()` for the
+/// `+Inf` bucket. Bounds are sorted, so this is the first bound `>= value`; counting
+/// compiles to comparisons without branches, which beats a binary search whose branches the
+/// CPU cannot predict when values spread over the buckets.
+#[inline]
+pub(crate) fn bucket_index(bounds: &[f64], value: f64) -> usize {
+    bounds.iter().map(|bound| usize::from(*bound < value)).sum()
+}
 
 /// A histogram handle with `N` finite bucket bounds, as `registry!` generates it.
 ///
@@ -43,11 +49,7 @@ const COUNT_MASK: u64 = HOT_BIT - 1;
 ///
 /// ```
 /// use geno_metrics::{Histogram, MetricKind, MetricSpec};
-/// static SPEC: MetricSpec = MetricSpec {
-///     name: "demo_step_duration_seconds", kind: MetricKind::Histogram, unit: "seconds",
-///     summary: "Step time.", buckets: &[0.1, 1.0], deprecated: None,
-///     labels: &[],
-/// };
+/// static SPEC: MetricSpec = MetricSpec::new("demo_step_duration_seconds", MetricKind::Histogram, "Step time.").with_unit("seconds").with_buckets(&[0.1, 1.0]);
 /// static STEP_DURATION_SECONDS: Histogram<2> = Histogram::new(&SPEC);
 ///
 /// STEP_DURATION_SECONDS.observe(0.05);
@@ -65,11 +67,7 @@ pub type Histogram<const N: usize> = HistogramCore<[BucketCounts; N]>;
 ///
 /// ```
 /// # use geno_metrics::{AnyHistogram, Histogram, MetricKind, MetricSpec};
-/// # static SPEC: MetricSpec = MetricSpec {
-/// #     name: "demo_size_bytes", kind: MetricKind::Histogram, unit: "bytes",
-/// #     summary: "Sizes.", buckets: &[1e3, 1e6, 1e9], deprecated: None,
-/// #     labels: &[],
-/// # };
+/// # static SPEC: MetricSpec = MetricSpec::new("demo_size_bytes", MetricKind::Histogram, "Sizes.").with_unit("bytes").with_buckets(&[1e3, 1e6, 1e9]);
 /// static SIZE_BYTES: Histogram<3> = Histogram::new(&SPEC);
 /// let any: &AnyHistogram = &SIZE_BYTES;
 /// any.observe(2e6);
@@ -166,6 +164,12 @@ impl<const N: usize> Deref for HistogramCore<[BucketCounts; N]> {
     }
 }
 
+impl Observe for AnyHistogram {
+    fn observe(&self, value: f64) {
+        AnyHistogram::observe(self, value);
+    }
+}
+
 impl AnyHistogram {
     /// Records one observation.
     #[inline]
@@ -190,11 +194,7 @@ impl AnyHistogram {
     ///
     /// ```
     /// # use geno_metrics::{Histogram, MetricKind, MetricSpec};
-    /// # static SPEC: MetricSpec = MetricSpec {
-    /// #     name: "demo_step_duration_seconds", kind: MetricKind::Histogram, unit: "seconds",
-    /// #     summary: "Step time.", buckets: &[0.1, 1.0], deprecated: None,
-    /// #     labels: &[],
-    /// # };
+    /// # static SPEC: MetricSpec = MetricSpec::new("demo_step_duration_seconds", MetricKind::Histogram, "Step time.").with_unit("seconds").with_buckets(&[0.1, 1.0]);
     /// # static STEP_DURATION_SECONDS: Histogram<2> = Histogram::new(&SPEC);
     /// {
     ///     let _timer = STEP_DURATION_SECONDS.start_timer();
@@ -206,8 +206,8 @@ impl AnyHistogram {
     /// assert_eq!(STEP_DURATION_SECONDS.snapshot().count, 2);
     /// ```
     #[inline]
-    pub fn start_timer(&self) -> HistogramTimer<'_> {
-        HistogramTimer::started(TimerTarget::Plain(self))
+    pub fn start_timer(&self) -> HistogramTimer<'_, Self> {
+        HistogramTimer::start(self)
     }
 
     /// A consistent copy of the histogram: cumulative counts, `counts.last() == count`, and
@@ -283,175 +283,9 @@ impl AnyHistogram {
     }
 }
 
-/// Observes the seconds elapsed since [`AnyHistogram::start_timer`] when dropped.
-#[derive(Debug)]
-#[must_use = "the timer observes when dropped; binding it to `_` drops it at once"]
-pub struct HistogramTimer<'a> {
-    histogram: TimerTarget<'a>,
-    start: Instant,
-    armed: bool,
-}
-
-/// What a timer observes into.
-#[derive(Debug)]
-enum TimerTarget<'a> {
-    Plain(&'a AnyHistogram),
-    Sharded(&'a dyn DynHistogram),
-}
-
-impl<'a> HistogramTimer<'a> {
-    pub(crate) fn sharded(histogram: &'a dyn DynHistogram) -> Self {
-        Self::started(TimerTarget::Sharded(histogram))
-    }
-
-    fn started(histogram: TimerTarget<'a>) -> Self {
-        Self {
-            histogram,
-            start: Instant::now(),
-            armed: true,
-        }
-    }
-
-    fn observe(&self, seconds: f64) {
-        match self.histogram {
-            TimerTarget::Plain(h) => h.observe(seconds),
-            TimerTarget::Sharded(h) => h.observe(seconds),
-        }
-    }
-}
-
-impl HistogramTimer<'_> {
-    /// Observes now and returns the elapsed seconds.
-    pub fn stop(mut self) -> f64 {
-        self.armed = false;
-        let seconds = self.start.elapsed().as_secs_f64();
-        self.observe(seconds);
-        seconds
-    }
-
-    /// Drops the timer without observing anything.
-    pub fn discard(mut self) {
-        self.armed = false;
-    }
-}
-
-impl Drop for HistogramTimer<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            self.observe(self.start.elapsed().as_secs_f64());
-        }
-    }
-}
-
-/// A consistent copy of a histogram.
-///
-/// `buckets` are the cumulative upper bounds, the last always `+Inf`; `counts[i]` is the
-/// number of observations `<= buckets[i]` since the last reset, so `counts` never decreases
-/// and `counts.last() == Some(&count)`; `sum` is the sum of exactly those `count` observations.
-///
-/// In JSON the infinite bound is the string `"+Inf"` (and a non-finite sum `"+Inf"`, `"-Inf"`
-/// or `"NaN"`), so snapshots round-trip.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HistogramSnapshot {
-    /// Upper bounds, ascending, `+Inf` last.
-    #[serde(with = "float_repr::seq")]
-    pub buckets: Vec<f64>,
-    /// Cumulative observation counts, one per bound.
-    pub counts: Vec<u64>,
-    /// Sum of all observations.
-    #[serde(with = "float_repr")]
-    pub sum: f64,
-    /// Number of observations.
-    pub count: u64,
-}
-
-impl HistogramSnapshot {
-    /// Estimates the `q`-quantile (0 ≤ q ≤ 1) the way PromQL's `histogram_quantile` does:
-    /// linear interpolation inside the bucket that holds the rank. `NaN` when empty or when
-    /// `q` is out of range; the highest finite bound when the rank falls in `+Inf`.
-    ///
-    /// ```
-    /// use geno_metrics::HistogramSnapshot;
-    /// let s = HistogramSnapshot {
-    ///     buckets: vec![1.0, 2.0, f64::INFINITY], counts: vec![0, 10, 10], sum: 15.0, count: 10,
-    /// };
-    /// assert_eq!(s.quantile(0.5), 1.5);
-    /// ```
-    pub fn quantile(&self, q: f64) -> f64 {
-        self.try_quantile(q).unwrap_or(f64::NAN)
-    }
-
-    fn try_quantile(&self, q: f64) -> Option<f64> {
-        if self.count == 0 || !(0.0..=1.0).contains(&q) {
-            return None;
-        }
-        let rank = q * self.count as f64;
-        let i = self.counts.iter().position(|&c| c as f64 >= rank)?;
-        let upper = *self.buckets.get(i)?;
-        if upper.is_infinite() {
-            return self.buckets.get(i.checked_sub(1)?).copied();
-        }
-        let (lower, below) = match i.checked_sub(1) {
-            Some(j) => (*self.buckets.get(j)?, *self.counts.get(j)?),
-            None if upper > 0.0 => (0.0, 0),
-            None => return Some(upper),
-        };
-        let in_bucket = self.counts[i].saturating_sub(below) as f64;
-        if in_bucket == 0.0 {
-            return Some(upper);
-        }
-        Some(lower + (upper - lower) * (rank - below as f64) / in_bucket)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn snapshot(buckets: &[f64], counts: &[u64]) -> HistogramSnapshot {
-        let mut b = buckets.to_vec();
-        b.push(f64::INFINITY);
-        HistogramSnapshot {
-            buckets: b,
-            counts: counts.to_vec(),
-            sum: 0.0,
-            count: counts.last().copied().unwrap_or(0),
-        }
-    }
-
-    #[test]
-    fn quantile_interpolates_like_promql() {
-        let s = snapshot(&[1.0, 2.0, 4.0], &[10, 20, 20, 20]);
-        assert_eq!(s.quantile(0.0), 0.0);
-        assert_eq!(s.quantile(0.25), 0.5);
-        assert_eq!(s.quantile(0.75), 1.5);
-        assert_eq!(s.quantile(1.0), 2.0);
-    }
-
-    #[test]
-    fn quantile_edge_cases() {
-        assert!(snapshot(&[1.0], &[0, 0]).quantile(0.5).is_nan(), "empty");
-        assert!(
-            snapshot(&[1.0], &[1, 1]).quantile(1.5).is_nan(),
-            "q out of range"
-        );
-        assert!(
-            snapshot(&[1.0], &[1, 1]).quantile(f64::NAN).is_nan(),
-            "q NaN"
-        );
-        // Rank in +Inf: the highest finite bound, as histogram_quantile answers.
-        assert_eq!(snapshot(&[1.0, 2.0], &[0, 0, 5]).quantile(0.5), 2.0);
-        // Negative first bound: no interpolation below it.
-        assert_eq!(snapshot(&[-1.0, 1.0], &[4, 4, 4]).quantile(0.5), -1.0);
-        // Malformed, hand-built snapshots give NaN, never a panic.
-        let broken = HistogramSnapshot {
-            buckets: vec![],
-            counts: vec![3],
-            sum: 0.0,
-            count: 3,
-        };
-        assert!(broken.quantile(0.5).is_nan());
-    }
 
     #[test]
     fn deref_view_shares_state() {

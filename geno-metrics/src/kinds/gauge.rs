@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 
 use crate::sync::{AtomicU64, loom_const_fn};
 
-use crate::atomic_f64;
+use super::atomic_f64;
 use crate::spec::{MetricKind, MetricSpec};
 
 /// A value that goes up and down, e.g. a queue depth or the last loss.
@@ -15,11 +15,7 @@ use crate::spec::{MetricKind, MetricSpec};
 ///
 /// ```
 /// use geno_metrics::{Gauge, MetricKind, MetricSpec};
-/// static SPEC: MetricSpec = MetricSpec {
-///     name: "demo_queue_depth", kind: MetricKind::Gauge, unit: "",
-///     summary: "Items waiting.", buckets: &[], deprecated: None,
-///     labels: &[],
-/// };
+/// static SPEC: MetricSpec = MetricSpec::new("demo_queue_depth", MetricKind::Gauge, "Items waiting.");
 /// static QUEUE_DEPTH: Gauge = Gauge::new(&SPEC);
 ///
 /// QUEUE_DEPTH.set(10.0);

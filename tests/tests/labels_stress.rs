@@ -125,7 +125,7 @@ fn racing_threads_give_each_free_form_value_one_series() {
     let (own, _) = &series[0];
     assert!(std::ptr::eq(
         MODEL_REQUESTS_TOTAL.with(own, Status::Ok),
-        MODEL_REQUESTS_TOTAL.at(0)
+        MODEL_REQUESTS_TOTAL.get(0).unwrap()
     ));
 }
 
@@ -135,10 +135,9 @@ fn first_uses_raced_on_fresh_tables_never_duplicate_a_value() {
     // start together and ask for the same few new values at once.
     let spec = MODEL_REQUESTS_TOTAL.spec();
     for _ in 0..50 {
-        let family: &'static Labelled<Counter, 130, 1> = Box::leak(Box::new(Labelled::new(
-            spec,
-            std::array::from_fn(|_| Counter::new(spec)),
-        )));
+        let family: &'static Labelled<Counter, 130, 1> = Box::leak(Box::new(
+            geno_metrics::__private::labelled(spec, std::array::from_fn(|_| Counter::new(spec))),
+        ));
         let barrier = std::sync::Barrier::new(THREADS);
         thread::scope(|scope| {
             for _ in 0..THREADS {

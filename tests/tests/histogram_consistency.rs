@@ -8,15 +8,13 @@
 use geno_metrics::{Histogram, HistogramSnapshot, MetricKind, MetricSpec};
 use geno_metrics_tests::{assert_consistent, race};
 
-static SPEC: MetricSpec = MetricSpec {
-    name: "stress_duration_seconds",
-    kind: MetricKind::Histogram,
-    unit: "seconds",
-    summary: "Stress test histogram.",
-    buckets: &[0.5, 1.0, 2.0],
-    deprecated: None,
-    labels: &[],
-};
+static SPEC: MetricSpec = MetricSpec::new(
+    "stress_duration_seconds",
+    MetricKind::Histogram,
+    "Stress test histogram.",
+)
+.with_unit("seconds")
+.with_buckets(&[0.5, 1.0, 2.0]);
 
 #[test]
 fn snapshots_are_consistent_under_concurrent_observe() {

@@ -63,10 +63,7 @@ fn shards() -> [Shard; SHARDS] {
 ///
 /// ```
 /// use geno_metrics::{MetricKind, MetricSpec, ShardedCounter};
-/// static SPEC: MetricSpec = MetricSpec {
-///     name: "demo_packets_total", kind: MetricKind::Counter, unit: "",
-///     summary: "Packets seen.", buckets: &[], deprecated: None, labels: &[],
-/// };
+/// static SPEC: MetricSpec = MetricSpec::new("demo_packets_total", MetricKind::Counter, "Packets seen.");
 /// static PACKETS_TOTAL: ShardedCounter = ShardedCounter::new(&SPEC);
 ///
 /// std::thread::scope(|s| {
@@ -87,10 +84,7 @@ fn shards() -> [Shard; SHARDS] {
 ///
 /// ```
 /// # use geno_metrics::{MetricKind, MetricSpec, ShardedCounter};
-/// # static SPEC: MetricSpec = MetricSpec {
-/// #     name: "demo_packets_total", kind: MetricKind::Counter, unit: "",
-/// #     summary: "Packets seen.", buckets: &[], deprecated: None, labels: &[],
-/// # };
+/// # static SPEC: MetricSpec = MetricSpec::new("demo_packets_total", MetricKind::Counter, "Packets seen.");
 /// let packets_total = ShardedCounter::new(&SPEC);
 /// packets_total.inc_by(u64::MAX);
 /// packets_total.inc(); // this thread's shard wraps

@@ -60,8 +60,7 @@ impl Registry {
     ///
     /// ```
     /// # use geno_metrics::{Counter, Metric, MetricKind, MetricSpec, Registry};
-    /// # static SPECS: [MetricSpec; 1] = [MetricSpec { name: "demo_jobs_total",
-    /// #     kind: MetricKind::Counter, unit: "", summary: "Jobs.", buckets: &[], deprecated: None, labels: &[] }];
+    /// # static SPECS: [MetricSpec; 1] = [MetricSpec::new("demo_jobs_total", MetricKind::Counter, "Jobs.")];
     /// # static JOBS_TOTAL: Counter = Counter::new(&SPECS[0]);
     /// # static METRICS: Registry = Registry::new(&SPECS, &[Metric::Counter(&JOBS_TOTAL)]);
     /// let dir = std::env::temp_dir().join(format!("geno-metrics-doc-{}", std::process::id()));

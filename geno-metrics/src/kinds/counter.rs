@@ -15,11 +15,7 @@ use crate::spec::{MetricKind, MetricSpec};
 ///
 /// ```
 /// use geno_metrics::{Counter, MetricKind, MetricSpec};
-/// static SPEC: MetricSpec = MetricSpec {
-///     name: "demo_jobs_total", kind: MetricKind::Counter, unit: "",
-///     summary: "Jobs finished.", buckets: &[], deprecated: None,
-///     labels: &[],
-/// };
+/// static SPEC: MetricSpec = MetricSpec::new("demo_jobs_total", MetricKind::Counter, "Jobs finished.");
 /// static JOBS_TOTAL: Counter = Counter::new(&SPEC);
 ///
 /// JOBS_TOTAL.inc();
@@ -41,10 +37,7 @@ use crate::spec::{MetricKind, MetricSpec};
 ///
 /// ```
 /// # use geno_metrics::{Counter, MetricKind, MetricSpec};
-/// # static SPEC: MetricSpec = MetricSpec {
-/// #     name: "demo_bytes_total", kind: MetricKind::Counter, unit: "",
-/// #     summary: "Bytes written.", buckets: &[], deprecated: None, labels: &[],
-/// # };
+/// # static SPEC: MetricSpec = MetricSpec::new("demo_bytes_total", MetricKind::Counter, "Bytes written.");
 /// let bytes_total = Counter::new(&SPEC);
 /// bytes_total.inc_by(u64::MAX);
 /// assert_eq!(bytes_total.get(), u64::MAX);

@@ -1,4 +1,4 @@
-//! Labelled metrics: one series per combination of label values.
+//! [`Labelled`]: the series of one labelled metric, in a plain array.
 //!
 //! [`Labelled<M, S, F>`](Labelled) keeps its `S` series in a plain array, laid out by label
 //! values with the first label varying slowest. An enumerated label spans one position per
@@ -10,40 +10,10 @@
 //! Every enumerated series exists, at zero, from the start, so `rate()` works from the first
 //! scrape. A series with a free-form label exists from the first use of its free-form value;
 //! the overflow series from the first value that went there. The registry sees any labelled
-//! metric through the [`Family`] trait.
+//! metric through the [`Family`](crate::Family) trait.
 
-use std::fmt::Debug;
-
-use crate::counter::Counter;
-use crate::free_form::FreeLabel;
-use crate::gauge::Gauge;
-use crate::histogram::Histogram;
-use crate::registry::Metric;
+use super::free_form::FreeLabel;
 use crate::spec::{LabelValues, MetricSpec};
-
-/// A labelled metric of any kind, as the registry sees it: its spec and its series in order.
-pub trait Family: Sync + Debug {
-    /// What `metrics.toml` declares, labels included.
-    fn spec(&self) -> &'static MetricSpec;
-    /// The number of series positions, used or not ([`MetricSpec::series_count`]).
-    fn len(&self) -> usize;
-    /// Whether there is no series position at all (never true for a valid spec).
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// Series number `index`, as an unlabelled metric; `None` past the end, or when a
-    /// free-form label has no value at that position yet.
-    fn series(&'static self, index: usize) -> Option<Metric>;
-    /// The value of label number `label` (declaration order) in series number `index`;
-    /// `None` where [`series`](Family::series) is `None`.
-    fn label_value(&'static self, index: usize, label: usize) -> Option<&'static str>;
-    /// The series whose label values are `values`, one per label in declaration order;
-    /// `None` when the count is wrong or an enumerated label has no such value. A new
-    /// free-form value takes a free position, or goes to the overflow series.
-    fn with_values(&'static self, values: &[&str]) -> Option<Metric>;
-    /// The value table of label number `label`, when that label is free-form.
-    fn free_label(&self, label: usize) -> Option<&FreeLabel>;
-}
 
 /// Where label number `label` sits in series number `index`: its value's position; `None`
 /// when the spec has no label number `label`.
@@ -56,7 +26,7 @@ fn position(spec: &MetricSpec, index: usize, label: usize) -> Option<usize> {
 /// When label number `label` is free-form: which free-form label it is (counting only those)
 /// and its `max_series`.
 #[inline]
-fn free_form(spec: &MetricSpec, label: usize) -> Option<(usize, usize)> {
+pub(crate) fn free_form(spec: &MetricSpec, label: usize) -> Option<(usize, usize)> {
     let LabelValues::FreeForm { max_series } = spec.labels.get(label)?.values else {
         return None;
     };
@@ -72,28 +42,25 @@ fn free_form(spec: &MetricSpec, label: usize) -> Option<(usize, usize)> {
 /// typed argument per label.
 ///
 /// ```
-/// use geno_metrics::{Counter, LabelSpec, LabelValues, Labelled, MetricKind, MetricSpec};
-/// static SPEC: MetricSpec = MetricSpec {
-///     name: "demo_requests_total", kind: MetricKind::Counter, unit: "",
-///     summary: "Requests.", buckets: &[], deprecated: None,
-///     labels: &[
-///         LabelSpec { name: "status", values: LabelValues::Enumerated(&["ok", "error"]) },
-///         LabelSpec { name: "model", values: LabelValues::FreeForm { max_series: 1 } },
-///     ],
-/// };
-/// // 2 statuses x (1 model + the overflow series) = 4 series, 1 free-form label.
-/// static REQUESTS_TOTAL: Labelled<Counter, 4, 1> = Labelled::new(&SPEC, [const { Counter::new(&SPEC) }; 4]);
+/// mod metrics {
+///     geno_metrics::registry!("examples/generated.toml");
+/// }
+/// use metrics::{Status, REQUESTS_TOTAL};
 ///
-/// REQUESTS_TOTAL.with_values(&["error", "resnet"]).unwrap().inc();
-/// REQUESTS_TOTAL.with_values(&["ok", "bert"]).unwrap().inc(); // no room: overflow
+/// // `with(..)` takes one typed argument per label; the family derefs to `Labelled`.
+/// REQUESTS_TOTAL.with(Status::Error, "resnet").inc();
+/// REQUESTS_TOTAL.with(Status::Ok, "bert").inc();
+/// REQUESTS_TOTAL.with(Status::Ok, "t5").inc(); // max_series = 2: no room, overflow
 /// assert_eq!(REQUESTS_TOTAL.with_values(&["error", "resnet"]).unwrap().get(), 1);
 /// assert!(REQUESTS_TOTAL.with_values(&["timeout", "resnet"]).is_none());
 ///
 /// let series: Vec<_> = REQUESTS_TOTAL.iter().map(|(labels, c)| (labels, c.get())).collect();
 /// assert_eq!(series, [
 ///     (vec![("status", "ok"), ("model", "resnet")], 0),
+///     (vec![("status", "ok"), ("model", "bert")], 1),
 ///     (vec![("status", "ok"), ("model", "__overflow__")], 1),
 ///     (vec![("status", "error"), ("model", "resnet")], 1),
+///     (vec![("status", "error"), ("model", "bert")], 0),
 ///     (vec![("status", "error"), ("model", "__overflow__")], 0),
 /// ]);
 /// assert_eq!(REQUESTS_TOTAL.free_labels()[0].dropped(), 1);
@@ -106,13 +73,14 @@ pub struct Labelled<M, const S: usize, const F: usize = 0> {
 }
 
 impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
-    /// A family over `series`, one per combination of the spec's label positions.
+    /// A family over `series`, one per combination of the spec's label positions. Generated
+    /// code calls it through `__private::labelled`.
     ///
     /// # Panics
     ///
     /// At compile time (in a static) when the spec has no labels, `S` is not its
     /// [`series_count`](MetricSpec::series_count) or `F` not its number of free-form labels.
-    pub const fn new(spec: &'static MetricSpec, series: [M; S]) -> Self {
+    pub(crate) const fn new(spec: &'static MetricSpec, series: [M; S]) -> Self {
         assert!(
             !spec.labels.is_empty(),
             "Labelled::new needs a spec with labels"
@@ -138,16 +106,15 @@ impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
         self.series.get(index)
     }
 
-    /// Series number `index`: what generated `with(..)` methods call, with an index they
-    /// compute below `S` by construction. Hidden from the docs because it is not for callers:
-    /// [`get`](Self::get) is, and never panics.
+    /// Series number `index`: what generated `with(..)` methods call (through
+    /// `__private::series_at`), with an index they compute below `S` by construction. Callers
+    /// use [`get`](Self::get), which never panics.
     ///
     /// # Panics
     ///
     /// When `index >= S`.
-    #[doc(hidden)]
     #[inline]
-    pub fn at(&self, index: usize) -> &M {
+    pub(crate) fn at(&self, index: usize) -> &M {
         &self.series[index]
     }
 
@@ -156,7 +123,7 @@ impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
     /// position `max_series`. Only a value seen for the first time allocates (a copy of it).
     /// Returns 0 when label number `label` is not free-form.
     #[inline]
-    pub fn free_form_position(&self, label: usize, value: &str) -> usize {
+    pub(crate) fn free_form_position(&self, label: usize, value: &str) -> usize {
         free_form(self.spec, label)
             .and_then(|(free, max_series)| Some(self.free.get(free)?.slot(max_series, value)))
             .unwrap_or(0)
@@ -181,7 +148,7 @@ impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
     }
 
     /// The value of label number `label` in series number `index`, if that series is used.
-    fn value_at(&self, index: usize, label: usize) -> Option<&str> {
+    pub(crate) fn value_at(&self, index: usize, label: usize) -> Option<&str> {
         let position = position(self.spec, index, label)?;
         match self.spec.labels.get(label)?.values {
             LabelValues::Enumerated(values) => values.get(position).copied(),
@@ -190,6 +157,11 @@ impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
                 self.free.get(free)?.value(max_series, position)
             }
         }
+    }
+
+    /// The value table of label number `label`, when that label is free-form.
+    pub(crate) fn free_label(&self, label: usize) -> Option<&FreeLabel> {
+        self.free.get(free_form(self.spec, label)?.0)
     }
 
     /// Every used series with its `(label, value)` pairs, in order.
@@ -217,64 +189,11 @@ impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
     }
 }
 
-/// A metric that can be one series of a [`Labelled`] family.
-pub trait Series: Sync + Debug + 'static {
-    /// This series as an unlabelled registry entry.
-    fn as_metric(&'static self) -> Metric;
-}
-
-impl Series for Counter {
-    fn as_metric(&'static self) -> Metric {
-        Metric::Counter(self)
-    }
-}
-
-impl Series for Gauge {
-    fn as_metric(&'static self) -> Metric {
-        Metric::Gauge(self)
-    }
-}
-
-impl<const N: usize> Series for Histogram<N> {
-    fn as_metric(&'static self) -> Metric {
-        Metric::Histogram(self)
-    }
-}
-
-impl<M: Series, const S: usize, const F: usize> Family for Labelled<M, S, F> {
-    fn spec(&self) -> &'static MetricSpec {
-        self.spec
-    }
-
-    fn len(&self) -> usize {
-        S
-    }
-
-    fn series(&'static self, index: usize) -> Option<Metric> {
-        let used = (0..self.spec.labels.len()).all(|label| self.value_at(index, label).is_some());
-        used.then(|| self.series.get(index).map(Series::as_metric))
-            .flatten()
-    }
-
-    fn label_value(&'static self, index: usize, label: usize) -> Option<&'static str> {
-        if index >= S {
-            return None;
-        }
-        self.value_at(index, label)
-    }
-
-    fn with_values(&'static self, values: &[&str]) -> Option<Metric> {
-        Labelled::with_values(self, values).map(Series::as_metric)
-    }
-
-    fn free_label(&self, label: usize) -> Option<&FreeLabel> {
-        self.free.get(free_form(self.spec, label)?.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::Counter;
+    use crate::metric::{Family, Metric};
     use crate::spec::{LabelSpec, MetricKind};
 
     const PHASE: LabelSpec = LabelSpec {

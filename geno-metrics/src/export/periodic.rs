@@ -8,20 +8,20 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use super::textfile::metrics_path;
 use crate::registry::Registry;
 
 /// Exports a registry every interval on a background thread; dropping it stops the thread
 /// after one last export, so the file ends with the final values.
 ///
 /// A failed export never panics and never stops the exporter: it is written to standard error
-/// as one line (`geno-metrics: periodic textfile export failed: ...`, naming the path), counted
-/// in [`failures`](Self::failures), kept in [`last_error`](Self::last_error), and the export is
-/// tried again at the next tick.
+/// as one line (`geno-metrics: periodic textfile export failed (will retry): ...`, naming
+/// the path), counted in [`failures`](Self::failures), kept in
+/// [`last_error`](Self::last_error), and the export is tried again at the next tick.
 ///
 /// ```
 /// # use geno_metrics::{Counter, Metric, MetricKind, MetricSpec, Registry};
-/// # static SPECS: [MetricSpec; 1] = [MetricSpec { name: "demo_jobs_total",
-/// #     kind: MetricKind::Counter, unit: "", summary: "Jobs.", buckets: &[], deprecated: None, labels: &[] }];
+/// # static SPECS: [MetricSpec; 1] = [MetricSpec::new("demo_jobs_total", MetricKind::Counter, "Jobs.")];
 /// # static JOBS_TOTAL: Counter = Counter::new(&SPECS[0]);
 /// # static METRICS: Registry = Registry::new(&SPECS, &[Metric::Counter(&JOBS_TOTAL)]);
 /// use std::time::Duration;
@@ -52,14 +52,14 @@ struct Status {
 }
 
 impl Registry {
-    /// Starts a [`TextfileExporter`] writing to `path` (default: [`metrics_path`](crate::metrics_path),
+    /// Starts a [`TextfileExporter`] writing to `path` (default: [`metrics_path`],
     /// resolved now) every `interval`, first after one interval.
     pub fn spawn_textfile_exporter(
         &'static self,
         path: Option<&Path>,
         interval: Duration,
     ) -> TextfileExporter {
-        let path = path.map_or_else(crate::metrics_path, Path::to_path_buf);
+        let path = path.map_or_else(metrics_path, Path::to_path_buf);
         let status = Arc::new(Mutex::new(Status::default()));
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = {
