@@ -1,7 +1,11 @@
 //! One test per rule id: a baseline/head pair, the rule it must report, the bump it requires,
 //! and whether the guard passes without and with that bump.
 
-use super::*;
+use geno_metrics_schema::Registry;
+use semver::Version;
+
+use super::render::{github, human, summary_line};
+use super::rules::*;
 
 const STEPS: &str =
     "[[metric]]\nname = \"app_steps_total\"\nkind = \"counter\"\nsummary = \"Steps.\"\n";
@@ -609,9 +613,9 @@ fn labels_are_compared_across_renames() {
 fn readme_lists_every_rule() {
     let is_rule =
         |s: &str| s.contains('-') && s.chars().all(|c| c.is_ascii_lowercase() || c == '-');
-    // The rules are reported before `verdict`; git's arguments come after it.
-    let (comparisons, _) = include_str!("../diff.rs")
-        .split_once("\nfn verdict(")
+    // The rules are reported before `verdict`.
+    let (comparisons, _) = include_str!("rules.rs")
+        .split_once("\npub(crate) fn verdict(")
         .unwrap();
     let mut in_source: Vec<&str> = comparisons
         .lines()
