@@ -34,10 +34,11 @@
 use std::env;
 use std::fmt::Write as _;
 use std::fs::{self, File};
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::path::Path;
+use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::flags::BenchCompile;
 use crate::{Outcome, workspace_root};
 
 /// How many metrics the generated registry declares.
@@ -52,16 +53,10 @@ const EMPTY_LIB: &str = "//! bench-compile probe: no registry.\n\npub use geno_m
 /// The measured `src/lib.rs`: the same, plus the registry.
 const REGISTRY_LIB: &str = "//! bench-compile probe: 1,000 metrics.\n\npub use geno_metrics;\n\ngeno_metrics::registry!(\"metrics.toml\");\n";
 
-const USAGE: &str = "usage: cargo xtask bench-compile [--runs N] [--keep]";
-
 /// Runs `cargo xtask bench-compile` with the arguments after the command name.
-pub(crate) fn run(args: &[String]) -> ExitCode {
-    let options = match Options::parse(args) {
-        Ok(options) => options,
-        Err(message) => return crate::usage_error(&message, USAGE),
-    };
+pub(crate) fn run(options: &BenchCompile) -> ExitCode {
     let dir = env::temp_dir().join(format!("geno-metrics-bench-compile-{}", std::process::id()));
-    let outcome = match measure(&dir, &options) {
+    let outcome = match measure(&dir, options) {
         Ok(outcome) => outcome,
         Err(message) => {
             eprintln!("error: xtask bench-compile: {message}");
@@ -78,41 +73,8 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     outcome.into()
 }
 
-/// The flags of `bench-compile`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Options {
-    /// Timed builds per version.
-    runs: usize,
-    /// Leave the probe crate in place.
-    keep: bool,
-}
-
-impl Options {
-    fn parse(args: &[String]) -> Result<Self, String> {
-        let mut options = Self {
-            runs: 3,
-            keep: false,
-        };
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--keep" => options.keep = true,
-                "--runs" => {
-                    let value = args.next().ok_or("--runs needs a number")?;
-                    options.runs =
-                        value.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
-                            format!("--runs needs a number above 0, not `{value}`")
-                        })?;
-                }
-                other => return Err(format!("unknown argument `{other}`")),
-            }
-        }
-        Ok(options)
-    }
-}
-
 /// Sets up the probe crate in `dir`, pre-builds, times the builds and reports.
-fn measure(dir: &Path, options: &Options) -> Result<Outcome, String> {
+fn measure(dir: &Path, options: &BenchCompile) -> Result<Outcome, String> {
     let root = workspace_root();
     let io = |what: &str, path: &Path, e: std::io::Error| format!("{what} {}: {e}", path.display());
     fs::create_dir(dir).map_err(|e| io("creating", dir, e))?;
@@ -228,7 +190,7 @@ fn set_lib(dir: &Path, contents: &str) -> Result<(), String> {
 
 /// Runs `cargo build` in the probe crate; returns how long it took.
 fn build(dir: &Path, quiet: bool) -> Result<Duration, String> {
-    let mut command = Command::new(cargo());
+    let mut command = crate::cargo();
     command
         .arg("build")
         .current_dir(dir)
@@ -273,35 +235,9 @@ fn median(times: &mut [Duration]) -> Duration {
     }
 }
 
-/// The cargo that runs xtask, or `cargo` from `PATH`.
-fn cargo() -> PathBuf {
-    env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn options() {
-        assert_eq!(
-            Options::parse(&[]),
-            Ok(Options {
-                runs: 3,
-                keep: false
-            })
-        );
-        assert_eq!(
-            Options::parse(&crate::strings(&["--runs", "5", "--keep"])),
-            Ok(Options {
-                runs: 5,
-                keep: true
-            })
-        );
-        assert!(Options::parse(&crate::strings(&["--runs", "0"])).is_err());
-        assert!(Options::parse(&crate::strings(&["--runs"])).is_err());
-        assert!(Options::parse(&crate::strings(&["--release"])).is_err());
-    }
 
     #[test]
     fn generated_registry_is_valid() {

@@ -69,6 +69,11 @@ const CI_STEPS: &[Step] = &[
 pub(crate) fn ci() -> ExitCode {
     let root = workspace_root();
     let started = Instant::now();
+    println!("\n==> xtask ci: tidy (the runtime's modules import each other in no cycle)");
+    if let Err(problem) = crate::tidy::check_runtime_layers(&root) {
+        eprintln!("\nerror: xtask ci: tidy: {problem}");
+        return ExitCode::from(1);
+    }
     if let Err(code) = registry_steps(&root) {
         return code;
     }
@@ -85,7 +90,7 @@ pub(crate) fn ci() -> ExitCode {
             step.args.join(" ")
         );
         let step_started = Instant::now();
-        let status = Command::new(cargo())
+        let status = crate::cargo()
             .args(step.args)
             .envs(step.env.iter().copied())
             .current_dir(&root)
@@ -119,8 +124,7 @@ pub(crate) fn ci() -> ExitCode {
 fn registry_steps(root: &std::path::Path) -> Result<(), ExitCode> {
     let metrics = |args: &[&str]| -> Result<(), ExitCode> {
         println!("\n==> xtask ci: metrics {}", args.join(" "));
-        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        let code = crate::metrics::run(&args);
+        let code = crate::run(["metrics"].iter().chain(args));
         if code == ExitCode::SUCCESS {
             Ok(())
         } else {
@@ -234,11 +238,6 @@ fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|out| out.stdout.trim_ascii() == b"0")
-}
-
-/// The cargo that runs us (so toolchain overrides carry over), or `cargo` from PATH.
-pub(crate) fn cargo() -> PathBuf {
-    env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
 }
 
 #[cfg(test)]

@@ -34,27 +34,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::time::Instant;
 
+use crate::flags::Fuzz;
 use crate::{Outcome, workspace_root};
 
 /// The fuzz target, as named in `fuzz/Cargo.toml`.
 const TARGET: &str = "schema";
 
-/// How long the fuzzer runs without `--secs`.
-const DEFAULT_SECS: u64 = 300;
-
 /// The longest one input may take before libFuzzer calls it a hang, in seconds. The parser
 /// takes microseconds on inputs of the sizes libFuzzer tries.
 const INPUT_TIMEOUT_SECS: u64 = 10;
 
-const USAGE: &str = "usage: cargo xtask fuzz [--secs N]";
-
 /// Runs `cargo xtask fuzz` with the arguments after the command name.
-pub(crate) fn run(args: &[String]) -> ExitCode {
-    let options = match Options::parse(args) {
-        Ok(options) => options,
-        Err(message) => return crate::usage_error(&message, USAGE),
-    };
-    match fuzz(&workspace_root().join("fuzz"), &options) {
+pub(crate) fn run(options: &Fuzz) -> ExitCode {
+    match fuzz(&workspace_root().join("fuzz"), options) {
         Ok(outcome) => outcome.into(),
         Err(message) => {
             eprintln!("error: xtask fuzz: {message}");
@@ -63,34 +55,8 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     }
 }
 
-/// The flags of `fuzz`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Options {
-    /// libFuzzer's `-max_total_time`, in seconds.
-    secs: u64,
-}
-
-impl Options {
-    fn parse(args: &[String]) -> Result<Self, String> {
-        let mut options = Self { secs: DEFAULT_SECS };
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--secs" => {
-                    let value = args.next().ok_or("--secs needs a number of seconds")?;
-                    options.secs = value.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
-                        format!("--secs needs a number of seconds above 0, not `{value}`")
-                    })?;
-                }
-                other => return Err(format!("unknown argument `{other}`")),
-            }
-        }
-        Ok(options)
-    }
-}
-
 /// Checks the tools, builds the target, runs it and reports what it found.
-fn fuzz(dir: &Path, options: &Options) -> Result<Outcome, String> {
+fn fuzz(dir: &Path, options: &Fuzz) -> Result<Outcome, String> {
     if !dir.join("Cargo.toml").is_file() {
         return Err(format!("no cargo-fuzz project at {}", dir.display()));
     }
@@ -226,19 +192,6 @@ fn files_in(dir: &Path) -> BTreeSet<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn options() {
-        assert_eq!(Options::parse(&[]), Ok(Options { secs: DEFAULT_SECS }));
-        assert_eq!(
-            Options::parse(&crate::strings(&["--secs", "60"])),
-            Ok(Options { secs: 60 })
-        );
-        assert!(Options::parse(&crate::strings(&["--secs", "0"])).is_err());
-        assert!(Options::parse(&crate::strings(&["--secs", "soon"])).is_err());
-        assert!(Options::parse(&crate::strings(&["--secs"])).is_err());
-        assert!(Options::parse(&crate::strings(&["--release"])).is_err());
-    }
 
     #[test]
     fn the_grown_corpus_comes_before_the_seeds() {

@@ -1,15 +1,8 @@
 //! `cargo xtask`: the project's build and CI logic, in Rust.
 //!
-//! ```text
-//! cargo xtask ci                                    everything CI runs; the README's test command
-//! cargo xtask metrics check [--file F]              validate and lint a registry
-//! cargo xtask metrics diff (--base REF | --baseline FILE) [--file F] [--format human|json|github]
-//!                                                   the rename-diff guard
-//! cargo xtask metrics docs [--check]                generate docs/METRICS.md (or check it is fresh)
-//! cargo xtask bench-compile [--runs N] [--keep]     time what registry! adds to a build (not in ci)
-//! cargo xtask soak [--secs N] [--kills N] [--cases N]  the reliability tests, longer (not in ci)
-//! cargo xtask fuzz [--secs N]                       fuzz the registry parser (nightly + cargo-fuzz; not in ci)
-//! ```
+//! `flags.rs` declares the command line (`cargo xtask --help` prints it); each command is one
+//! module: `ci`, `metrics` (check, diff, docs), `bench_compile`, `soak`, `fuzz`, and `tidy`,
+//! the checks of the tree's own shape that `ci` runs first.
 //!
 //! Exit codes: 0 clean, 1 findings, 2 could not run (bad arguments, missing file, git error).
 
@@ -17,66 +10,53 @@
 
 mod bench_compile;
 mod ci;
+mod flags;
 mod fuzz;
 mod metrics;
 mod soak;
+mod tidy;
 
 use std::env;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask <command>
+use clap::Parser;
 
-commands:
-  ci                  run every CI step in order: metrics, fmt, clippy, test, loom, doc
-  metrics check       validate and lint a registry         [--file F]
-  metrics diff        the rename-diff guard                (--base REF | --baseline FILE)
-                                                           [--file F] [--format human|json|github]
-  metrics docs        generate docs/METRICS.md             [--check]
-  bench-compile       time what registry! adds to a build  [--runs N] [--keep]
-  soak                the reliability tests, for longer    [--secs N] [--kills N] [--cases N]
-  fuzz                fuzz the registry parser (nightly)   [--secs N]
-
-exit codes: 0 clean, 1 findings, 2 could not run";
+use flags::Xtask;
 
 fn main() -> ExitCode {
-    run(&env::args().skip(1).collect::<Vec<_>>())
+    run(env::args_os().skip(1))
 }
 
-/// Dispatches one `cargo xtask` invocation.
-fn run(args: &[String]) -> ExitCode {
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["ci"] => ci::ci(),
-        ["metrics", ..] => metrics::run(&args[1..]),
-        ["bench-compile", ..] => bench_compile::run(&args[1..]),
-        ["soak", ..] => soak::run(&args[1..]),
-        ["fuzz", ..] => fuzz::run(&args[1..]),
-        ["help" | "--help" | "-h"] => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
+/// Parses one `cargo xtask` invocation (the arguments after the program name) and runs it.
+/// Bad arguments print clap's error and the usage, and exit 2; `--help` exits 0.
+fn run(args: impl IntoIterator<Item = impl Into<OsString>>) -> ExitCode {
+    let program = std::iter::once(OsString::from("cargo xtask"));
+    let flags = match Xtask::try_parse_from(program.chain(args.into_iter().map(Into::into))) {
+        Ok(flags) => flags,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Outcome::CouldNotRun.into()
+            } else {
+                ExitCode::SUCCESS
+            };
         }
-        _ => {
-            eprintln!("error: unknown or missing command {args:?}\n\n{USAGE}");
-            ExitCode::from(2)
-        }
+    };
+    match flags.command {
+        flags::Command::Ci => ci::ci(),
+        flags::Command::Metrics { command } => metrics::run(&command).into(),
+        flags::Command::BenchCompile(options) => bench_compile::run(&options),
+        flags::Command::Soak(options) => soak::run(&options),
+        flags::Command::Fuzz(options) => fuzz::run(&options),
     }
 }
 
-/// Says what is wrong with a command's arguments and how the command is used; exit code 2.
-pub(crate) fn usage_error(message: &str, usage: &str) -> ExitCode {
-    eprintln!("error: {message}\n\n{usage}");
-    Outcome::CouldNotRun.into()
-}
-
-/// Owned arguments, as `run` functions take them, for the commands' unit tests.
-#[cfg(test)]
-pub(crate) fn strings(list: &[&str]) -> Vec<String> {
-    list.iter().map(|a| (*a).to_owned()).collect()
+/// A `cargo` command: the cargo that runs xtask (`$CARGO`, so toolchain overrides carry
+/// over), or `cargo` from `PATH`.
+pub(crate) fn cargo() -> Command {
+    Command::new(env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from))
 }
 
 /// The workspace root: the parent of this package's directory.
@@ -113,12 +93,12 @@ mod tests {
 
     #[test]
     fn bad_arguments_exit_2() {
-        assert_eq!(run(&[]), ExitCode::from(2));
-        assert_eq!(run(&["deploy".to_owned()]), ExitCode::from(2));
-        assert_eq!(
-            run(&["metrics".to_owned(), "frobnicate".to_owned()]),
-            ExitCode::from(2)
-        );
-        assert_eq!(run(&["--help".to_owned()]), ExitCode::SUCCESS);
+        assert_eq!(run(Vec::<String>::new()), ExitCode::from(2));
+        assert_eq!(run(["deploy"]), ExitCode::from(2));
+        assert_eq!(run(["metrics", "frobnicate"]), ExitCode::from(2));
+        assert_eq!(run(["metrics", "check", "--check"]), ExitCode::from(2));
+        assert_eq!(run(["soak", "--secs", "0"]), ExitCode::from(2));
+        assert_eq!(run(["--help"]), ExitCode::SUCCESS);
+        assert_eq!(run(["metrics", "diff", "--help"]), ExitCode::SUCCESS);
     }
 }

@@ -1,10 +1,12 @@
 //! `cargo xtask metrics check`: every rule of the schema, reported like the compiler does.
 
 use crate::Outcome;
-use crate::metrics::{Options, display_path, load};
+use crate::flags::Check;
+use crate::metrics::{display_path, load};
 
-pub(crate) fn run(options: &Options) -> Outcome {
-    match load(&options.file) {
+pub(crate) fn run(options: &Check) -> Outcome {
+    let file = &options.registry.file;
+    match load(file) {
         Err(message) => {
             eprintln!("error: {message}");
             Outcome::CouldNotRun
@@ -14,7 +16,7 @@ pub(crate) fn run(options: &Options) -> Outcome {
             let n = report.diagnostics.len();
             eprintln!(
                 "error: {} has {n} problem{}",
-                display_path(&options.file),
+                display_path(file),
                 if n == 1 { "" } else { "s" }
             );
             Outcome::Findings
@@ -22,7 +24,7 @@ pub(crate) fn run(options: &Options) -> Outcome {
         Ok(Ok(registry)) => {
             println!(
                 "{}: ok ({} metrics, registry version {})",
-                display_path(&options.file),
+                display_path(file),
                 registry.metrics.len(),
                 registry.version
             );

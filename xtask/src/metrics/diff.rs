@@ -19,27 +19,29 @@ mod render;
 mod rules;
 
 use crate::Outcome;
-use crate::metrics::{Baseline, Format, Options, display_path, load};
+use crate::flags::{Baseline, Diff, Format};
+use crate::metrics::{display_path, load};
 
 use git::registry_at;
 use render::{github, human};
 use rules::diff;
 
-pub(crate) fn run(options: &Options) -> Outcome {
-    let head = match load(&options.file) {
+pub(crate) fn run(options: &Diff) -> Outcome {
+    let file = &options.registry.file;
+    let head = match load(file) {
         Err(message) => return could_not_run(&message),
         Ok(Err(report)) => {
             eprintln!("{report}\n");
             eprintln!(
                 "error: the head registry {} is invalid; fix it first (cargo xtask metrics check)",
-                display_path(&options.file)
+                display_path(file)
             );
             return Outcome::Findings;
         }
         Ok(Ok(registry)) => registry,
     };
-    let base = match &options.baseline {
-        Some(Baseline::File(path)) => match load(path) {
+    let base = match options.baseline() {
+        Some(Baseline::File(path)) => match load(&path) {
             Err(message) => return could_not_run(&format!("baseline: {message}")),
             Ok(Err(report)) => {
                 return could_not_run(&format!(
@@ -49,12 +51,12 @@ pub(crate) fn run(options: &Options) -> Outcome {
             }
             Ok(Ok(registry)) => Some(registry),
         },
-        Some(Baseline::GitRef(reference)) => match registry_at(reference, &options.file) {
+        Some(Baseline::GitRef(reference)) => match registry_at(&reference, file) {
             Err(message) => return could_not_run(&message),
             Ok(None) => None,
             Ok(Some(source)) => match geno_metrics_schema::parse(
                 &source,
-                &format!("{reference}:{}", display_path(&options.file)),
+                &format!("{reference}:{}", display_path(file)),
             ) {
                 Err(report) => {
                     return could_not_run(&format!(
@@ -67,7 +69,7 @@ pub(crate) fn run(options: &Options) -> Outcome {
         None => return could_not_run("no baseline given"),
     };
     let verdict = diff(base.as_ref(), &head);
-    let file = display_path(&options.file);
+    let file = display_path(file);
     match options.format {
         Format::Human => print!("{}", human(&verdict, &file)),
         Format::Github => print!("{}", github(&verdict, &file)),

@@ -6,7 +6,8 @@ use geno_metrics_schema::{
 };
 
 use crate::Outcome;
-use crate::metrics::{Options, display_path, load};
+use crate::flags::Docs;
+use crate::metrics::{display_path, load};
 
 /// The catalogue: one table row per metric, in file order.
 pub(crate) fn render(registry: &Registry, source: &str) -> String {
@@ -114,8 +115,9 @@ fn cell(text: &str) -> String {
         .replace('\n', "<br>")
 }
 
-pub(crate) fn run(options: &Options) -> Outcome {
-    let registry = match load(&options.file) {
+pub(crate) fn run(options: &Docs) -> Outcome {
+    let file = &options.registry.file;
+    let registry = match load(file) {
         Err(message) => {
             eprintln!("error: {message}");
             return Outcome::CouldNotRun;
@@ -126,7 +128,7 @@ pub(crate) fn run(options: &Options) -> Outcome {
         }
         Ok(Ok(registry)) => registry,
     };
-    let rendered = render(&registry, &display_path(&options.file));
+    let rendered = render(&registry, &display_path(file));
     let output = display_path(&options.output);
     if options.check {
         return match std::fs::read_to_string(&options.output) {

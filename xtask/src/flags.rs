@@ -1,0 +1,267 @@
+//! The command line of `cargo xtask`, declared once: clap derives the parser, the usage text
+//! and `--help` of every command from these types, so they cannot disagree.
+//!
+//! clap rather than a hand-written loop: it is the parser cargo subcommands use (the registry
+//! commands are to become one), it rejects unknown and repeated flags, and it writes the usage.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::workspace_root;
+
+/// The project's build and CI logic, in Rust.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    after_help = "Exit codes: 0 clean, 1 findings, 2 could not run (bad arguments, missing file, git error)."
+)]
+pub(crate) struct Xtask {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run every CI step in order: tidy, metrics, fmt, clippy, test, loom, doc (the README's
+    /// test command).
+    Ci,
+    /// Check, document and guard a metrics registry.
+    Metrics {
+        #[command(subcommand)]
+        command: Metrics,
+    },
+    /// Time what registry! adds to a build of 1,000 metrics (not in ci).
+    BenchCompile(BenchCompile),
+    /// The reliability tests, run longer than CI can (not in ci).
+    Soak(Soak),
+    /// Fuzz the registry parser (nightly and cargo-fuzz; not in ci).
+    Fuzz(Fuzz),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Metrics {
+    /// Validate and lint a registry.
+    Check(Check),
+    /// The rename-diff guard: compare the registry with a baseline.
+    Diff(Diff),
+    /// Generate the metrics catalogue (or check that it is fresh).
+    Docs(Docs),
+}
+
+/// The registry file every metrics command reads.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RegistryFile {
+    /// The registry [default: metrics.toml at the workspace root].
+    #[arg(long, value_name = "F", default_value_os_t = workspace_root().join("metrics.toml"))]
+    pub(crate) file: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct Check {
+    #[command(flatten)]
+    pub(crate) registry: RegistryFile,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct Diff {
+    #[command(flatten)]
+    pub(crate) registry: RegistryFile,
+    /// Compare with the registry at this git ref (the same path in that commit).
+    #[arg(
+        long,
+        value_name = "GITREF",
+        required_unless_present = "baseline",
+        conflicts_with = "baseline"
+    )]
+    pub(crate) base: Option<String>,
+    /// Compare with this registry file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) baseline: Option<PathBuf>,
+    /// How to report changes.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub(crate) format: Format,
+}
+
+/// Where a diff takes its baseline from.
+#[derive(Debug, Clone)]
+pub(crate) enum Baseline {
+    /// `git show REF:<path of the registry>`.
+    GitRef(String),
+    /// A file.
+    File(PathBuf),
+}
+
+impl Diff {
+    /// The baseline given: clap requires exactly one of `--base` and `--baseline`.
+    pub(crate) fn baseline(&self) -> Option<Baseline> {
+        match (&self.base, &self.baseline) {
+            (Some(reference), _) => Some(Baseline::GitRef(reference.clone())),
+            (None, Some(file)) => Some(Baseline::File(file.clone())),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The output format of `metrics diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Compiler-style lines.
+    Human,
+    /// The verdict as JSON.
+    Json,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct Docs {
+    #[command(flatten)]
+    pub(crate) registry: RegistryFile,
+    /// Fail (exit 1) when the catalogue is stale instead of writing it.
+    #[arg(long)]
+    pub(crate) check: bool,
+    /// The catalogue [default: docs/METRICS.md at the workspace root].
+    #[arg(long, value_name = "O", default_value_os_t = workspace_root().join("docs/METRICS.md"))]
+    pub(crate) output: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub(crate) struct BenchCompile {
+    /// Timed builds per version.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) runs: u64,
+    /// Leave the probe crate in place.
+    #[arg(long)]
+    pub(crate) keep: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub(crate) struct Soak {
+    /// Seconds of the soak test (CI runs it for 3).
+    #[arg(long, value_name = "N", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) secs: u64,
+    /// SIGKILLs of the crash test (CI does 200).
+    #[arg(long, value_name = "N", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) kills: u64,
+    /// Cases of each property test (CI runs a few hundred).
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) cases: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub(crate) struct Fuzz {
+    /// How long libFuzzer runs (its -max_total_time), in seconds.
+    #[arg(long, value_name = "N", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) secs: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, String> {
+        Xtask::try_parse_from(std::iter::once(&"cargo xtask").chain(args))
+            .map(|flags| flags.command)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Xtask::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_set_their_figure_and_the_rest_keep_defaults() {
+        let soak = |args| match parse(args) {
+            Ok(Command::Soak(soak)) => (soak.secs, soak.kills, soak.cases),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(soak(&["soak", "--kills", "300"]), (600, 300, 100_000));
+        assert_eq!(
+            soak(&["soak", "--secs", "5", "--cases", "7"]),
+            (5, 5_000, 7)
+        );
+        assert!(matches!(
+            parse(&["bench-compile", "--runs", "5", "--keep"]),
+            Ok(Command::BenchCompile(BenchCompile {
+                runs: 5,
+                keep: true
+            }))
+        ));
+        assert!(matches!(
+            parse(&["bench-compile"]),
+            Ok(Command::BenchCompile(BenchCompile {
+                runs: 3,
+                keep: false
+            }))
+        ));
+        assert!(matches!(
+            parse(&["fuzz"]),
+            Ok(Command::Fuzz(Fuzz { secs: 300 }))
+        ));
+        let Ok(Command::Metrics {
+            command: Metrics::Docs(docs),
+        }) = parse(&["metrics", "docs"])
+        else {
+            panic!("metrics docs");
+        };
+        assert!(!docs.check);
+        assert_eq!(docs.output, workspace_root().join("docs/METRICS.md"));
+        assert_eq!(docs.registry.file, workspace_root().join("metrics.toml"));
+    }
+
+    #[test]
+    fn a_diff_takes_exactly_one_baseline() {
+        let Ok(Command::Metrics {
+            command: Metrics::Diff(diff),
+        }) = parse(&["metrics", "diff", "--base", "HEAD~1", "--format", "github"])
+        else {
+            panic!("metrics diff");
+        };
+        assert!(matches!(diff.baseline(), Some(Baseline::GitRef(r)) if r == "HEAD~1"));
+        assert_eq!(diff.format, Format::Github);
+        for args in [
+            &["metrics", "diff"][..],
+            &["metrics", "diff", "--base", "a", "--baseline", "b.toml"][..],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn bad_arguments_say_what_is_wrong() {
+        for (args, says) in [
+            (
+                &["soak", "--secs"][..],
+                "a value is required for '--secs <N>'",
+            ),
+            (&["soak", "--secs", "0"][..], "0 is not in 1.."),
+            (&["soak", "--kills", "many"][..], "invalid digit"),
+            (&["soak", "--fast"][..], "unexpected argument '--fast'"),
+            (&["fuzz", "--secs", "soon"][..], "invalid digit"),
+            (&["bench-compile", "--runs", "0"][..], "0 is not in 1.."),
+            (
+                &["metrics", "check", "--check"][..],
+                "unexpected argument '--check'",
+            ),
+            (
+                &["metrics", "diff", "--base", "a", "--format", "xml"][..],
+                "invalid value 'xml'",
+            ),
+        ] {
+            let message = parse(args)
+                .err()
+                .unwrap_or_else(|| panic!("{args:?} parsed"));
+            assert!(message.contains(says), "{args:?}: {message}");
+        }
+        let unknown = parse(&["soak", "--fast"]).unwrap_err();
+        assert!(
+            unknown.contains("Usage: cargo xtask soak [OPTIONS]"),
+            "{unknown}"
+        );
+    }
+}

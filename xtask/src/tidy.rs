@@ -1,0 +1,626 @@
+//! `tidy`: checks of the tree's own shape, run first by `cargo xtask ci`.
+//!
+//! The runtime's modules form layers: each uses only modules below it, so a newcomer can read
+//! them bottom-up and a new format or kind has one obvious room. This check reads
+//! `geno-metrics/src` and fails when modules import each other in a cycle, at either grain:
+//!
+//! - files: `kinds/histogram.rs` may use `kinds/timer.rs`, but then not the other way round;
+//! - top-level modules (a folder counts as one): `export` uses `registry`, so nothing under
+//!   `registry` may use anything under `export`.
+//!
+//! A path is resolved to the file that defines the item, through the `pub use` re-exports of
+//! `lib.rs` and of each folder's `mod.rs` (those files are facades: their re-exports are not
+//! imports). Comments, doc links, string literals and a file's closing `#[cfg(test)]` module
+//! do not count: tests may reach anywhere.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A module of the crate, named by its path below the crate root (`kinds::histogram`); the
+/// root is the empty path.
+type Module = Vec<String>;
+
+/// One import: the line that makes it, for the report.
+#[derive(Debug, Clone)]
+struct Witness {
+    file: String,
+    line: usize,
+    path: String,
+}
+
+/// The modules of one crate and what each imports.
+#[derive(Debug, Default)]
+struct Crate {
+    /// Every module, with its file relative to `src/` and its code (comments, strings and the
+    /// test module blanked).
+    modules: BTreeMap<Module, (String, String)>,
+    /// `from -> to -> the first place that imports it`.
+    edges: BTreeMap<Module, BTreeMap<Module, Witness>>,
+}
+
+/// Checks the runtime crate of the workspace at `root`. `Err` lists every cycle found.
+pub(crate) fn check_runtime_layers(root: &Path) -> Result<(), String> {
+    let src = root.join("geno-metrics/src");
+    let krate = Crate::read(&src)?;
+    let mut problems = Vec::new();
+    if let Some(cycle) = krate.cycle(|m| m.clone()) {
+        problems.push(format!("files import each other in a cycle:\n{cycle}"));
+    }
+    if let Some(cycle) = krate.cycle(|m| m.iter().take(1).cloned().collect()) {
+        problems.push(format!(
+            "top-level modules import each other in a cycle:\n{cycle}"
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: {}\n  = help: move the shared item into a module below both, or turn the dependency around (see ARCHITECTURE.md)",
+            src.display(),
+            problems.join("\n")
+        ))
+    }
+}
+
+impl Crate {
+    fn read(src: &Path) -> Result<Crate, String> {
+        let mut krate = Crate::default();
+        for file in rust_files(src)? {
+            let relative = file
+                .strip_prefix(src)
+                .map_err(|_| format!("{} is outside {}", file.display(), src.display()))?;
+            let text = fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let name = relative.to_string_lossy().replace('\\', "/");
+            krate
+                .modules
+                .insert(module_of(relative), (name, code_only(&text)));
+        }
+        let modules: Vec<Module> = krate.modules.keys().cloned().collect();
+        for from in modules {
+            for (line, path) in krate.imports(&from) {
+                let Some(to) = krate.resolve(&path, 0) else {
+                    continue;
+                };
+                if to != from {
+                    let file = krate.modules[&from].0.clone();
+                    let witness = Witness {
+                        file,
+                        line,
+                        path: format!("crate::{}", path.join("::")),
+                    };
+                    krate
+                        .edges
+                        .entry(from.clone())
+                        .or_default()
+                        .entry(to)
+                        .or_insert(witness);
+                }
+            }
+        }
+        Ok(krate)
+    }
+
+    /// The absolute paths (without `crate::`) that module `from` names in its code, with
+    /// their lines. A facade's (`lib.rs`, `mod.rs`) `pub use` lines are not imports.
+    fn imports(&self, from: &Module) -> Vec<(usize, Vec<String>)> {
+        let (file, code) = &self.modules[from];
+        let facade = file == "lib.rs" || file.ends_with("mod.rs");
+        let mut found = Vec::new();
+        for (number, line) in code.lines().enumerate() {
+            let trimmed = line.trim_start();
+            if facade && (trimmed.starts_with("pub use ") || trimmed.starts_with("pub(crate) use "))
+            {
+                continue;
+            }
+            for path in paths_in(line, from, facade) {
+                found.push((number + 1, path));
+            }
+        }
+        found
+    }
+
+    /// The module that defines what `path` names: descend through child modules, then follow
+    /// the re-exports of the module reached. `None` for paths outside the crate's modules
+    /// (a local item, a macro, a bad path, which the compiler reports anyway).
+    fn resolve(&self, path: &[String], depth: usize) -> Option<Module> {
+        if depth > 8 {
+            return None;
+        }
+        let mut module: Module = Vec::new();
+        for (i, segment) in path.iter().enumerate() {
+            let mut child = module.clone();
+            child.push(segment.clone());
+            if self.modules.contains_key(&child) {
+                module = child;
+                continue;
+            }
+            // An item of `module`: defined there, or re-exported from elsewhere.
+            let rest = &path[i..];
+            return Some(
+                self.through_reexport(&module, &rest[0], depth)
+                    .unwrap_or(module),
+            );
+        }
+        Some(module)
+    }
+
+    /// Where the item `name`, re-exported by `module`'s `pub use` lines, is defined.
+    fn through_reexport(&self, module: &Module, name: &str, depth: usize) -> Option<Module> {
+        let (_, code) = self.modules.get(module)?;
+        for line in code.lines() {
+            let trimmed = line.trim_start();
+            let Some(tree) = trimmed
+                .strip_prefix("pub use ")
+                .or_else(|| trimmed.strip_prefix("pub(crate) use "))
+            else {
+                continue;
+            };
+            for target in use_tree(tree.trim_end_matches(';')) {
+                let (path, alias) = match target.split_once(" as ") {
+                    Some((path, alias)) => (path.trim().to_owned(), alias.trim().to_owned()),
+                    None => {
+                        let last = target.rsplit("::").next().unwrap_or("").to_owned();
+                        (target.clone(), last)
+                    }
+                };
+                if alias != name {
+                    continue;
+                }
+                let segments: Vec<String> = path.split("::").map(str::to_owned).collect();
+                let absolute = absolute(&segments, module, true)?;
+                return self.resolve(&absolute, depth + 1);
+            }
+        }
+        None
+    }
+
+    /// A cycle among the modules grouped by `group`, shown one import per line; `None` when
+    /// the grouped graph has none.
+    fn cycle(&self, group: impl Fn(&Module) -> Module) -> Option<String> {
+        let mut graph: BTreeMap<Module, BTreeMap<Module, &Witness>> = BTreeMap::new();
+        for (from, targets) in &self.edges {
+            for (to, witness) in targets {
+                let (from, to) = (group(from), group(to));
+                if from != to {
+                    graph.entry(from).or_default().entry(to).or_insert(witness);
+                }
+            }
+        }
+        let mut done = BTreeSet::new();
+        for start in graph.keys() {
+            let mut stack = Vec::new();
+            if let Some(cycle) = find_cycle(&graph, start, &mut stack, &mut done) {
+                let lines: Vec<String> = cycle
+                    .windows(2)
+                    .map(|pair| {
+                        let witness = graph[&pair[0]][&pair[1]];
+                        format!(
+                            "  {} -> {} ({}:{} uses `{}`)",
+                            display(&pair[0]),
+                            display(&pair[1]),
+                            witness.file,
+                            witness.line,
+                            witness.path
+                        )
+                    })
+                    .collect();
+                return Some(lines.join("\n"));
+            }
+        }
+        None
+    }
+}
+
+/// Depth-first search from `node`; returns the cycle (first node repeated last) when one is
+/// reachable through the nodes on `stack`.
+fn find_cycle<'a, W>(
+    graph: &'a BTreeMap<Module, BTreeMap<Module, W>>,
+    node: &'a Module,
+    stack: &mut Vec<&'a Module>,
+    done: &mut BTreeSet<&'a Module>,
+) -> Option<Vec<Module>> {
+    if let Some(at) = stack.iter().position(|m| *m == node) {
+        let mut cycle: Vec<Module> = stack[at..].iter().map(|m| (*m).clone()).collect();
+        cycle.push(node.clone());
+        return Some(cycle);
+    }
+    if done.contains(node) {
+        return None;
+    }
+    stack.push(node);
+    for next in graph.get(node).into_iter().flat_map(BTreeMap::keys) {
+        if let Some(cycle) = find_cycle(graph, next, stack, done) {
+            return Some(cycle);
+        }
+    }
+    stack.pop();
+    done.insert(node);
+    None
+}
+
+fn display(module: &Module) -> String {
+    if module.is_empty() {
+        "crate".to_owned()
+    } else {
+        module.join("::")
+    }
+}
+
+/// Every `.rs` file below `dir`, sorted.
+fn rust_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+            .path();
+        if path.is_dir() {
+            files.extend(rust_files(&path)?);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The module a file below `src/` defines: `lib.rs` the root, `a/mod.rs` and `a.rs` the
+/// module `a`, `a/b.rs` the module `a::b`.
+fn module_of(relative: &Path) -> Module {
+    let mut parts: Vec<String> = relative
+        .with_extension("")
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod" || p == "lib") {
+        parts.pop();
+    }
+    parts
+}
+
+/// The paths a line of code names from the crate's root (`crate::a::b`), from the module
+/// itself (`self::a`, or a `mod.rs`'s bare `a::b` for its own child `a`), or from its parent
+/// (`super::a`), made absolute, each group of a `use` tree apart.
+fn paths_in(line: &str, from: &Module, facade: bool) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    let bytes = line.as_bytes();
+    for start in ["crate::", "super::", "self::"]
+        .iter()
+        .flat_map(|anchor| line.match_indices(anchor).map(|(i, _)| i))
+    {
+        if start > 0
+            && (bytes[start - 1].is_ascii_alphanumeric()
+                || bytes[start - 1] == b'_'
+                || bytes[start - 1] == b':')
+        {
+            continue;
+        }
+        let rest = &line[start..];
+        let end = path_end(rest);
+        for target in use_tree(&rest[..end]) {
+            let segments: Vec<String> = target
+                .split(" as ")
+                .next()
+                .unwrap_or("")
+                .split("::")
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if let Some(path) = absolute(&segments, from, facade) {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// Where the path (or `use` tree, braces included) that starts `text` ends.
+fn path_end(text: &str) -> usize {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => return i,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            c if depth > 0
+                || c.is_alphanumeric()
+                || c == '_'
+                || c == ':'
+                || c == ' ' && text[i..].starts_with(" as ") => {}
+            _ => return i,
+        }
+    }
+    text.len()
+}
+
+/// The leaves of a `use` tree: `a::{b, c::{d, e as f}}` gives `a::b`, `a::c::d`, `a::c::e as f`.
+fn use_tree(tree: &str) -> Vec<String> {
+    let tree = tree.trim();
+    let Some(open) = tree.find('{') else {
+        return vec![tree.to_owned()];
+    };
+    let prefix = &tree[..open];
+    let inner = tree[open + 1..].trim_end().trim_end_matches('}');
+    let mut leaves = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                leaves.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    leaves.push(&inner[start..]);
+    leaves
+        .into_iter()
+        .map(str::trim)
+        .filter(|leaf| !leaf.is_empty())
+        .flat_map(|leaf| {
+            if leaf == "self" {
+                vec![prefix.trim_end_matches("::").to_owned()]
+            } else {
+                use_tree(&format!("{prefix}{leaf}"))
+            }
+        })
+        .collect()
+}
+
+/// `segments` from the crate root. `crate::` is absolute, `super::` starts at the parent of
+/// `from`'s module and `self::` at the module; in a facade a bare first segment is a child.
+fn absolute(segments: &[String], from: &Module, facade: bool) -> Option<Vec<String>> {
+    let (first, rest) = segments.split_first()?;
+    let mut base = match first.as_str() {
+        "crate" => Vec::new(),
+        "self" => from.clone(),
+        "super" => {
+            let mut parent = from.clone();
+            parent.pop()?;
+            parent
+        }
+        _ if facade => {
+            let mut base = from.clone();
+            base.push(first.clone());
+            base
+        }
+        _ => return None,
+    };
+    let mut rest = rest.iter().peekable();
+    while rest.peek().is_some_and(|s| *s == "super") {
+        base.pop()?;
+        rest.next();
+    }
+    base.extend(rest.cloned());
+    Some(base)
+}
+
+/// `text` with comments, string and char literals blanked (newlines kept, so line numbers
+/// hold) and the closing test module cut off.
+fn code_only(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                out.push(' ');
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            let mut depth = 0;
+            while i < chars.len() {
+                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    out.push_str("  ");
+                    i += 2;
+                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    out.push_str("  ");
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    out.push(blank(chars[i]));
+                    i += 1;
+                }
+            }
+        } else if c == 'r'
+            && (next == Some('"') || next == Some('#'))
+            && !chars
+                .get(i.wrapping_sub(1))
+                .is_some_and(|p| p.is_alphanumeric() || *p == '_')
+        {
+            // A raw string: r"..." or r#"..."#, with as many #s at the end.
+            let mut j = i + 1;
+            while chars.get(j) == Some(&'#') {
+                j += 1;
+            }
+            if chars.get(j) != Some(&'"') {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            let hashes = j - i - 1;
+            let closing: Vec<char> = std::iter::once('"')
+                .chain(std::iter::repeat_n('#', hashes))
+                .collect();
+            let mut k = j + 1;
+            while k < chars.len() && !chars[k..].starts_with(&closing) {
+                k += 1;
+            }
+            let end = (k + closing.len()).min(chars.len());
+            out.extend(chars[i..end].iter().map(|&c| blank(c)));
+            i = end;
+        } else if c == '"' {
+            out.push(' ');
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    out.push(' ');
+                    i += 1;
+                }
+                if let Some(&c) = chars.get(i) {
+                    out.push(blank(c));
+                }
+                i += 1;
+            }
+            out.push(' ');
+            i += 1;
+        } else if c == '\'' && (chars.get(i + 2) == Some(&'\'') || (next == Some('\\'))) {
+            // A char literal ('x' or an escape); a lifetime ('a) has no closing quote.
+            let mut j = i + 1;
+            if next == Some('\\') {
+                j += 1;
+            }
+            while j < chars.len() && chars[j] != '\'' {
+                j += 1;
+            }
+            out.extend(std::iter::repeat_n(' ', (j + 1 - i).min(chars.len() - i)));
+            i = j + 1;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    // The closing test module: `#[cfg(test)]` (or `#[cfg(all(test, ...))]`) before `mod`.
+    let lines: Vec<&str> = out.lines().collect();
+    let cut = lines.iter().enumerate().position(|(n, line)| {
+        (line.starts_with("#[cfg(test)]") || line.starts_with("#[cfg(all(test"))
+            && lines[n + 1..]
+                .iter()
+                .find(|l| !l.trim().is_empty())
+                .is_some_and(|l| l.starts_with("mod "))
+    });
+    match cut {
+        Some(n) => lines[..n].join("\n"),
+        None => out,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scratch crate of `files` (path below `src/`, contents).
+    fn scratch(test: &str, files: &[(&str, &str)]) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("xtask-tidy-{test}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        for (path, text) in files {
+            let path = root.join("geno-metrics/src").join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        root
+    }
+
+    #[test]
+    fn the_runtime_has_no_import_cycle() {
+        check_runtime_layers(&crate::workspace_root()).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn a_cycle_between_files_is_named_with_both_imports() {
+        let root = scratch(
+            "files",
+            &[
+                ("lib.rs", "mod a;\nmod b;\npub use a::A;\n"),
+                ("a.rs", "use crate::b::B;\npub struct A;\n"),
+                (
+                    "b.rs",
+                    "pub struct B;\nfn f() -> crate::A { crate::a::A }\n",
+                ),
+            ],
+        );
+        let error = check_runtime_layers(&root).unwrap_err();
+        assert!(
+            error.contains("files import each other in a cycle"),
+            "{error}"
+        );
+        assert!(
+            error.contains("a -> b (a.rs:1 uses `crate::b::B`)"),
+            "{error}"
+        );
+        assert!(error.contains("b -> a (b.rs:2 uses `crate::A`)"), "{error}");
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_cycle_between_folders_is_found_through_re_exports() {
+        let root = scratch(
+            "folders",
+            &[
+                ("lib.rs", "mod low;\nmod high;\npub use high::High;\n"),
+                (
+                    "low/mod.rs",
+                    "mod one;\nmod two;\npub(crate) use one::One;\npub use two::{Two, self as _};\n",
+                ),
+                ("low/one.rs", "pub struct One;\n"),
+                ("low/two.rs", "use crate::High;\npub struct Two(High);\n"),
+                ("high/mod.rs", "mod h;\npub use h::High;\n"),
+                (
+                    "high/h.rs",
+                    "use crate::low::{One, Two};\npub struct High;\n",
+                ),
+            ],
+        );
+        let error = check_runtime_layers(&root).unwrap_err();
+        assert!(
+            error.contains("top-level modules import each other"),
+            "{error}"
+        );
+        assert!(
+            error.contains("low -> high (low/two.rs:1 uses `crate::High`)"),
+            "{error}"
+        );
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn comments_strings_doc_links_and_tests_are_not_imports() {
+        let root = scratch(
+            "quiet",
+            &[
+                ("lib.rs", "mod a;\nmod b;\n"),
+                ("a.rs", "use crate::b::B;\npub struct A;\n"),
+                (
+                    "b.rs",
+                    "//! See [`A`](crate::a::A).\n/* crate::a::A */\npub struct B;\nconst S: &str = \"crate::a::A\";\nconst R: &str = r#\"crate::a::A\"#;\nconst C: char = '\"';\nfn f<'a>(x: &'a str) -> &'a str { x }\n\n#[cfg(test)]\nmod tests {\n    use crate::a::A;\n}\n",
+                ),
+            ],
+        );
+        check_runtime_layers(&root).unwrap_or_else(|e| panic!("{e}"));
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn use_trees_split_into_leaves() {
+        assert_eq!(
+            use_tree("crate::a::{b, c::{d, e as f}, self}"),
+            [
+                "crate::a::b",
+                "crate::a::c::d",
+                "crate::a::c::e as f",
+                "crate::a"
+            ]
+        );
+        let from: Module = vec!["kinds".into(), "gauge".into()];
+        assert_eq!(
+            paths_in("use super::atomic_f64;", &from, false),
+            [vec!["kinds".to_owned(), "atomic_f64".to_owned()]]
+        );
+    }
+}
