@@ -1,6 +1,15 @@
 //! A reader of the Prometheus text format 0.0.4 that accepts only well-formed files, written
-//! for the tests and sharing no code with the library's encoder. `exposition_props.rs` says
-//! which of the two Go parsers it follows where they differ.
+//! for the tests and sharing no code with the library's encoder.
+//!
+//! It follows the two Go parsers that consume this format, and where they differ it takes the
+//! stricter one: HELP unescapes `\\` and `\n` and rejects any other escape (as
+//! node_exporter's and promtool's `expfmt` parser does; the Prometheus server's own parser
+//! would keep `\t` literally, node_exporter fails the whole file on it); HELP text starts
+//! after exactly one space (as the Prometheus server reads it; `exposition_props`'
+//! `leading_blanks_of_help_are_written_verbatim` shows node_exporter's view). A CR is content
+//! inside HELP text and label values, where the format has no escape for it and both parsers
+//! keep it; anywhere else (a CRLF line end, say) it is refused. The tests at the end of this
+//! file hold the reader to that: what it accepts, and 43 kinds of input it refuses.
 
 use std::collections::HashSet;
 
@@ -473,4 +482,163 @@ pub fn parse_go_float(text: &str) -> Result<f64, String> {
         return Err(format!("{text:?} is out of range (Go: ErrRange)"));
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    // Test code: a panic is how a failure is reported.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::text_format;
+
+    fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_reader_accepts_the_format_it_claims() {
+        let text = "\
+# HELP a_total Escapes: \\\\ and \\n, raw \"quotes\", tab\there, Grüße.
+# TYPE a_total counter
+a_total{path=\"a\\\\b\\\"c\\nd\",x=\"\"} 18446744073709551615
+# HELP b_ratio 
+# TYPE b_ratio gauge
+b_ratio -Inf
+# HELP c_seconds Histogram.
+# TYPE c_seconds histogram
+c_seconds_bucket{k=\"v\",le=\"-1e-05\"} 0
+c_seconds_bucket{k=\"v\",le=\"+Inf\"} 2
+c_seconds_sum{k=\"v\"} NaN
+c_seconds_count{k=\"v\"} 2
+c_seconds_bucket{k=\"w\",le=\"+Inf\"} 0
+c_seconds_sum{k=\"w\"} 0
+c_seconds_count{k=\"w\"} 0
+";
+        let families = text_format::parse(text.as_bytes()).unwrap();
+        assert_eq!(families.len(), 3);
+        assert_eq!(
+            families[0].help,
+            "Escapes: \\ and \n, raw \"quotes\", tab\there, Grüße."
+        );
+        assert_eq!(
+            families[0].samples[0].labels,
+            labels(&[("path", "a\\b\"c\nd"), ("x", "")])
+        );
+        assert_eq!(families[1].help, "");
+        assert_eq!(families[1].samples[0].value, f64::NEG_INFINITY);
+        assert_eq!(families[2].samples.len(), 7);
+        assert!(text_format::parse(b"").unwrap().is_empty());
+        for (float, value) in [
+            ("1", 1.0),
+            ("-0", -0.0),
+            (".5", 0.5),
+            ("5.", 5.0),
+            ("1E3", 1000.0),
+            ("1e-400", 0.0),
+            ("Inf", f64::INFINITY),
+            ("-infinity", f64::NEG_INFINITY),
+        ] {
+            assert_eq!(
+                parse_go_float(float).unwrap().to_bits(),
+                value.to_bits(),
+                "{float}"
+            );
+        }
+        assert!(parse_go_float("nan").unwrap().is_nan());
+    }
+
+    #[test]
+    fn the_reader_rejects_everything_else() {
+        let head = "# HELP a_total h\n# TYPE a_total counter\n";
+        let cases: &[(&str, String)] = &[
+            ("no final newline", format!("{head}a_total 1")),
+            ("blank line", format!("{head}\na_total 1\n")),
+            ("CRLF", format!("{head}a_total 1\r\n")),
+            ("CR after TYPE", "# HELP a_total h\n# TYPE a_total counter\r\n".into()),
+            ("second HELP", format!("{head}# HELP a_total h\n")),
+            ("second TYPE", format!("{head}# TYPE a_total counter\n")),
+            ("TYPE without HELP", "# TYPE a_total counter\na_total 1\n".into()),
+            ("HELP without TYPE", "# HELP a_total h\na_total 1\n".into()),
+            ("sample without family", "a_total 1\n".into()),
+            ("other comment", format!("{head}# a comment\n")),
+            ("unknown type", "# HELP a h\n# TYPE a summary\n".into()),
+            (
+                "not contiguous",
+                format!("{head}a_total 1\n# HELP b_total h\n# TYPE b_total counter\na_total 2\n"),
+            ),
+            ("foreign sample", format!("{head}b_total 1\n")),
+            ("timestamp", format!("{head}a_total 1 1700000000000\n")),
+            ("trailing garbage", format!("{head}a_total 1x\n")),
+            ("two spaces", format!("{head}a_total  1\n")),
+            ("tab", format!("{head}a_total\t1\n")),
+            ("empty braces", format!("{head}a_total{{}} 1\n")),
+            ("trailing comma", format!("{head}a_total{{a=\"b\",}} 1\n")),
+            ("unknown label escape", format!("{head}a_total{{a=\"\\t\"}} 1\n")),
+            ("unknown HELP escape", "# HELP a_total \\t\n# TYPE a_total counter\n".into()),
+            ("lone backslash in HELP", "# HELP a_total x\\\n# TYPE a_total counter\n".into()),
+            ("unterminated value", format!("{head}a_total{{a=\"b}} 1\n")),
+            ("invalid metric name", "# HELP 1a h\n# TYPE 1a gauge\n".into()),
+            ("invalid label name", format!("{head}a_total{{a-b=\"c\"}} 1\n")),
+            ("reserved label name", format!("{head}a_total{{__a=\"c\"}} 1\n")),
+            ("duplicate label", format!("{head}a_total{{a=\"b\",a=\"c\"}} 1\n")),
+            ("duplicate series", format!("{head}a_total 1\na_total 2\n")),
+            ("hex float", format!("{head}a_total 0x1p3\n")),
+            ("underscore", format!("{head}a_total 1_000\n")),
+            ("out of range", format!("{head}a_total 1e400\n")),
+            ("signed NaN", format!("{head}a_total +NaN\n")),
+            ("negative counter", format!("{head}a_total -1\n")),
+            ("not UTF-8", format!("{head}a_total{{a=\"\u{1}\"}} 1\n")),
+            (
+                "histogram le not last",
+                "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"+Inf\",a=\"b\"} 0\nh_sum{a=\"b\"} 0\nh_count{a=\"b\"} 0\n".into(),
+            ),
+            (
+                "histogram buckets descending",
+                "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"2\"} 0\nh_bucket{le=\"1\"} 0\nh_bucket{le=\"+Inf\"} 0\nh_sum 0\nh_count 0\n".into(),
+            ),
+            (
+                "histogram without +Inf",
+                "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"1\"} 0\nh_sum 0\nh_count 0\n".into(),
+            ),
+            (
+                "histogram +Inf not last",
+                "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 0\nh_bucket{le=\"+Inf\"} 0\nh_sum 0\nh_count 0\n".into(),
+            ),
+            (
+                "histogram count differs",
+                "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 0\nh_count 3\n".into(),
+            ),
+            (
+                "histogram counts fall",
+                "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"1\"} 3\nh_bucket{le=\"+Inf\"} 2\nh_sum 0\nh_count 2\n".into(),
+            ),
+            (
+                "histogram without _count",
+                "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 0\nh_sum 0\n".into(),
+            ),
+            (
+                "histogram fractional count",
+                "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 0.5\nh_sum 0\nh_count 0.5\n".into(),
+            ),
+            (
+                "sample names of two families collide",
+                "# HELP h h\n# TYPE h histogram\n# HELP h_count h\n# TYPE h_count gauge\n".into(),
+            ),
+        ];
+        for (what, text) in cases {
+            let mut bytes = text.clone().into_bytes();
+            if *what == "not UTF-8" {
+                let at = bytes.iter().position(|&b| b == 1).unwrap();
+                bytes[at] = 0xff;
+            }
+            assert!(
+                text_format::parse(&bytes).is_err(),
+                "accepted {what}: {text:?}"
+            );
+        }
+    }
 }
