@@ -1,4 +1,4 @@
-//! One test (at least) per rule id; the closing note of the Core issue maps rules to these.
+//! One test (at least) per rule id, named after what the rule rejects.
 
 use crate::{MetricKind, Report, parse};
 

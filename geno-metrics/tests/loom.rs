@@ -50,7 +50,7 @@ fn on<T: Send + Sync + 'static>(
     thread::spawn(move || work(&shared))
 }
 
-/// The invariant of DESIGN.md, for observations that each contribute `value` to the sum.
+/// The snapshot invariant of every histogram (`HistogramSnapshot`'s docs), for observations that each contribute `value` to the sum.
 fn assert_consistent(s: &HistogramSnapshot) {
     assert!(
         s.counts.windows(2).all(|w| w[0] <= w[1]),

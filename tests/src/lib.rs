@@ -3,7 +3,7 @@
 //! The library compiles the project's own registry, `metrics.toml` at the workspace root, so
 //! tests and the example use the real GenoLeWM handles (`geno_metrics_tests::genolewm::*`).
 //! [`training_job`] is the simulated training run behind
-//! `cargo run --release --example training_job`; [`redaction`] is the seed's log filter.
+//! `cargo run --release --example training_job`; [`redaction`] is GenoLeWM's log-redaction filter.
 
 pub mod redaction;
 pub mod text_format;
@@ -16,8 +16,9 @@ use std::thread;
 
 use geno_metrics::HistogramSnapshot;
 
-/// Asserts the snapshot invariant of DESIGN.md for a histogram with bounds `[0.5, 1, 2]`
-/// into which every observation is `every_value`, between 0.5 and 1: counts cumulative,
+/// Asserts the snapshot invariant (`HistogramSnapshot`'s docs) for a histogram with bounds
+/// `[0.5, 1, 2]` into which every observation is `every_value`, between 0.5 and 1: counts
+/// cumulative,
 /// `counts.last() == count`, all of them in the `le="1"` bucket, and `sum` over exactly
 /// `count` of them. The stress tests call it on snapshots taken while writers run.
 ///
@@ -39,8 +40,8 @@ pub fn assert_consistent(s: &HistogramSnapshot, every_value: f64) {
     assert_eq!(s.counts[1], s.count, "{s:?}");
 }
 
-/// Asserts the snapshot invariant of DESIGN.md for a histogram into which every observation
-/// that fell into bucket `i` (not cumulative; the last is `+Inf`) was exactly `values[i]`:
+/// Asserts the snapshot invariant (`HistogramSnapshot`'s docs) for a histogram into which
+/// every observation that fell into bucket `i` (not cumulative; the last is `+Inf`) was exactly `values[i]`:
 /// counts cumulative, `counts.last() == count`, and `sum` exactly the sum of the observations
 /// counted, so no observation is in the sum without being in the counts or the other way
 /// round. Choose values whose sums are exact in `f64` (small multiples of a power of two)

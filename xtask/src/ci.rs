@@ -284,6 +284,32 @@ mod tests {
         }
     }
 
+    /// Tidy: every file and folder of the runtime is named in ARCHITECTURE.md's code map.
+    #[test]
+    fn architecture_maps_every_runtime_module() {
+        let architecture = read("ARCHITECTURE.md");
+        let src = workspace_root().join("geno-metrics/src");
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(&src).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !architecture.contains(&format!("`{name}/`")) {
+                    missing.push(format!("{name}/"));
+                }
+                for file in std::fs::read_dir(&path).unwrap() {
+                    let file = file.unwrap().file_name().to_string_lossy().into_owned();
+                    if file != "mod.rs" && !architecture.contains(&format!("`{file}`")) {
+                        missing.push(format!("{name}/{file}"));
+                    }
+                }
+            } else if name != "lib.rs" && !architecture.contains(&format!("`{name}`")) {
+                missing.push(name);
+            }
+        }
+        assert!(missing.is_empty(), "ARCHITECTURE.md does not name {missing:?}");
+    }
+
     /// Tidy: the README's CI step list matches what `ci` runs.
     #[test]
     fn readme_lists_the_ci_steps() {
