@@ -307,7 +307,10 @@ mod tests {
                 missing.push(name);
             }
         }
-        assert!(missing.is_empty(), "ARCHITECTURE.md does not name {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "ARCHITECTURE.md does not name {missing:?}"
+        );
     }
 
     /// Tidy: the README's CI step list matches what `ci` runs.
