@@ -3,7 +3,8 @@
 //! Compares a baseline registry (a git ref's or a file's) with the head one, field by field.
 //! Every change gets a stable rule id and the version bump it requires; the verdict fails
 //! when a change that breaks dashboards comes without a major bump, or when the version went
-//! down. In `0.y.z` registries a `y` bump counts as major, as Cargo reads semver.
+//! down. A bump is major when Cargo's caret rule says the head version is incompatible with the
+//! base one: the major of `x.y.z`, the minor of `0.y.z`, the patch of `0.0.z`.
 //!
 //! Labels are compared for every metric present on both sides, under the same name or as a
 //! rename pair (declared or probable): a label added, removed, reordered or switched between

@@ -261,13 +261,30 @@ fn compare_fields(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
     }
     if old.unit != new.unit {
         let show = |u: &Option<String>| u.clone().unwrap_or_else(|| "(none)".to_owned());
+        // A unit must be the name's suffix, so under an unchanged name a unit change can only
+        // be the declaration of the unit the name already spells appearing or disappearing:
+        // the series, and what their values mean, stay the same.
+        let declared_only = old.name == new.name && (old.unit.is_none() || new.unit.is_none());
+        let (bump, why) = if declared_only {
+            (
+                Bump::Patch,
+                "the name already says it, so the series and their values are unchanged".to_owned(),
+            )
+        } else {
+            (
+                Bump::Major,
+                format!(
+                    "thresholds and panels built on the old unit read wrong values; {KEEP_DEPRECATED}"
+                ),
+            )
+        };
         push(
             "unit-changed",
             show(&old.unit),
             show(&new.unit),
-            Bump::Major,
+            bump,
             format!(
-                "the unit of `{name}` changed from {} to {}: thresholds and panels built on the old unit read wrong values; {KEEP_DEPRECATED}",
+                "the declared unit of `{name}` changed from {} to {}: {why}",
                 show(&old.unit),
                 show(&new.unit)
             ),
@@ -631,7 +648,29 @@ pub(crate) fn verdict(base: Option<&Registry>, head: &Registry, changes: Vec<Cha
         version_line: head.version_line,
     }
 }
+/// Whether a crate at `to` may stand in for one at `from` by Cargo's reading of semver: the
+/// caret requirement `^from` (what `from` written in a `Cargo.toml` means) matches `to`. So in
+/// `x.y.z` the major is the breaking component, in `0.y.z` the minor, and in `0.0.z` the patch.
+/// A pre-release `to` of a later version counts by its version (`1.3.0-rc.1` stays compatible
+/// with `1.2.0`): Cargo's rule that a requirement opts into pre-releases only of its own
+/// version is about which versions to pick, not about compatibility. Build metadata is ignored.
+pub(crate) fn caret_compatible(from: &Version, to: &Version) -> bool {
+    let caret = semver::VersionReq {
+        comparators: vec![semver::Comparator {
+            op: semver::Op::Caret,
+            major: from.major,
+            minor: Some(from.minor),
+            patch: Some(from.patch),
+            pre: from.pre.clone(),
+        }],
+    };
+    let released = Version::new(to.major, to.minor, to.patch);
+    caret.matches(to) || (!to.pre.is_empty() && released > *from && caret.matches(&released))
+}
 
+/// The bump from `from` to `to` as Cargo sees it: `Major` when `to` is not
+/// [caret-compatible](caret_compatible) with `from` (so `0.3.1` -> `0.4.0` and `0.0.1` ->
+/// `0.0.2` are major), `Down` when it is lower, otherwise the highest component that moved.
 pub(crate) fn actual_bump(from: &Version, to: &Version) -> ActualBump {
     // Build metadata carries no precedence in semver: `1.0.0+b2` -> `1.0.0+a1` is no bump.
     let without_build = |v: &Version| Version {
@@ -640,29 +679,25 @@ pub(crate) fn actual_bump(from: &Version, to: &Version) -> ActualBump {
     };
     let (from, to) = (&without_build(from), &without_build(to));
     if to < from {
-        return ActualBump::Down;
-    }
-    match (
-        to.major > from.major,
-        to.minor > from.minor,
-        to.patch > from.patch,
-    ) {
-        (true, _, _) => ActualBump::Major,
-        _ if to.major != from.major => ActualBump::Down,
-        // 0.y.z: the minor is the breaking component, as Cargo reads it.
-        (_, true, _) if to.major == 0 => ActualBump::Major,
-        (_, true, _) => ActualBump::Minor,
-        _ if to.minor != from.minor => ActualBump::Down,
-        (_, _, true) => ActualBump::Patch,
-        _ => ActualBump::None,
+        ActualBump::Down
+    } else if !caret_compatible(from, to) {
+        ActualBump::Major
+    } else if to.minor != from.minor {
+        ActualBump::Minor
+    } else if to.patch != from.patch {
+        ActualBump::Patch
+    } else {
+        // The same version, or a later pre-release or the release of it.
+        ActualBump::None
     }
 }
 
-/// The smallest version that satisfies a major bump over `from`.
+/// The smallest version that is not [caret-compatible](caret_compatible) with `from`: what a
+/// breaking change needs.
 pub(crate) fn next_major(from: &Version) -> Version {
-    if from.major == 0 {
-        Version::new(0, from.minor + 1, 0)
-    } else {
-        Version::new(from.major + 1, 0, 0)
+    match (from.major, from.minor) {
+        (0, 0) => Version::new(0, 0, from.patch + 1),
+        (0, minor) => Version::new(0, minor + 1, 0),
+        (major, _) => Version::new(major + 1, 0, 0),
     }
 }

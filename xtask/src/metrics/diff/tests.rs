@@ -127,9 +127,23 @@ fn sharded_changed() {
 
 #[test]
 fn unit_changed() {
+    // Under an unchanged name, only the declaration of the unit the name spells can come or
+    // go: the series are the same, so it is a patch, either way.
     let base = "[[metric]]\nname = \"app_size_bytes\"\nkind = \"gauge\"\nsummary = \"S.\"\n";
     let head = "[[metric]]\nname = \"app_size_bytes\"\nkind = \"gauge\"\nunit = \"bytes\"\nsummary = \"S.\"\n";
-    assert_rule(base, head, &["unit-changed"], Bump::Major);
+    assert_rule(base, head, &["unit-changed"], Bump::Patch);
+    assert_rule(head, base, &["unit-changed"], Bump::Patch);
+    // With a rename, the unit is part of what changed: major.
+    let renamed = "[[metric]]\nname = \"app_size_seconds\"\nrenamed_from = \"app_size_bytes\"\nkind = \"gauge\"\nunit = \"seconds\"\nsummary = \"S.\"\n";
+    assert_rule(
+        head,
+        renamed,
+        &["metric-renamed", "unit-changed"],
+        Bump::Major,
+    );
+    let v = diff(Some(&registry("1.0.0", head)), &registry("1.0.0", renamed));
+    let unit = v.changes.iter().find(|c| c.rule == "unit-changed").unwrap();
+    assert_eq!(unit.required_bump, Bump::Major);
 }
 
 #[test]
@@ -253,6 +267,95 @@ fn bumps_are_read_as_semver() {
         next_major(&Version::parse("0.4.2").unwrap()),
         Version::new(0, 5, 0)
     );
+    assert_eq!(
+        next_major(&Version::parse("0.0.4").unwrap()),
+        Version::new(0, 0, 5)
+    );
+}
+
+/// The guard's notion of a compatible bump is Cargo's caret rule, over `x.y.z`, `0.y.z`,
+/// `0.0.z` and pre-releases, with and without a breaking change.
+#[test]
+fn a_breaking_change_needs_a_bump_cargo_reads_as_incompatible() {
+    let parse = |v: &str| Version::parse(v).unwrap();
+    // (base, head, caret-compatible, bump as reported)
+    let table = [
+        ("1.2.3", "1.2.4", true, ActualBump::Patch),
+        ("1.2.3", "1.3.0", true, ActualBump::Minor),
+        ("1.2.3", "2.0.0", false, ActualBump::Major),
+        ("1.2.3", "1.3.0-rc.1", true, ActualBump::Minor),
+        ("1.2.3", "2.0.0-alpha.1", false, ActualBump::Major),
+        ("2.0.0-alpha.1", "2.0.0-alpha.2", true, ActualBump::None),
+        ("2.0.0-alpha.1", "2.0.0", true, ActualBump::None),
+        ("2.0.0-alpha.1", "3.0.0", false, ActualBump::Major),
+        ("0.3.1", "0.3.2", true, ActualBump::Patch),
+        ("0.3.1", "0.4.0", false, ActualBump::Major),
+        ("0.3.1", "1.0.0", false, ActualBump::Major),
+        ("0.0.1", "0.0.2", false, ActualBump::Major),
+        ("0.0.1", "0.1.0", false, ActualBump::Major),
+        ("0.0.1", "0.0.1", true, ActualBump::None),
+        ("0.0.1-rc.1", "0.0.1", true, ActualBump::None),
+        ("0.3.1-rc.1", "0.3.1-rc.2", true, ActualBump::None),
+        ("0.3.1", "0.4.0-rc.1", false, ActualBump::Major),
+        ("1.2.3+b1", "1.2.3+b2", true, ActualBump::None),
+    ];
+    for (base, head, compatible, bump) in table {
+        let case = format!("{base} -> {head}");
+        assert_eq!(
+            caret_compatible(&parse(base), &parse(head)),
+            compatible,
+            "{case}"
+        );
+        assert_eq!(actual_bump(&parse(base), &parse(head)), bump, "{case}");
+        // A breaking change passes exactly when Cargo would not pick `head` for `^base`.
+        let breaking = diff(
+            Some(&registry(base, STEPS)),
+            &registry(
+                head,
+                &STEPS.replace("app_steps_total", "app_optimizer_steps_total"),
+            ),
+        );
+        assert_eq!(breaking.required_bump, Bump::Major, "{case}");
+        assert_eq!(breaking.ok, !compatible, "{case}: {breaking:#?}");
+        // A change that breaks nothing passes at any version that does not go down.
+        let harmless = diff(
+            Some(&registry(base, STEPS)),
+            &registry(head, &STEPS.replace("Steps.", "Optimizer steps.")),
+        );
+        assert!(harmless.ok, "{case}: {harmless:#?}");
+    }
+}
+
+/// The field report: `0.0.1` -> `0.0.2` with a metric removed passes, as Cargo treats every
+/// `0.0.z` step as incompatible.
+#[test]
+fn a_removal_in_a_0_0_z_registry_passes_with_a_patch_step() {
+    let base = registry_ns(
+        "zq",
+        "0.0.1",
+        "[[metric]]\nname = \"zq_jobs_total\"\nkind = \"counter\"\nsummary = \"J.\"\n[[metric]]\nname = \"zq_queue_depth\"\nkind = \"gauge\"\nsummary = \"Q.\"\n",
+    );
+    let head = registry_ns(
+        "zq",
+        "0.0.2",
+        "[[metric]]\nname = \"zq_jobs_total\"\nkind = \"counter\"\nsummary = \"J.\"\n",
+    );
+    let v = diff(Some(&base), &head);
+    assert_eq!(
+        (v.required_bump, v.actual_bump),
+        (Bump::Major, ActualBump::Major)
+    );
+    assert!(v.ok, "{}", summary_line(&v, "metrics.toml"));
+    let same = diff(
+        Some(&base),
+        &registry_ns(
+            "zq",
+            "0.0.1",
+            "[[metric]]\nname = \"zq_jobs_total\"\nkind = \"counter\"\nsummary = \"J.\"\n",
+        ),
+    );
+    assert!(!same.ok);
+    assert!(summary_line(&same, "metrics.toml").contains("set `version = \"0.0.2\"`"));
 }
 
 #[test]
