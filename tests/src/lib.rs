@@ -6,6 +6,7 @@
 //! `cargo run --release --example training_job`; [`redaction`] is GenoLeWM's log-redaction filter.
 
 pub mod redaction;
+pub mod servers;
 pub mod text_format;
 pub mod tools;
 pub mod training_job;

@@ -10,104 +10,16 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 use geno_metrics::{DROPPED_LABEL_VALUES_METRIC, MetricKind, MetricValue};
 use geno_metrics_tests::genolewm::{LOG_REDACTIONS_TOTAL, METRICS};
+use geno_metrics_tests::servers::{Server, free_port, http_get};
 use geno_metrics_tests::tools::{promtool_check, tool};
 use geno_metrics_tests::{redaction, training_job};
-
-/// A server process that is killed when the guard drops, also when a test fails.
-struct Server {
-    name: &'static str,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(name: &'static str, program: &Path, args: &[String], dir: &Path) -> Server {
-        let log = dir.join(format!("{name}.log"));
-        let out = fs::File::create(&log).unwrap();
-        let child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name} ({}): {e}", program.display()));
-        Server { name, child, log }
-    }
-
-    /// Polls `probe` until it answers, failing with the server's log after `timeout`.
-    fn wait_for<T>(
-        &mut self,
-        what: &str,
-        timeout: Duration,
-        mut probe: impl FnMut() -> Option<T>,
-    ) -> T {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(value) = probe() {
-                return value;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "{} exited ({status}) before {what}:\n{}",
-                    self.name,
-                    fs::read_to_string(&self.log).unwrap_or_default()
-                );
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "{} gave no {what} within {timeout:?}:\n{}",
-                    self.name,
-                    fs::read_to_string(&self.log).unwrap_or_default()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A port that was free a moment ago on 127.0.0.1.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A minimal HTTP/1.0 GET on 127.0.0.1: the body of a 200 answer, `None` otherwise.
-fn http_get(port: u16, path_and_query: &str) -> Option<String> {
-    let mut stream =
-        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    write!(
-        stream,
-        "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/1.0 200")
-        .then(|| body.to_owned())
-        .or_else(|| head.starts_with("HTTP/1.1 200").then(|| body.to_owned()))
-}
 
 /// Percent-encodes a PromQL query for a URL.
 fn encode_query(query: &str) -> String {
@@ -455,4 +367,80 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
     });
     let p90: f64 = quantile[0]["value"][1].as_str().unwrap().parse().unwrap();
     assert!(p90.is_finite() && p90 > 0.0, "p90 step duration {p90}");
+}
+
+/// The user node_exporter runs as in this test: `nobody`, as a packaged node_exporter runs
+/// as a user of its own, never as the job's.
+const SCRAPER_UID: &str = "65534";
+
+/// A job under `umask 077` exports to the default path in a log directory that does not
+/// exist yet, two levels deep. node_exporter, running as another user, must read the file:
+/// every directory the export created has to let it in.
+#[test]
+fn a_scraper_of_another_user_reads_what_the_export_created_under_umask_077() {
+    let node_exporter = tool("prometheus-node-exporter");
+    let setpriv = tool("setpriv");
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.trim_ascii() == b"0");
+    assert!(
+        is_root,
+        "this test runs node_exporter as another user (uid {SCRAPER_UID}), which needs root: \
+         run it as root, as `cargo xtask ci` runs in CI (`sudo -E cargo test -p \
+         geno-metrics-tests --test conformance`)"
+    );
+    // Under the system temporary directory, which every user may traverse; the test's own
+    // directory is made 0755 so that only what the export creates is in question.
+    let dir = std::env::temp_dir().join(format!("geno-metrics-scraper-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let textfiles = dir.join("new").join("textfiles");
+
+    let exported = Command::new("sh")
+        .arg("-c")
+        .arg("umask 077; exec \"$0\" default")
+        .arg(env!("CARGO_BIN_EXE_export_fixture"))
+        .env("GENO_LEWM_LOG_DIR", &textfiles)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&exported.stdout);
+    assert!(exported.status.success(), "the export failed: {said}");
+
+    let logs = dir.join("logs");
+    fs::create_dir(&logs).unwrap();
+    let port = free_port();
+    let mut node = Server::start(
+        "node_exporter",
+        &setpriv,
+        &[
+            format!("--reuid={SCRAPER_UID}"),
+            format!("--regid={SCRAPER_UID}"),
+            "--clear-groups".into(),
+            "--".into(),
+            node_exporter.display().to_string(),
+            "--collector.disable-defaults".into(),
+            "--collector.textfile".into(),
+            format!("--collector.textfile.directory={}", textfiles.display()),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+        ],
+        &logs,
+    );
+    let exposed = node.wait_for("/metrics", Duration::from_secs(30), || {
+        http_get(port, "/metrics")
+    });
+    drop(node);
+    assert!(
+        exposed.lines().any(|l| l == "node_textfile_scrape_error 0"),
+        "node_exporter as uid {SCRAPER_UID} could not read {}:\n{exposed}",
+        textfiles.join("metrics.prom").display()
+    );
+    assert!(
+        exposed
+            .lines()
+            .any(|l| l.starts_with("geno_lewm_train_steps_total")),
+        "the job's metrics are missing:\n{exposed}"
+    );
+    fs::remove_dir_all(&dir).unwrap();
 }

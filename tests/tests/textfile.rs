@@ -107,6 +107,36 @@ fn the_mode_is_0644_whatever_the_umask() {
     }
 }
 
+/// `umask 077`, a log directory two levels below one that exists, and the default path: the
+/// directories the export creates are 0755 (a scraper of another user can enter them), the
+/// file is 0644, and the directory that already existed keeps its own mode.
+#[test]
+fn directories_the_export_creates_are_0755_whatever_the_umask() {
+    for umask in ["077", "027", "000"] {
+        let dir = scratch(&format!("mkdir_umask_{umask}"));
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o750)).unwrap();
+        let log_dir = dir.join("new").join("textfiles");
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask}; exec \"$0\" default"))
+            .arg(FIXTURE)
+            .env("GENO_LEWM_LOG_DIR", &log_dir)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "umask {umask}: {said}");
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.join("new")), 0o755, "umask {umask}");
+        assert_eq!(mode(&log_dir), 0o755, "umask {umask}");
+        assert_eq!(mode(&log_dir.join("metrics.prom")), 0o644, "umask {umask}");
+        assert_eq!(
+            mode(&dir),
+            0o750,
+            "umask {umask}: an existing directory is left alone"
+        );
+    }
+}
+
 #[test]
 fn a_write_that_fails_part_way_keeps_the_previous_file_and_leaves_no_temp_file() {
     let dir = scratch("file_size_limit");

@@ -37,6 +37,10 @@ impl Registry {
     /// Runs the sync hooks, then writes the exposition to `path` (default: [`metrics_path`])
     /// atomically, creating the parent directory if needed. Returns the destination.
     ///
+    /// Directories it creates are mode 0755 whatever the umask, so that a scraper running as
+    /// another user (node_exporter usually does) can enter them; directories that exist are
+    /// left as they are.
+    ///
     /// The temporary file is `.<file name>.<pid>.<n>.tmp` beside the target, created
     /// exclusively (never through an existing file or symlink) with mode 0644 whatever the
     /// umask. It is written in full, fsynced, renamed over the target, and the directory is
@@ -126,12 +130,8 @@ pub(crate) fn write_atomically(destination: &Path, contents: &[u8]) -> io::Resul
         );
         return Err(fail("checking the target", cause));
     }
-    fs::create_dir_all(directory).map_err(|e| {
-        fail(
-            &format!("creating the directory {}", directory.display()),
-            e,
-        )
-    })?;
+    create_directories(directory)
+        .map_err(|(made, e)| fail(&format!("creating the directory {}", made.display()), e))?;
 
     // First, what writers killed mid-export left: one of their names may be the one this
     // process is about to take (a restarted container's job often gets its old pid back).
@@ -153,6 +153,50 @@ pub(crate) fn write_atomically(destination: &Path, contents: &[u8]) -> io::Resul
             e,
         )
     })
+}
+
+/// Creates `directory` and whichever of its parents are missing, each readable and enterable
+/// by every user (mode 0755) whatever the umask, as the file itself is 0644: node_exporter
+/// usually runs as a user of its own, and a directory it cannot enter makes its textfile
+/// collector report `node_textfile_scrape_error 1`. Directories that exist are left as they
+/// are. On error, the directory that could not be made.
+fn create_directories(directory: &Path) -> Result<(), (PathBuf, io::Error)> {
+    let mut missing = Vec::new();
+    let mut cursor = directory;
+    loop {
+        match fs::metadata(cursor) {
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => missing.push(cursor),
+            Err(e) => return Err((cursor.to_path_buf(), e)),
+        }
+        match cursor.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => cursor = parent,
+            _ => break,
+        }
+    }
+    for made in missing.into_iter().rev() {
+        let created = match fs::create_dir(made) {
+            Ok(()) => make_enterable_by_all(made),
+            // Another exporter made it between our look and now: theirs is as good.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && made.is_dir() => Ok(()),
+            Err(e) => Err(e),
+        };
+        created.map_err(|e| (made.to_path_buf(), e))?;
+    }
+    Ok(())
+}
+
+/// Sets a directory this export created to mode 0755, past the umask.
+#[cfg(unix)]
+fn make_enterable_by_all(directory: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(directory, fs::Permissions::from_mode(0o755))
+}
+
+/// Elsewhere the platform's default permissions stand.
+#[cfg(not(unix))]
+fn make_enterable_by_all(_directory: &Path) -> io::Result<()> {
+    Ok(())
 }
 
 /// How many temporary names one export tries. A name is taken when a live writer elsewhere
