@@ -687,7 +687,8 @@ fn label_names_are_prometheus_label_names() {
         report.diagnostics[0].message.contains("reserves"),
         "{report}"
     );
-    // `le` is the histogram's own label; other kinds may use it.
+    // `le` is the histogram's own label, and promlint flags it on every other kind;
+    // `quantile` is a summary's, flagged on every other kind (and there are no summaries).
     assert_single(
         "[[metric]]\nname = \"app_hold_seconds\"\nkind = \"histogram\"\nsummary = \"h\"\nlabels = { le = [\"a\"] }\n",
         "reserved-label",
@@ -695,7 +696,31 @@ fn label_names_are_prometheus_label_names() {
         12,
         "limit",
     );
-    assert!(parse(&with_header(&labelled("{ le = [\"a\"] }")), "m").is_ok());
+    for kind in ["counter", "gauge", "histogram"] {
+        let name = if kind == "counter" {
+            "app_jobs_total"
+        } else {
+            "app_jobs"
+        };
+        for label in ["le", "quantile"] {
+            let metric = format!(
+                "[[metric]]\nname = \"{name}\"\nkind = \"{kind}\"\nsummary = \"j\"\nlabels = {{ {label} = [\"1\", \"10\"] }}\n"
+            );
+            let report = report_of(&with_header(&metric));
+            assert_eq!(
+                report.rules(),
+                ["reserved-label"],
+                "{kind} {label}: {report}"
+            );
+            let diagnostic = &report.diagnostics[0];
+            assert_eq!((diagnostic.line, diagnostic.column), (9, 12), "{report}");
+            assert!(
+                diagnostic.message.contains(&format!("`{label}`")),
+                "{report}"
+            );
+            assert!(diagnostic.message.contains(kind), "{report}");
+        }
+    }
     // A key twice in one TOML table is a syntax error, so label names are unique per metric.
     assert_eq!(
         rules(&labelled("{ phase = [\"a\"], phase = [\"b\"] }")),

@@ -604,6 +604,27 @@ fn check_labels(
     Some(labels)
 }
 
+/// Why `label` may not be a label of a `kind` metric, when it may not: the label names
+/// Prometheus gives a meaning of their own, following promlint (`promtool check metrics`).
+/// `le` is a histogram's bucket bound, so a histogram's own label would clash with it and
+/// promlint flags it on every other kind; `quantile` is a summary's, which promlint flags on
+/// every other kind, and geno-metrics has no summaries.
+fn reserved_label(label: &str, kind: MetricKind) -> Option<String> {
+    match (label, kind) {
+        ("le", MetricKind::Histogram) => Some(
+            "a histogram may not have a label `le`: its `_bucket` series use it for the upper bound"
+                .to_owned(),
+        ),
+        ("le", _) => Some(format!(
+            "a {kind} may not have a label `le`: Prometheus reads `le` as a histogram's bucket bound, and promtool flags it on any other kind"
+        )),
+        ("quantile", _) => Some(format!(
+            "a {kind} may not have a label `quantile`: Prometheus reads `quantile` as a summary's quantile, and promtool flags it on any other kind"
+        )),
+        _ => None,
+    }
+}
+
 fn check_label_name(sink: &mut Sink<'_>, name: &Sp<String>, kind: MetricKind) -> bool {
     let n = name.value.as_str();
     let problem = if n.is_empty() {
@@ -617,13 +638,9 @@ fn check_label_name(sink: &mut Sink<'_>, name: &Sp<String>, kind: MetricKind) ->
         format!("contains `{c}`; only lowercase letters, digits and `_` are allowed")
     } else if !n.starts_with(|c: char| c.is_ascii_lowercase()) {
         "must start with a lowercase letter".to_owned()
-    } else if kind == MetricKind::Histogram && n == "le" {
-        sink.error(
-            "reserved-label",
-            name.span.clone(),
-            "a histogram may not have a label `le`: its `_bucket` series use it for the upper bound",
-        )
-        .help("name the label after what it means, e.g. `limit`");
+    } else if let Some(why) = reserved_label(n, kind) {
+        sink.error("reserved-label", name.span.clone(), why)
+            .help("name the label after what it means, e.g. `limit` or `level`");
         return false;
     } else {
         return true;

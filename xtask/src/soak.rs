@@ -8,9 +8,10 @@
 //! - the soak test (8 writers, snapshots, exports and the periodic exporter) for `--secs`
 //!   seconds (default 600; CI runs it for 3);
 //! - the crash test with `--kills` SIGKILLs (default 5,000; CI does 200);
-//! - the property tests of the schema, the exposition and the runtime's inputs with
-//!   `--cases` cases each
-//!   (default 100,000; CI runs a few hundred).
+//! - the property tests of the schema, the exposition, the runtime's inputs and the schema
+//!   against promtool, with `--cases` cases each (default 100,000; CI runs a few hundred).
+//!   The promtool one starts promtool for most cases, some 20 ms each: about half an hour
+//!   at the default.
 //!
 //! Each is a plain `cargo test`, so any of them can also be run alone with the environment
 //! variable this command sets; `RELIABILITY.md` lists them. The crash test needs the Debian
@@ -59,6 +60,8 @@ pub(crate) fn run(options: &Soak) -> ExitCode {
                 "exposition_props",
                 "--test",
                 "hostile_input",
+                "--test",
+                "promlint_props",
             ],
             variable: "PROPTEST_CASES",
             value: options.cases,
