@@ -5,6 +5,7 @@
 //! [`training_job`] is the simulated training run behind
 //! `cargo run --release --example training_job`; [`redaction`] is GenoLeWM's log-redaction filter.
 
+pub mod doc_snippets;
 pub mod redaction;
 pub mod servers;
 pub mod text_format;

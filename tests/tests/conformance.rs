@@ -367,6 +367,232 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
     });
     let p90: f64 = quantile[0]["value"][1].as_str().unwrap().parse().unwrap();
     assert!(p90.is_finite() && p90 > 0.0, "p90 step duration {p90}");
+
+    // 5. The alerts the docs show fire on series labelled exactly as this node_exporter and
+    //    Prometheus label them (`file` holds the full path, `job` and `instance` are the
+    //    scrape's), and stay quiet when all is well.
+    let mut labels_of = |name: &str, at_least: usize| {
+        server.wait_for(name, Duration::from_secs(30), || {
+            let result = query(name)?;
+            let sets: Vec<BTreeMap<String, String>> = result
+                .as_array()?
+                .iter()
+                .map(|s| serde_json::from_value(s["metric"].clone()).ok())
+                .collect::<Option<_>>()?;
+            (sets.len() >= at_least).then_some(sets)
+        })
+    };
+    let scraped = Scraped {
+        mtime: labels_of("node_textfile_mtime_seconds", 2),
+        scrape_error: labels_of("node_textfile_scrape_error", 1),
+        dropped: labels_of(DROPPED_LABEL_VALUES_METRIC, 1),
+        job_file: textfiles.join("metrics.prom").display().to_string(),
+    };
+    drop(server);
+    check_doc_alerts(&promtool, &dir, &scraped);
+}
+
+/// Label sets of real series, as Prometheus stored them (`__name__` included).
+struct Scraped {
+    mtime: Vec<BTreeMap<String, String>>,
+    scrape_error: Vec<BTreeMap<String, String>>,
+    dropped: Vec<BTreeMap<String, String>>,
+    /// The full path of the job's own textfile, as node_exporter reports it in `file`.
+    job_file: String,
+}
+
+/// One way an alert is put to the test: these series with these values, and the series
+/// whose alert must be firing at `EVAL_TIME` (none, for the quiet case).
+struct Scenario<'a> {
+    what: &'static str,
+    series: Vec<(&'a BTreeMap<String, String>, &'static str)>,
+    firing: Vec<&'a BTreeMap<String, String>>,
+}
+
+/// When scenarios are evaluated: past every alert's `for` and well inside its range.
+const EVAL_TIME: &str = "15m";
+
+/// The scenarios of each alert the docs define; an alert without any fails the test, so a
+/// new alert in the docs comes with its test here.
+fn scenarios<'a>(alert: &str, scraped: &'a Scraped) -> Vec<Scenario<'a>> {
+    let all = |sets: &'a [BTreeMap<String, String>], values: &'static str| {
+        sets.iter().map(|l| (l, values)).collect::<Vec<_>>()
+    };
+    match alert {
+        "MetricsTextfileStale" => vec![
+            Scenario {
+                what: "every file's mtime stuck at the epoch: the job's own file alerts",
+                series: all(&scraped.mtime, "0+0x30"),
+                firing: scraped
+                    .mtime
+                    .iter()
+                    .filter(|l| l["file"] == scraped.job_file)
+                    .collect(),
+            },
+            Scenario {
+                what: "mtimes moving with the clock",
+                series: all(&scraped.mtime, "0+60x30"),
+                firing: Vec::new(),
+            },
+        ],
+        "MetricsTextfileUnreadable" => vec![
+            Scenario {
+                what: "node_textfile_scrape_error 1",
+                series: all(&scraped.scrape_error, "1+0x30"),
+                firing: scraped.scrape_error.iter().collect(),
+            },
+            Scenario {
+                what: "node_textfile_scrape_error 0",
+                series: all(&scraped.scrape_error, "0+0x30"),
+                firing: Vec::new(),
+            },
+        ],
+        "MetricsLabelValuesDropped" => vec![
+            Scenario {
+                what: "values dropped every minute",
+                series: all(&scraped.dropped, "0+1x30"),
+                firing: scraped.dropped.iter().collect(),
+            },
+            Scenario {
+                what: "nothing dropped lately",
+                series: all(&scraped.dropped, "7+0x30"),
+                firing: Vec::new(),
+            },
+        ],
+        other => {
+            panic!("the docs define the alert `{other}`, which no scenario here tests: add one")
+        }
+    }
+}
+
+/// A series as promtool's test files write it: `name{label="value",...}`, values escaped.
+fn series_selector(labels: &BTreeMap<String, String>) -> String {
+    let escape = |v: &str| {
+        v.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    };
+    let pairs: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| *k != "__name__")
+        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+        .collect();
+    format!("{}{{{}}}", labels["__name__"], pairs.join(","))
+}
+
+/// `text` with every `{{ $labels.NAME }}` replaced by the label's value.
+fn expand(text: &str, labels: &BTreeMap<String, String>) -> String {
+    let mut out = text.to_owned();
+    while let Some(start) = out.find("{{") {
+        let end = out[start..].find("}}").map(|e| start + e + 2).unwrap();
+        let inner = out[start + 2..end - 2].trim();
+        let name = inner.strip_prefix("$labels.").unwrap_or_else(|| {
+            panic!("template `{inner}` in a docs alert: this test expands only $labels.NAME")
+        });
+        let value = labels.get(name).cloned().unwrap_or_default();
+        out.replace_range(start..end, &value);
+    }
+    out
+}
+
+/// Runs `promtool test rules` over every alert of every rule file the docs show.
+fn check_doc_alerts(promtool: &Path, dir: &Path, scraped: &Scraped) {
+    use geno_metrics_tests::doc_snippets::{self, Kind};
+    use yaml_rust2::YamlLoader;
+
+    let rule_files: Vec<_> = doc_snippets::all()
+        .into_iter()
+        .filter(|s| s.kind == Kind::RuleFile)
+        .collect();
+    assert!(!rule_files.is_empty(), "the docs show no rule file");
+    let mut tested = 0;
+    for (n, snippet) in rule_files.iter().enumerate() {
+        let rules_path = dir.join(format!("doc-rules-{n}.yml"));
+        fs::write(&rules_path, &snippet.text).unwrap();
+        let doc = &YamlLoader::load_from_str(&snippet.text).unwrap()[0];
+        let mut tests = Vec::new();
+        for rule in doc["groups"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["rules"].as_vec().unwrap())
+        {
+            let Some(alert) = rule["alert"].as_str() else {
+                continue;
+            };
+            let map = |key: &str| -> BTreeMap<String, String> {
+                rule[key]
+                    .as_hash()
+                    .map(|h| {
+                        h.iter()
+                            .map(|(k, v)| {
+                                (
+                                    k.as_str().unwrap().to_owned(),
+                                    v.as_str().unwrap().to_owned(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let (rule_labels, annotations) = (map("labels"), map("annotations"));
+            for scenario in scenarios(alert, scraped) {
+                let exp_alerts: Vec<serde_json::Value> = scenario
+                    .firing
+                    .iter()
+                    .map(|series| {
+                        let mut labels: BTreeMap<String, String> = (*series).clone();
+                        labels.remove("__name__");
+                        labels.extend(rule_labels.clone());
+                        let expanded: BTreeMap<String, String> = annotations
+                            .iter()
+                            .map(|(k, v)| (k.clone(), expand(v, &labels)))
+                            .collect();
+                        serde_json::json!({ "exp_labels": labels, "exp_annotations": expanded })
+                    })
+                    .collect();
+                let input: Vec<serde_json::Value> = scenario
+                    .series
+                    .iter()
+                    .map(|(labels, values)| {
+                        serde_json::json!({ "series": series_selector(labels), "values": values })
+                    })
+                    .collect();
+                tests.push(serde_json::json!({
+                    "name": format!("{alert}: {}", scenario.what),
+                    "interval": "1m",
+                    "input_series": input,
+                    "alert_rule_test": [{
+                        "eval_time": EVAL_TIME,
+                        "alertname": alert,
+                        "exp_alerts": exp_alerts,
+                    }],
+                }));
+                tested += 1;
+            }
+        }
+        let test_file = dir.join(format!("doc-rules-{n}.test.yml"));
+        let test = serde_json::json!({
+            "rule_files": [rules_path.display().to_string()],
+            "evaluation_interval": "1m",
+            "tests": tests,
+        });
+        fs::write(&test_file, test.to_string()).unwrap();
+        let out = Command::new(promtool)
+            .args(["test", "rules"])
+            .arg(&test_file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "promtool test rules on the rules of {}:\n{}{}\nthe test file: {}",
+            snippet.place,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            test_file.display()
+        );
+    }
+    assert!(tested >= 2, "the docs' rule files define no alert to test");
 }
 
 /// The user node_exporter runs as in this test: `nobody`, as a packaged node_exporter runs

@@ -20,8 +20,12 @@ pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
 
 /// The counter a registry with free-form labels adds to its exposition and snapshot: one
 /// series per free-form label, labelled `metric` and `label`, counting the calls whose value
-/// went to that label's overflow series. It exists at zero from the start, so an alert on
-/// `increase(geno_metrics_dropped_label_values_total[1h]) > 0` works from the first scrape.
+/// went to that label's overflow series. It exists at zero from the start, so an alert on it
+/// works from the first scrape (the README's rules have one):
+///
+/// ```promql
+/// increase(geno_metrics_dropped_label_values_total[1h]) > 0
+/// ```
 pub const DROPPED_LABEL_VALUES_METRIC: &str = "geno_metrics_dropped_label_values_total";
 
 /// The HELP text of [`DROPPED_LABEL_VALUES_METRIC`].
