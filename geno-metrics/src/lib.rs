@@ -77,8 +77,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-// Modules, lowest first; each uses only those above it (a tidy check in `cargo xtask ci`
-// fails on an import cycle). ARCHITECTURE.md maps them.
+// The modules form layers: ARCHITECTURE.md lists them lowest first, each using only those
+// before it, and a tidy check in `cargo xtask ci` fails on an import cycle.
 mod export;
 mod kinds;
 mod labels;
@@ -94,9 +94,14 @@ pub mod __private;
 
 pub use export::{LOG_DIR_ENV, TextfileExporter, metrics_path};
 pub use kinds::{
-    AnyHistogram, AnyShardedHistogram, Counter, Gauge, Histogram, HistogramTimer, ShardedCounter,
-    ShardedHistogram,
+    AnyHistogram, AnyShardedHistogram, BucketCounts, Counter, Gauge, Histogram, HistogramCore,
+    HistogramTimer, ShardedCounter, ShardedHistogram,
 };
+
+/// The old name of [`AnyShardedHistogram`].
+#[doc(hidden)]
+#[deprecated(note = "renamed `AnyShardedHistogram`, parallel to `AnyHistogram`")]
+pub use kinds::AnyShardedHistogram as DynHistogram;
 pub use labels::{DROPPED_LABEL_VALUES_METRIC, FreeLabel, Labelled, OVERFLOW_LABEL_VALUE};
 pub use metric::{Family, Metric};
 pub use registry::{LookupError, Registry};

@@ -2,7 +2,7 @@
 //! `geno_metrics::__private`, hidden from the docs, free to change between versions, as serde
 //! and thiserror keep theirs.
 
-pub use crate::kinds::{BucketCounts, HistogramCore, Observe, SHARDS};
+pub use crate::kinds::SHARDS;
 pub use crate::metric::Series;
 
 use crate::labels::Labelled;

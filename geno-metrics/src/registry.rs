@@ -48,10 +48,11 @@ pub struct Registry {
     hooks: Mutex<Vec<fn()>>,
     /// Serialises textfile exports of this registry (see `export_prometheus_textfile`).
     pub(crate) export_lock: Mutex<()>,
-    /// What the exposition makes once from this registry and reuses at every exposition (the
-    /// unchanging text of each family; see `export/text.rs`). Held as `Any` so that the
-    /// registry need not know the formats that build on it.
-    pub(crate) prepared: OnceLock<Box<dyn Any + Send + Sync>>,
+    /// What the text format makes once from this registry and reuses at every exposition:
+    /// the unchanging text of each family. It belongs to `export/text.rs`, the only code that
+    /// fills or reads it; a format that needs its own gets a slot of its own beside it. Held as
+    /// `Any` so that the registry need not know the formats that build on it.
+    pub(crate) text_prepared: OnceLock<Box<dyn Any + Send + Sync>>,
 }
 
 impl Registry {
@@ -70,7 +71,7 @@ impl Registry {
             metrics,
             hooks: Mutex::new(Vec::new()),
             export_lock: Mutex::new(()),
-            prepared: OnceLock::new(),
+            text_prepared: OnceLock::new(),
         }
     }
 

@@ -1,4 +1,4 @@
-//! GenoLeWM's log-redaction filter, as its Python code has it: it masks nucleotide sequences and
+//! GenoLeWM's log-redaction filter: it masks nucleotide sequences and
 //! sample identifiers in log lines and keeps its own per-thread counts. It knows nothing of
 //! geno-metrics; `training_job::sync_redaction_counter` brings its counts into the registry.
 

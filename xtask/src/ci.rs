@@ -287,7 +287,13 @@ mod tests {
     /// Tidy: every file and folder of the runtime is named in ARCHITECTURE.md's code map.
     #[test]
     fn architecture_maps_every_runtime_module() {
-        let architecture = read("ARCHITECTURE.md");
+        let whole = read("ARCHITECTURE.md");
+        // The runtime's paragraph only: other paragraphs name files of the same names.
+        let architecture = whole
+            .split("**`geno-metrics/`**")
+            .nth(1)
+            .and_then(|rest| rest.split("\n**`").next())
+            .unwrap();
         let src = workspace_root().join("geno-metrics/src");
         let mut missing = Vec::new();
         for entry in std::fs::read_dir(&src).unwrap() {

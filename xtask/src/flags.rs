@@ -2,11 +2,13 @@
 //! and `--help` of every command from these types, so they cannot disagree.
 //!
 //! clap rather than a hand-written loop: it is the parser cargo subcommands use (the registry
-//! commands are to become one), it rejects unknown and repeated flags, and it writes the usage.
+//! commands are to become one), it rejects unknown flags and conflicting ones, and it writes
+//! the usage. As the hand-written parsers did, a flag given twice takes its last value, and a
+//! value may start with `-` (a file or a git ref named so).
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::workspace_root;
 
@@ -15,6 +17,7 @@ use crate::workspace_root;
 #[command(
     name = "cargo xtask",
     bin_name = "cargo xtask",
+    args_override_self = true,
     after_help = "Exit codes: 0 clean, 1 findings, 2 could not run (bad arguments, missing file, git error)."
 )]
 pub(crate) struct Xtask {
@@ -54,7 +57,12 @@ pub(crate) enum Metrics {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct RegistryFile {
     /// The registry [default: metrics.toml at the workspace root].
-    #[arg(long, value_name = "F", default_value_os_t = workspace_root().join("metrics.toml"))]
+    #[arg(
+        long,
+        value_name = "F",
+        allow_hyphen_values = true,
+        default_value_os_t = workspace_root().join("metrics.toml")
+    )]
     pub(crate) file: PathBuf,
 }
 
@@ -65,19 +73,15 @@ pub(crate) struct Check {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(ArgGroup::new("from").required(true).args(["base", "baseline"])))]
 pub(crate) struct Diff {
     #[command(flatten)]
     pub(crate) registry: RegistryFile,
     /// Compare with the registry at this git ref (the same path in that commit).
-    #[arg(
-        long,
-        value_name = "GITREF",
-        required_unless_present = "baseline",
-        conflicts_with = "baseline"
-    )]
+    #[arg(long, value_name = "GITREF", allow_hyphen_values = true)]
     pub(crate) base: Option<String>,
     /// Compare with this registry file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub(crate) baseline: Option<PathBuf>,
     /// How to report changes.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -123,7 +127,12 @@ pub(crate) struct Docs {
     #[arg(long)]
     pub(crate) check: bool,
     /// The catalogue [default: docs/METRICS.md at the workspace root].
-    #[arg(long, value_name = "O", default_value_os_t = workspace_root().join("docs/METRICS.md"))]
+    #[arg(
+        long,
+        value_name = "O",
+        allow_hyphen_values = true,
+        default_value_os_t = workspace_root().join("docs/METRICS.md")
+    )]
     pub(crate) output: PathBuf,
 }
 
@@ -212,6 +221,28 @@ mod tests {
         assert!(!docs.check);
         assert_eq!(docs.output, workspace_root().join("docs/METRICS.md"));
         assert_eq!(docs.registry.file, workspace_root().join("metrics.toml"));
+    }
+
+    #[test]
+    fn a_flag_given_twice_takes_its_last_value_and_values_may_start_with_a_hyphen() {
+        assert!(matches!(
+            parse(&["soak", "--secs", "5", "--secs", "6"]),
+            Ok(Command::Soak(Soak { secs: 6, .. }))
+        ));
+        assert!(matches!(
+            parse(&["bench-compile", "--keep", "--keep"]),
+            Ok(Command::BenchCompile(BenchCompile { keep: true, .. }))
+        ));
+        let Ok(Command::Metrics {
+            command: Metrics::Diff(diff),
+        }) = parse(&[
+            "metrics", "diff", "--base", "-x", "--file", "a.toml", "--file", "-b.toml",
+        ])
+        else {
+            panic!("metrics diff");
+        };
+        assert!(matches!(diff.baseline(), Some(Baseline::GitRef(r)) if r == "-x"));
+        assert_eq!(diff.registry.file, PathBuf::from("-b.toml"));
     }
 
     #[test]

@@ -66,6 +66,7 @@ pub(crate) fn check_runtime_layers(root: &Path) -> Result<(), String> {
 impl Crate {
     fn read(src: &Path) -> Result<Crate, String> {
         let mut krate = Crate::default();
+        let mut renamed = BTreeMap::new();
         for file in rust_files(src)? {
             let relative = file
                 .strip_prefix(src)
@@ -73,9 +74,20 @@ impl Crate {
             let text = fs::read_to_string(&file)
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let name = relative.to_string_lossy().replace('\\', "/");
-            krate
-                .modules
-                .insert(module_of(relative), (name, code_only(&text)));
+            let module = module_of(relative);
+            for (path, child) in path_attributes(&text) {
+                let declared_in = relative.parent().unwrap_or(Path::new(""));
+                let mut named = module.clone();
+                named.push(child);
+                renamed.insert(module_of(&declared_in.join(path)), named);
+            }
+            krate.modules.insert(module, (name, code_only(&text)));
+        }
+        // A module mounted with `#[path]` is known by its declared name, not its file's.
+        for (by_file, by_name) in renamed {
+            if let Some(entry) = krate.modules.remove(&by_file) {
+                krate.modules.insert(by_name, entry);
+            }
         }
         let modules: Vec<Module> = krate.modules.keys().cloned().collect();
         for from in modules {
@@ -103,22 +115,28 @@ impl Crate {
     }
 
     /// The absolute paths (without `crate::`) that module `from` names in its code, with
-    /// their lines. A facade's (`lib.rs`, `mod.rs`) `pub use` lines are not imports.
+    /// their lines; a path may span lines (a `use` tree). A facade's (`lib.rs`, `mod.rs`)
+    /// `pub use` statements are not imports.
     fn imports(&self, from: &Module) -> Vec<(usize, Vec<String>)> {
         let (file, code) = &self.modules[from];
         let facade = file == "lib.rs" || file.ends_with("mod.rs");
-        let mut found = Vec::new();
-        for (number, line) in code.lines().enumerate() {
-            let trimmed = line.trim_start();
-            if facade && (trimmed.starts_with("pub use ") || trimmed.starts_with("pub(crate) use "))
-            {
-                continue;
+        let inline = inline_modules(code);
+        // The module a position is in: the file's, or the innermost inline module around it
+        // (`super::` and `self::` are relative to it). Outer modules come first in `inline`.
+        let scope_at = |at: usize| -> Module {
+            let mut module = from.clone();
+            for (start, end, name) in &inline {
+                if *start <= at && at < *end {
+                    module.push(name.clone());
+                }
             }
-            for path in paths_in(line, from, facade) {
-                found.push((number + 1, path));
-            }
-        }
-        found
+            module
+        };
+        paths_in(code, &scope_at, facade)
+            .into_iter()
+            .filter(|(start, _)| !(facade && reexport(statement_before(code, *start)).is_some()))
+            .map(|(start, path)| (code[..start].matches('\n').count() + 1, path))
+            .collect()
     }
 
     /// The module that defines what `path` names: descend through child modules, then follow
@@ -146,29 +164,25 @@ impl Crate {
         Some(module)
     }
 
-    /// Where the item `name`, re-exported by `module`'s `pub use` lines, is defined.
+    /// Where the item `name`, re-exported by `module`'s `pub use` statements, is defined.
     fn through_reexport(&self, module: &Module, name: &str, depth: usize) -> Option<Module> {
         let (_, code) = self.modules.get(module)?;
-        for line in code.lines() {
-            let trimmed = line.trim_start();
-            let Some(tree) = trimmed
-                .strip_prefix("pub use ")
-                .or_else(|| trimmed.strip_prefix("pub(crate) use "))
-            else {
+        for statement in code.split(';') {
+            let Some(tree) = reexport(statement) else {
                 continue;
             };
-            for target in use_tree(tree.trim_end_matches(';')) {
+            for target in use_tree(tree) {
                 let (path, alias) = match target.split_once(" as ") {
                     Some((path, alias)) => (path.trim().to_owned(), alias.trim().to_owned()),
                     None => {
-                        let last = target.rsplit("::").next().unwrap_or("").to_owned();
+                        let last = target.rsplit("::").next().unwrap_or("").trim().to_owned();
                         (target.clone(), last)
                     }
                 };
                 if alias != name {
                     continue;
                 }
-                let segments: Vec<String> = path.split("::").map(str::to_owned).collect();
+                let segments: Vec<String> = path.split("::").map(|s| s.trim().to_owned()).collect();
                 let absolute = absolute(&segments, module, true)?;
                 return self.resolve(&absolute, depth + 1);
             }
@@ -280,16 +294,114 @@ fn module_of(relative: &Path) -> Module {
     parts
 }
 
-/// The paths a line of code names from the crate's root (`crate::a::b`), from the module
-/// itself (`self::a`, or a `mod.rs`'s bare `a::b` for its own child `a`), or from its parent
-/// (`super::a`), made absolute, each group of a `use` tree apart.
-fn paths_in(line: &str, from: &Module, facade: bool) -> Vec<Vec<String>> {
+/// The text of the statement that `at` falls in, from its start up to `at`: after the last
+/// `;` or `}` before it.
+fn statement_before(code: &str, at: usize) -> &str {
+    let start = code[..at].rfind([';', '}']).map_or(0, |i| i + 1);
+    &code[start..at]
+}
+
+/// The `use` tree of a `pub use` or `pub(crate) use` statement (attributes before it
+/// skipped); `None` for any other statement.
+fn reexport(statement: &str) -> Option<&str> {
+    let mut rest = statement.trim_start();
+    while let Some(attribute) = rest.strip_prefix("#[") {
+        let mut depth = 1usize;
+        let end = attribute.char_indices().find_map(|(i, c)| {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                _ => {}
+            }
+            (depth == 0).then_some(i)
+        })?;
+        rest = attribute[end + 1..].trim_start();
+    }
+    rest.strip_prefix("pub use ")
+        .or_else(|| rest.strip_prefix("pub(crate) use "))
+        .map(str::trim)
+}
+
+/// The inline modules (`mod name { ... }`) of `code`: where each body starts and ends, and
+/// its name.
+fn inline_modules(code: &str) -> Vec<(usize, usize, String)> {
     let mut found = Vec::new();
-    let bytes = line.as_bytes();
-    for start in ["crate::", "super::", "self::"]
+    for (at, _) in code.match_indices("mod ") {
+        let boundary = !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+        let after = &code[at + 4..];
+        let name_end = after
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        let rest = &after[name_end..];
+        if !boundary || name_end == 0 || !rest.trim_start().starts_with('{') {
+            continue;
+        }
+        let open = at + 4 + name_end + rest.find('{').unwrap_or(0);
+        let mut depth = 0usize;
+        let mut close = code.len();
+        for (i, c) in code[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = open + i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        found.push((open, close, after[..name_end].to_owned()));
+    }
+    found
+}
+
+/// The `#[path = "file.rs"] mod name;` declarations of a file: each file and module name.
+fn path_attributes(text: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("#[path = \"") {
+        let rest = &text[at + 10..];
+        let Some(end) = rest.find('"') else {
+            continue;
+        };
+        let file = rest[..end].to_owned();
+        let after = &rest[end..];
+        let Some(mod_at) = after.find("mod ") else {
+            continue;
+        };
+        let name: String = after[mod_at + 4..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            found.push((file, name));
+        }
+    }
+    found
+}
+
+/// The paths code names from the crate's root (`crate::a::b`), from the module itself
+/// (`self::a`, or a `mod.rs`'s bare `a::b` for its own child `a`), or from its parent
+/// (`super::a`), made absolute, each leaf of a `use` tree apart, with where each starts.
+fn paths_in(
+    code: &str,
+    scope_at: &dyn Fn(usize) -> Module,
+    facade: bool,
+) -> Vec<(usize, Vec<String>)> {
+    let mut found = Vec::new();
+    let bytes = code.as_bytes();
+    let mut starts: Vec<usize> = ["crate::", "super::", "self::"]
         .iter()
-        .flat_map(|anchor| line.match_indices(anchor).map(|(i, _)| i))
-    {
+        .flat_map(|anchor| code.match_indices(anchor).map(|(i, _)| i))
+        .collect();
+    starts.sort_unstable();
+    let mut covered = 0;
+    for start in starts {
+        // Inside a path already read (`super::super::x`, or a `use` tree's leaf).
+        if start < covered {
+            continue;
+        }
         if start > 0
             && (bytes[start - 1].is_ascii_alphanumeric()
                 || bytes[start - 1] == b'_'
@@ -297,8 +409,9 @@ fn paths_in(line: &str, from: &Module, facade: bool) -> Vec<Vec<String>> {
         {
             continue;
         }
-        let rest = &line[start..];
+        let rest = &code[start..];
         let end = path_end(rest);
+        covered = start + end;
         for target in use_tree(&rest[..end]) {
             let segments: Vec<String> = target
                 .split(" as ")
@@ -308,8 +421,8 @@ fn paths_in(line: &str, from: &Module, facade: bool) -> Vec<Vec<String>> {
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
                 .collect();
-            if let Some(path) = absolute(&segments, from, facade) {
-                found.push(path);
+            if let Some(path) = absolute(&segments, &scope_at(start), facade) {
+                found.push((start, path));
             }
         }
     }
@@ -438,14 +551,9 @@ fn code_only(text: &str) -> String {
                     i += 1;
                 }
             }
-        } else if c == 'r'
-            && (next == Some('"') || next == Some('#'))
-            && !chars
-                .get(i.wrapping_sub(1))
-                .is_some_and(|p| p.is_alphanumeric() || *p == '_')
-        {
-            // A raw string: r"..." or r#"..."#, with as many #s at the end.
-            let mut j = i + 1;
+        } else if let Some(r) = raw_string_r(&chars, i) {
+            // A raw string: r"..." or r#"..."#, with as many #s at the end (or br"...").
+            let mut j = r + 1;
             while chars.get(j) == Some(&'#') {
                 j += 1;
             }
@@ -454,7 +562,7 @@ fn code_only(text: &str) -> String {
                 i += 1;
                 continue;
             }
-            let hashes = j - i - 1;
+            let hashes = j - r - 1;
             let closing: Vec<char> = std::iter::once('"')
                 .chain(std::iter::repeat_n('#', hashes))
                 .collect();
@@ -496,19 +604,66 @@ fn code_only(text: &str) -> String {
             i += 1;
         }
     }
-    // The closing test module: `#[cfg(test)]` (or `#[cfg(all(test, ...))]`) before `mod`.
-    let lines: Vec<&str> = out.lines().collect();
-    let cut = lines.iter().enumerate().position(|(n, line)| {
-        (line.starts_with("#[cfg(test)]") || line.starts_with("#[cfg(all(test"))
-            && lines[n + 1..]
-                .iter()
-                .find(|l| !l.trim().is_empty())
-                .is_some_and(|l| l.starts_with("mod "))
-    });
-    match cut {
-        Some(n) => lines[..n].join("\n"),
-        None => out,
+    blank_test_modules(out)
+}
+
+/// `code` with every test module (`#[cfg(test)]` or `#[cfg(all(test, ...))]` before a
+/// `mod name { ... }`) blanked to its closing brace, newlines kept: tests may reach anywhere.
+fn blank_test_modules(mut code: String) -> String {
+    let mut from = 0;
+    while let Some(found) = ["#[cfg(test)]", "#[cfg(all(test"]
+        .iter()
+        .filter_map(|marker| code[from..].find(marker).map(|i| from + i))
+        .min()
+    {
+        let after = &code[found..];
+        let Some(open) = after.find('{') else {
+            break;
+        };
+        // Only a module: between the attribute's end and the brace stands `mod name`.
+        let head = &after[..open];
+        let is_module = head
+            .find(']')
+            .is_some_and(|end| head[end + 1..].trim_start().starts_with("mod "));
+        if !is_module {
+            from = found + 1;
+            continue;
+        }
+        let mut depth = 0usize;
+        let mut end = code.len();
+        for (i, c) in after.char_indices().skip(open) {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = found + i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let blanked: String = code[found..end]
+            .chars()
+            .map(|c| if c == '\n' { '\n' } else { ' ' })
+            .collect();
+        code.replace_range(found..end, &blanked);
+        from = end;
     }
+    code
+}
+
+/// Where the `r` of a raw string (`r"`, `r#"`, `br"`) starting at `i` is, if one starts there.
+fn raw_string_r(chars: &[char], i: usize) -> Option<usize> {
+    let ident_before = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+    let r = match chars.get(i)? {
+        'r' => i,
+        'b' if chars.get(i + 1) == Some(&'r') => i + 1,
+        _ => return None,
+    };
+    let opens = matches!(chars.get(r + 1), Some('"' | '#'));
+    (opens && !ident_before).then_some(r)
 }
 
 #[cfg(test)]
@@ -607,6 +762,90 @@ mod tests {
     }
 
     #[test]
+    fn imports_and_re_exports_over_several_lines_count() {
+        let root = scratch(
+            "multiline",
+            &[
+                (
+                    "lib.rs",
+                    "mod a;\nmod b;\npub use a::{\n    A,\n};\npub use b::{\n    B,\n    C,\n};\n",
+                ),
+                ("a.rs", "use crate::{\n    C,\n};\npub struct A;\n"),
+                (
+                    "b.rs",
+                    "use crate::a::{\n    A,\n};\npub struct B;\npub struct C;\n",
+                ),
+            ],
+        );
+        let error = check_runtime_layers(&root).unwrap_err();
+        assert!(error.contains("a -> b (a.rs:1 uses `crate::C`)"), "{error}");
+        assert!(
+            error.contains("b -> a (b.rs:1 uses `crate::a::A`)"),
+            "{error}"
+        );
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_module_mounted_with_a_path_attribute_is_known_by_its_name() {
+        let root = scratch(
+            "path_attribute",
+            &[
+                (
+                    "lib.rs",
+                    "mod a;\n#[doc(hidden)]\n#[path = \"private.rs\"]\npub mod __private;\n",
+                ),
+                ("private.rs", "pub use crate::a::A;\npub struct P;\n"),
+                ("a.rs", "pub struct A(crate::__private::P);\n"),
+            ],
+        );
+        let error = check_runtime_layers(&root).unwrap_err();
+        assert!(error.contains("__private -> a"), "{error}");
+        assert!(error.contains("a -> __private"), "{error}");
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn code_after_a_test_module_and_inside_an_inline_module_counts() {
+        let root = scratch(
+            "after_tests",
+            &[
+                ("lib.rs", "mod a;\nmod b;\n"),
+                ("a.rs", "use crate::b::B;\npub struct A;\n"),
+                (
+                    "b.rs",
+                    "pub struct B;\n#[cfg(test)]\nmod tests {\n    fn f() {}\n}\nconst X: &[u8] = br\"a\\\";\nfn g() -> crate::a::A { crate::a::A }\n",
+                ),
+            ],
+        );
+        let error = check_runtime_layers(&root).unwrap_err();
+        assert!(
+            error.contains("b -> a (b.rs:7 uses `crate::a::A`)"),
+            "{error}"
+        );
+        fs::remove_dir_all(root).unwrap();
+
+        // `super::` inside an inline module is relative to that module.
+        let root = scratch(
+            "inline",
+            &[
+                ("lib.rs", "mod a;\nmod b;\n"),
+                (
+                    "a.rs",
+                    "pub struct A;\nmod inner {\n    use super::super::b::B;\n}\n",
+                ),
+                ("b.rs", "pub struct B(crate::a::A);\n"),
+            ],
+        );
+        let error = check_runtime_layers(&root).unwrap_err();
+        assert!(
+            error.contains("a -> b (a.rs:3 uses `crate::b::B`)"),
+            "{error}"
+        );
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
     fn use_trees_split_into_leaves() {
         assert_eq!(
             use_tree("crate::a::{b, c::{d, e as f}, self}"),
@@ -619,8 +858,8 @@ mod tests {
         );
         let from: Module = vec!["kinds".into(), "gauge".into()];
         assert_eq!(
-            paths_in("use super::atomic_f64;", &from, false),
-            [vec!["kinds".to_owned(), "atomic_f64".to_owned()]]
+            paths_in("use super::atomic_f64;", &|_| from.clone(), false),
+            [(4, vec!["kinds".to_owned(), "atomic_f64".to_owned()])]
         );
     }
 }

@@ -100,7 +100,7 @@ impl Registry {
 /// The unchanging text of each of the registry's families, made on its first exposition.
 fn family_texts(registry: &Registry) -> io::Result<&[FamilyText]> {
     registry
-        .prepared
+        .text_prepared
         .get_or_init(|| Box::new(registry.iter().map(FamilyText::new).collect::<Box<[_]>>()))
         .downcast_ref::<Box<[FamilyText]>>()
         .map(|texts| &**texts)

@@ -165,7 +165,14 @@ fn create_directories(directory: &Path) -> Result<(), (PathBuf, io::Error)> {
     let mut cursor = directory;
     loop {
         match fs::metadata(cursor) {
-            Ok(_) => break,
+            Ok(found) if found.is_dir() => break,
+            Ok(_) => {
+                let cause = io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    "it exists and is not a directory",
+                );
+                return Err((cursor.to_path_buf(), cause));
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => missing.push(cursor),
             Err(e) => return Err((cursor.to_path_buf(), e)),
         }

@@ -15,12 +15,13 @@
 //! consistent picture of exactly `count` observations. The reader copies it, folds it into
 //! the new hot half and clears it, ready to be flipped to again.
 
+use std::fmt::Debug;
 use std::ops::Deref;
 use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use super::atomic_f64;
-use super::timer::{HistogramTimer, Observe};
 use crate::snapshot::HistogramSnapshot;
 use crate::spec::{MetricKind, MetricSpec};
 use crate::sync::{AtomicU64, Mutex, back_off, loom_const_fn};
@@ -75,10 +76,9 @@ pub type Histogram<const N: usize> = HistogramCore<[BucketCounts; N]>;
 /// ```
 pub type AnyHistogram = HistogramCore<[BucketCounts]>;
 
-/// The storage behind [`Histogram`] and [`AnyHistogram`]; use those names.
-///
-/// `B` is the per-bound bucket storage: `[BucketCounts; N]` in a static, `[BucketCounts]`
-/// behind a reference.
+/// The storage behind [`Histogram`] and [`AnyHistogram`]: use those names. It is public so
+/// that their methods are documented. `B` is the per-bound bucket storage:
+/// `[BucketCounts; N]` in a static, `[BucketCounts]` behind a reference.
 #[derive(Debug)]
 pub struct HistogramCore<B: ?Sized> {
     spec: &'static MetricSpec,
@@ -164,12 +164,6 @@ impl<const N: usize> Deref for HistogramCore<[BucketCounts; N]> {
     }
 }
 
-impl Observe for AnyHistogram {
-    fn observe(&self, value: f64) {
-        AnyHistogram::observe(self, value);
-    }
-}
-
 impl AnyHistogram {
     /// Records one observation.
     #[inline]
@@ -206,8 +200,8 @@ impl AnyHistogram {
     /// assert_eq!(STEP_DURATION_SECONDS.snapshot().count, 2);
     /// ```
     #[inline]
-    pub fn start_timer(&self) -> HistogramTimer<'_, Self> {
-        HistogramTimer::start(self)
+    pub fn start_timer(&self) -> HistogramTimer<'_> {
+        HistogramTimer::start(TimerTarget::Plain(self))
     }
 
     /// A consistent copy of the histogram: cumulative counts, `counts.last() == count`, and
@@ -280,6 +274,73 @@ impl AnyHistogram {
             back_off(spins);
         }
         (cold, count)
+    }
+}
+
+/// A histogram a [`HistogramTimer`] can observe into besides a plain one: the sharded kind,
+/// which builds on this module and so cannot be named here.
+pub(crate) trait Observe: Debug {
+    /// Records one observation.
+    fn observe(&self, value: f64);
+}
+
+/// What a timer observes into.
+#[derive(Debug)]
+enum TimerTarget<'a> {
+    Plain(&'a AnyHistogram),
+    Other(&'a dyn Observe),
+}
+
+/// Observes the seconds elapsed since the histogram's `start_timer` when dropped (or
+/// [stopped](Self::stop)), into a plain or a sharded histogram alike.
+#[derive(Debug)]
+#[must_use = "the timer observes when dropped; binding it to `_` drops it at once"]
+pub struct HistogramTimer<'a> {
+    histogram: TimerTarget<'a>,
+    start: Instant,
+    armed: bool,
+}
+
+impl<'a> HistogramTimer<'a> {
+    /// A timer started now that observes into `histogram`, for histograms of other modules.
+    pub(crate) fn observing(histogram: &'a dyn Observe) -> Self {
+        Self::start(TimerTarget::Other(histogram))
+    }
+
+    fn start(histogram: TimerTarget<'a>) -> Self {
+        Self {
+            histogram,
+            start: Instant::now(),
+            armed: true,
+        }
+    }
+
+    fn observe(&self, seconds: f64) {
+        match self.histogram {
+            TimerTarget::Plain(h) => h.observe(seconds),
+            TimerTarget::Other(h) => h.observe(seconds),
+        }
+    }
+
+    /// Observes now and returns the elapsed seconds.
+    pub fn stop(mut self) -> f64 {
+        self.armed = false;
+        let seconds = self.start.elapsed().as_secs_f64();
+        self.observe(seconds);
+        seconds
+    }
+
+    /// Drops the timer without observing anything.
+    pub fn discard(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for HistogramTimer<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.observe(self.start.elapsed().as_secs_f64());
+        }
     }
 }
 

@@ -12,11 +12,9 @@ mod gauge;
 mod histogram;
 mod sharded_counter;
 mod sharded_histogram;
-mod timer;
 
 pub use counter::Counter;
 pub use gauge::Gauge;
-pub use histogram::{AnyHistogram, BucketCounts, Histogram, HistogramCore};
+pub use histogram::{AnyHistogram, BucketCounts, Histogram, HistogramCore, HistogramTimer};
 pub use sharded_counter::{SHARDS, ShardedCounter};
 pub use sharded_histogram::{AnyShardedHistogram, ShardedHistogram};
-pub use timer::{HistogramTimer, Observe};

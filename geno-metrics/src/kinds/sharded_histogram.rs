@@ -20,9 +20,8 @@ use std::cell::Cell;
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64 as StdAtomicU64, Ordering};
 
-use super::histogram::{Histogram, bucket_index};
+use super::histogram::{Histogram, HistogramTimer, Observe, bucket_index};
 use super::sharded_counter::SHARDS;
-use super::timer::{HistogramTimer, Observe};
 use crate::snapshot::HistogramSnapshot;
 use crate::spec::MetricSpec;
 use crate::sync::{AtomicU64, Mutex, back_off, fence, loom_const_fn};
@@ -289,8 +288,8 @@ impl<const N: usize> ShardedHistogram<N> {
 
     /// Starts a timer that observes the elapsed seconds when dropped.
     #[inline]
-    pub fn start_timer(&self) -> HistogramTimer<'_, Self> {
-        HistogramTimer::start(self)
+    pub fn start_timer(&self) -> HistogramTimer<'_> {
+        HistogramTimer::observing(self)
     }
 
     /// A consistent copy of the histogram, as [`Histogram::snapshot`] gives.
