@@ -71,7 +71,8 @@ pub trait Family: Sync + Debug {
     fn label_value(&'static self, index: usize, label: usize) -> Option<&'static str>;
     /// The series whose label values are `values`, one per label in declaration order;
     /// `None` when the count is wrong or an enumerated label has no such value. A new
-    /// free-form value takes a free position, or goes to the overflow series.
+    /// free-form value takes a free position, or goes to the overflow series. A call that
+    /// returns `None` changes nothing.
     fn with_values(&'static self, values: &[&str]) -> Option<Metric>;
     /// The value table of label number `label`, when that label is free-form.
     fn free_label(&self, label: usize) -> Option<&FreeLabel>;

@@ -181,3 +181,96 @@ fn a_label_number_past_the_last_is_none() {
         }
     }
 }
+
+mod side_effects {
+    geno_metrics::registry!("fixtures/side_effects.toml");
+}
+
+/// A call with label values that must fail: the wrong number of values, or an enumerated
+/// label given a value it does not list. Free-form positions get any string, new ones too.
+fn failing_values(
+    labels: &'static [geno_metrics::LabelSpec],
+) -> impl Strategy<Value = Vec<String>> {
+    use geno_metrics::LabelValues;
+    let width = labels.len();
+    let any_values = |n: usize| proptest::collection::vec(any::<String>(), n);
+    let wrong_count = (0..width + 3)
+        .prop_filter("a wrong count", move |n| *n != width)
+        .prop_flat_map(any_values);
+    let enumerated: Vec<usize> = labels
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| matches!(l.values, LabelValues::Enumerated(_)))
+        .map(|(i, _)| i)
+        .collect();
+    let wrong_value = (
+        any_values(width),
+        proptest::sample::select(enumerated),
+        any::<String>(),
+    )
+        .prop_filter_map(
+            "a value the label does not list",
+            move |(mut values, at, value)| {
+                let LabelValues::Enumerated(known) = labels[at].values else {
+                    return None;
+                };
+                (!known.contains(&value.as_str())).then(|| {
+                    values[at] = value;
+                    values
+                })
+            },
+        );
+    prop_oneof![wrong_count, wrong_value]
+}
+
+/// Any call on one of the fixture's families: its number, and values that fail.
+fn failing_call() -> impl Strategy<Value = (usize, Vec<String>)> {
+    let families: Vec<usize> = (0..side_effects::METRICS.len()).collect();
+    proptest::sample::select(families).prop_flat_map(|i| {
+        let labels = side_effects::METRICS.specs()[i].labels;
+        (Just(i), failing_values(labels))
+    })
+}
+
+fn exposition() -> Vec<u8> {
+    let mut text = Vec::new();
+    side_effects::METRICS.encode_text(&mut text).unwrap();
+    text
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Failing calls change nothing: the exposition (series, values, free-form tables, the
+    /// dropped-values counter) is byte-identical before and after them, whatever valid calls
+    /// came before.
+    #[test]
+    fn failed_calls_leave_the_exposition_byte_identical(
+        valid in proptest::collection::vec((0..3usize, "[a-e]{0,2}"), 0..6),
+        failing in proptest::collection::vec(failing_call(), 1..8),
+    ) {
+        use side_effects::{METRICS, Phase, Queue, Status};
+        for (which, value) in &valid {
+            match which {
+                0 => side_effects::REQUESTS_TOTAL.with(value, Status::Ok).inc(),
+                1 => side_effects::QUEUE_ITEMS.with(Queue::Slow, value).add(1.0),
+                _ => side_effects::LATENCY_SECONDS.with(value, Phase::Eval, "h").observe(0.5),
+            }
+        }
+        let before = exposition();
+        for (family, values) in &failing {
+            let Ok(Metric::Family(family)) = METRICS.get(METRICS.specs()[*family].name) else {
+                panic!("the fixture's metrics are labelled");
+            };
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            prop_assert!(family.with_values(&values).is_none(), "{:?} must fail", values);
+        }
+        let after = exposition();
+        prop_assert_eq!(
+            String::from_utf8_lossy(&before),
+            String::from_utf8_lossy(&after),
+            "failed calls {:?} changed the exposition",
+            failing
+        );
+    }
+}

@@ -132,8 +132,23 @@ impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
     /// The series whose label values are `values`, one per label in declaration order;
     /// `None` when the count is wrong or an enumerated label has no such value. A new
     /// free-form value takes a free position, or goes to the overflow series.
+    ///
+    /// A call that returns `None` changes nothing: every value is checked before a free-form
+    /// value is given a position, so a wrong value never uses up a free-form slot.
     pub fn with_values(&self, values: &[&str]) -> Option<&M> {
         if values.len() != self.spec.labels.len() {
+            return None;
+        }
+        let enumerated_known =
+            self.spec
+                .labels
+                .iter()
+                .zip(values)
+                .all(|(label, value)| match label.values {
+                    LabelValues::Enumerated(known) => known.contains(value),
+                    LabelValues::FreeForm { .. } => true,
+                });
+        if !enumerated_known {
             return None;
         }
         let mut index = 0;
