@@ -90,20 +90,28 @@ impl Registry {
     }
 }
 
-/// An export error: what failed, for which destination, and what to do where that is known.
-fn export_error(destination: &Path, step: &str, cause: &io::Error) -> io::Error {
-    let hint = match cause.kind() {
-        io::ErrorKind::PermissionDenied => "; check the directory's permissions",
-        io::ErrorKind::AlreadyExists => {
-            "; another file or symlink holds the temporary name: remove it"
-        }
-        io::ErrorKind::StorageFull => "; free disk space",
-        _ => "",
-    };
+/// An export error: the destination, the step that failed and the path it worked on, the
+/// cause, and what to do, where the step and the cause say it.
+fn export_error(destination: &Path, step: Step, path: &Path, cause: &io::Error) -> io::Error {
+    let hint = step
+        .hint(cause.kind())
+        .map_or_else(String::new, |hint| format!("; {hint}"));
     io::Error::new(
         cause.kind(),
         format!(
-            "cannot export metrics to {}: {step}: {cause}{hint}",
+            "cannot export metrics to {}: {}: {cause}{hint}",
+            destination.display(),
+            step.doing(path),
+        ),
+    )
+}
+
+/// A check before any step: the path itself is unusable, as `cause` says.
+fn unusable_path(destination: &Path, cause: &io::Error) -> io::Error {
+    io::Error::new(
+        cause.kind(),
+        format!(
+            "cannot export metrics to {}: {cause}",
             destination.display()
         ),
     )
@@ -111,13 +119,13 @@ fn export_error(destination: &Path, step: &str, cause: &io::Error) -> io::Error 
 
 /// Replaces `destination` with `contents` atomically (see `export_prometheus_textfile`).
 pub(crate) fn write_atomically(destination: &Path, contents: &[u8]) -> io::Result<()> {
-    let fail = |step: &str, cause: io::Error| export_error(destination, step, &cause);
+    let fail = |step, path: &Path, cause| export_error(destination, step, path, &cause);
     let Some(file_name) = destination.file_name() else {
         let cause = io::Error::new(
             io::ErrorKind::InvalidInput,
-            "the path does not end in a file name",
+            "the path does not end in a file name; name a file, e.g. metrics.prom",
         );
-        return Err(fail("checking the path", cause));
+        return Err(unusable_path(destination, &cause));
     };
     let directory = match destination.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -128,31 +136,23 @@ pub(crate) fn write_atomically(destination: &Path, contents: &[u8]) -> io::Resul
             io::ErrorKind::IsADirectory,
             "it is a directory; name a file in it, e.g. metrics.prom",
         );
-        return Err(fail("checking the target", cause));
+        return Err(unusable_path(destination, &cause));
     }
-    create_directories(directory)
-        .map_err(|(made, e)| fail(&format!("creating the directory {}", made.display()), e))?;
+    create_directories(directory).map_err(|(made, e)| fail(Step::CreateDirectory, &made, e))?;
 
     // First, what writers killed mid-export left: one of their names may be the one this
     // process is about to take (a restarted container's job often gets its old pid back).
     remove_dead_writers_temp_files(directory, file_name);
-    let (file, temp) = create_temp(directory, file_name).map_err(|(temp, e)| {
-        fail(
-            &format!("creating the temporary file {}", temp.display()),
-            e,
-        )
-    })?;
+    let (file, temp) =
+        create_temp(directory, file_name).map_err(|(temp, e)| fail(Step::CreateTemp, &temp, e))?;
     if let Err((step, cause)) = fill_and_publish(file, &temp, destination, contents) {
         // Nothing of ours may stay behind; the target was not touched before the rename.
         let _ = fs::remove_file(&temp);
-        return Err(fail(&format!("{step} ({})", temp.display()), cause));
+        return Err(fail(step, &temp, cause));
     }
-    sync_directory(directory).map_err(|e| {
-        fail(
-            "fsyncing the directory after the rename (the new file is in place)",
-            e,
-        )
-    })
+    checkpoint(Step::SyncDirectory)
+        .and_then(|()| sync_directory(directory))
+        .map_err(|e| fail(Step::SyncDirectory, directory, e))
 }
 
 /// Creates `directory` and whichever of its parents are missing, each readable and enterable
@@ -182,7 +182,7 @@ fn create_directories(directory: &Path) -> Result<(), (PathBuf, io::Error)> {
         }
     }
     for made in missing.into_iter().rev() {
-        let created = match fs::create_dir(made) {
+        let created = match checkpoint(Step::CreateDirectory).and_then(|()| fs::create_dir(made)) {
             Ok(()) => make_enterable_by_all(made),
             // Another exporter made it between our look and now: theirs is as good.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && made.is_dir() => Ok(()),
@@ -254,7 +254,7 @@ fn create_temp(
 /// `create_new` is `O_CREAT | O_EXCL`, which already refuses a symlink at `path`; `O_NOFOLLOW`
 /// says the same a second time, so no platform quirk can turn this into a write through one.
 fn create_exclusive(path: &Path) -> io::Result<File> {
-    checkpoint(Step::Create)?;
+    checkpoint(Step::CreateTemp)?;
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -297,26 +297,25 @@ fn fill_and_publish(
     temp: &Path,
     destination: &Path,
     contents: &[u8],
-) -> Result<(), (&'static str, io::Error)> {
+) -> Result<(), (Step, io::Error)> {
+    let step = |step: Step, work: &mut dyn FnMut() -> io::Result<()>| {
+        checkpoint(step)
+            .and_then(|()| work())
+            .map_err(|e| (step, e))
+    };
     // The mode given at creation is masked by the umask; set it outright.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        checkpoint(Step::SetMode)
-            .and_then(|()| file.set_permissions(fs::Permissions::from_mode(0o644)))
-            .map_err(|e| ("setting mode 0644 on the temporary file", e))?;
+        step(Step::SetMode, &mut || {
+            file.set_permissions(fs::Permissions::from_mode(0o644))
+        })?;
     }
-    checkpoint(Step::Write)
-        .and_then(|()| file.write_all(contents))
-        .map_err(|e| ("writing the temporary file", e))?;
-    checkpoint(Step::SyncFile)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| ("fsyncing the temporary file", e))?;
+    step(Step::Write, &mut || file.write_all(contents))?;
+    step(Step::SyncFile, &mut || file.sync_all())?;
     // The file stays open, so locked, until it has its final name: until then a cleaner
     // could take it for a dead writer's.
-    let renamed = checkpoint(Step::Rename)
-        .and_then(|()| fs::rename(temp, destination))
-        .map_err(|e| ("renaming the temporary file over the target", e));
+    let renamed = step(Step::Rename, &mut || fs::rename(temp, destination));
     drop(file);
     renamed
 }
@@ -386,29 +385,85 @@ fn is_temp_name(name: &OsStr, file_name: &OsStr) -> bool {
     .unwrap_or(false)
 }
 
-/// The steps of an export that can fail, for the unit tests that make each one fail.
+/// The steps of an export that can fail: each says what it was doing, and what to do about
+/// the failures it can have. The unit tests make each one fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
-    Create,
+    CreateDirectory,
+    CreateTemp,
     #[cfg_attr(not(unix), allow(dead_code))]
     SetMode,
     Write,
     SyncFile,
     Rename,
+    SyncDirectory,
+}
+
+impl Step {
+    /// What the step was doing, on `path`: the directory, or the temporary file.
+    fn doing(self, path: &Path) -> String {
+        let path = path.display();
+        match self {
+            Self::CreateDirectory => format!("creating the directory {path}"),
+            Self::CreateTemp => format!("creating the temporary file {path}"),
+            Self::SetMode => format!("setting mode 0644 on the temporary file {path}"),
+            Self::Write => format!("writing the temporary file {path}"),
+            Self::SyncFile => format!("fsyncing the temporary file {path}"),
+            Self::Rename => format!("renaming the temporary file {path} over the target"),
+            Self::SyncDirectory => {
+                format!("fsyncing the directory {path} after the rename (the new file is in place)")
+            }
+        }
+    }
+
+    /// What to do when this step fails with `kind`, when that is known. A hint names only
+    /// what this step touched: never a file of the user's to remove.
+    fn hint(self, kind: io::ErrorKind) -> Option<&'static str> {
+        use io::ErrorKind::{
+            AlreadyExists, FileTooLarge, NotADirectory, PermissionDenied, ReadOnlyFilesystem,
+            StorageFull,
+        };
+        Some(match (self, kind) {
+            (_, StorageFull) => "free disk space; the previous file is left as it was",
+            (_, ReadOnlyFilesystem) => "the filesystem is read-only: export to a writable one",
+            (Self::CreateDirectory, PermissionDenied) => {
+                "this user may not create it: create it with write access for the job, or set GENO_LEWM_LOG_DIR (or the path) to a writable directory"
+            }
+            (Self::CreateDirectory, NotADirectory) => {
+                "something that is not a directory stands in the path: point GENO_LEWM_LOG_DIR (or the path) at a directory"
+            }
+            (Self::CreateTemp | Self::Rename, PermissionDenied) => {
+                "this user may not write in the directory: give the job write access, or export elsewhere"
+            }
+            (Self::CreateTemp, AlreadyExists) => {
+                "another file or symlink holds each temporary name tried; such names are only a writer of this target's, so if no live job writes this target, remove it"
+            }
+            (Self::Write, FileTooLarge) => {
+                "the process's file size limit (ulimit -f) is below the exposition's size: raise it"
+            }
+            _ => return None,
+        })
+    }
 }
 
 #[cfg(test)]
 thread_local! {
-    /// The step the next export on this thread fails at, in unit tests.
-    static FAIL_AT: std::cell::Cell<Option<Step>> = const { std::cell::Cell::new(None) };
+    /// The step the next export on this thread fails at, and how, in unit tests.
+    static FAIL_AT: std::cell::Cell<Option<(Step, io::ErrorKind)>> =
+        const { std::cell::Cell::new(None) };
 }
 
 /// Fails when a unit test asked for `step` to fail; always passes outside tests. Some failures
 /// (an fsync or a rename that fails) cannot be provoked from a test on an ordinary filesystem.
 fn checkpoint(step: Step) -> io::Result<()> {
     #[cfg(test)]
-    if FAIL_AT.get() == Some(step) {
-        return Err(io::Error::other(format!("injected failure at {step:?}")));
+    if let Some((at, kind)) = FAIL_AT.get()
+        && at == step
+    {
+        return Err(io::Error::new(
+            kind,
+            format!("injected failure at {step:?}"),
+        ));
     }
     let _ = step;
     Ok(())
@@ -455,35 +510,122 @@ mod tests {
         names
     }
 
+    const STEPS: [Step; 7] = [
+        Step::CreateDirectory,
+        Step::CreateTemp,
+        Step::SetMode,
+        Step::Write,
+        Step::SyncFile,
+        Step::Rename,
+        Step::SyncDirectory,
+    ];
+
+    /// Exports `b"next 2\n"` to `<dir>/new/metrics.prom` over a previous file, failing at
+    /// `step` with `kind`; the error, and the directory it exported to.
+    fn fail_at(step: Step, kind: io::ErrorKind, test: &str) -> (io::Error, PathBuf) {
+        let dir = scratch(test);
+        let target = dir.join("new").join("metrics.prom");
+        if step != Step::CreateDirectory {
+            fs::create_dir(dir.join("new")).unwrap();
+            fs::write(&target, "previous 1\n").unwrap();
+        }
+        FAIL_AT.set(Some((step, kind)));
+        let error = write_atomically(&target, b"next 2\n").unwrap_err();
+        FAIL_AT.set(None);
+        (error, dir)
+    }
+
     #[test]
     fn every_failing_step_leaves_the_previous_file_and_no_temp_file() {
-        for step in [
-            Step::Create,
-            Step::SetMode,
-            Step::Write,
-            Step::SyncFile,
-            Step::Rename,
-        ] {
-            let dir = scratch(&format!("fail_{step:?}"));
-            let target = dir.join("metrics.prom");
-            fs::write(&target, "previous 1\n").unwrap();
-            FAIL_AT.set(Some(step));
-            let error = write_atomically(&target, b"next 2\n").unwrap_err();
-            FAIL_AT.set(None);
+        for step in STEPS {
+            let (error, dir) = fail_at(step, io::ErrorKind::Other, &format!("fail_{step:?}"));
+            let target = dir.join("new").join("metrics.prom");
             let message = error.to_string();
             assert!(
                 message.contains(&target.display().to_string()),
                 "{step:?}: {message}"
             );
             assert!(message.contains("injected failure"), "{step:?}: {message}");
-            assert_eq!(fs::read(&target).unwrap(), b"previous 1\n", "{step:?}");
-            assert_eq!(names(&dir), ["metrics.prom"], "{step:?}");
+            if step == Step::CreateDirectory {
+                assert!(!dir.join("new").exists(), "{step:?}");
+            } else if step == Step::SyncDirectory {
+                // The rename is done: the new file is in place, and the message says so.
+                assert_eq!(fs::read(&target).unwrap(), b"next 2\n");
+                assert!(message.contains("the new file is in place"), "{message}");
+                assert_eq!(names(&dir.join("new")), ["metrics.prom"], "{step:?}");
+            } else {
+                assert_eq!(fs::read(&target).unwrap(), b"previous 1\n", "{step:?}");
+                assert_eq!(names(&dir.join("new")), ["metrics.prom"], "{step:?}");
+            }
             fs::remove_dir_all(&dir).unwrap();
         }
         // And without an injected failure the same call goes through.
         let dir = scratch("fail_none");
         write_atomically(&dir.join("metrics.prom"), b"next 2\n").unwrap();
         assert_eq!(names(&dir), ["metrics.prom"]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Every step's message names the path that step worked on and gives the remedy that
+    /// belongs to that step, for every kind of failure: the advice to remove a file belongs
+    /// to the temporary name alone.
+    #[test]
+    fn each_step_names_its_path_and_its_own_remedy() {
+        use io::ErrorKind::{
+            AlreadyExists, FileTooLarge, NotADirectory, PermissionDenied, StorageFull,
+        };
+        for step in STEPS {
+            for kind in [
+                AlreadyExists,
+                PermissionDenied,
+                StorageFull,
+                NotADirectory,
+                FileTooLarge,
+            ] {
+                let (error, dir) = fail_at(step, kind, &format!("remedy_{step:?}_{kind:?}"));
+                let message = error.to_string();
+                let worked_on = match step {
+                    Step::CreateDirectory | Step::SyncDirectory => dir.join("new"),
+                    _ => dir.join("new").join(".metrics.prom."),
+                };
+                let worked_on = worked_on.display().to_string();
+                assert!(message.contains(&worked_on), "{step:?} {kind:?}: {message}");
+                let remove = message.contains("remove");
+                assert_eq!(
+                    remove,
+                    step == Step::CreateTemp && kind == AlreadyExists,
+                    "{step:?} {kind:?}: {message}"
+                );
+                let expected = step.hint(kind);
+                assert_eq!(
+                    expected.is_some_and(|hint| message.ends_with(hint)),
+                    expected.is_some(),
+                    "{step:?} {kind:?}: {message}"
+                );
+                if kind == StorageFull {
+                    assert!(message.contains("free disk space"), "{message}");
+                }
+                fs::remove_dir_all(&dir).unwrap();
+            }
+        }
+    }
+
+    /// `GENO_LEWM_LOG_DIR=<dir>/metrics.prom` where that is the user's file: the export fails
+    /// naming it, advises another directory, never its removal, and leaves it as it was.
+    #[test]
+    fn a_file_where_the_directory_should_be_is_left_alone_and_not_to_be_removed() {
+        let dir = scratch("file_as_directory");
+        let file = dir.join("metrics.prom");
+        fs::write(&file, "the user's own data\n").unwrap();
+        let error = write_atomically(&file.join("metrics.prom"), b"x 1\n").unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("creating the directory {}", file.display())),
+            "{message}"
+        );
+        assert!(message.contains("point GENO_LEWM_LOG_DIR"), "{message}");
+        assert!(!message.contains("remove"), "{message}");
+        assert_eq!(fs::read_to_string(&file).unwrap(), "the user's own data\n");
         fs::remove_dir_all(&dir).unwrap();
     }
 
