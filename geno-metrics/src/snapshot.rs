@@ -38,9 +38,93 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The entry of the metric called `name` (its first series, for a labelled metric).
+    /// The value of the unlabelled metric called `name`; `None` when there is no such metric
+    /// or it has labels, since then no one series is the metric's value: pick a series with
+    /// [`get_series`](Self::get_series), go through them with [`series`](Self::series), or
+    /// add them up with [`sum`](Self::sum).
+    ///
+    /// ```
+    /// mod metrics {
+    ///     geno_metrics::registry!("examples/generated.toml");
+    /// }
+    /// use metrics::{JOBS_TOTAL, METRICS, REQUESTS_TOTAL, Status};
+    ///
+    /// JOBS_TOTAL.inc_by(2);
+    /// REQUESTS_TOTAL.with(Status::Ok, "resnet").inc_by(5);
+    /// REQUESTS_TOTAL.with(Status::Error, "bert").inc();
+    /// let snapshot = METRICS.snapshot_all();
+    /// assert_eq!(snapshot.get("demo_jobs_total").unwrap().value, geno_metrics::MetricValue::Counter(2));
+    /// assert!(snapshot.get("demo_requests_total").is_none(), "labelled: which series?");
+    /// assert_eq!(snapshot.series("demo_requests_total").count(), 4); // 2 statuses x 2 models
+    /// ```
     pub fn get(&self, name: &str) -> Option<&MetricSnapshot> {
-        self.metrics.iter().find(|m| m.name == name)
+        let mut series = self.metrics.iter().filter(|m| m.name == name);
+        let first = series.next()?;
+        (first.labels.is_empty() && series.next().is_none()).then_some(first)
+    }
+
+    /// Every series of the metric called `name`, in exposition order: one for an unlabelled
+    /// metric, one per used label combination for a labelled one.
+    pub fn series<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a MetricSnapshot> {
+        self.metrics.iter().filter(move |m| m.name == name)
+    }
+
+    /// The sum over the series of `name` whose labels include every pair of `matching` (all
+    /// of its series when `matching` is empty), as PromQL's `sum` over a selector adds
+    /// them up: counts and gauges add, histograms add bucket by bucket. `None` when no series
+    /// matches, or when histograms with different buckets would have to be added.
+    ///
+    /// ```
+    /// # mod metrics {
+    /// #     geno_metrics::registry!("examples/generated.toml");
+    /// # }
+    /// # use metrics::{METRICS, PHASE_DURATION_SECONDS, Phase, REQUESTS_TOTAL, Status};
+    /// use geno_metrics::MetricValue;
+    /// REQUESTS_TOTAL.with(Status::Ok, "resnet").inc_by(5);
+    /// REQUESTS_TOTAL.with(Status::Error, "resnet").inc();
+    /// REQUESTS_TOTAL.with(Status::Error, "bert").inc_by(2);
+    /// PHASE_DURATION_SECONDS.with(Phase::Train).observe(30.0);
+    /// PHASE_DURATION_SECONDS.with(Phase::Eval).observe(90.0);
+    /// let snapshot = METRICS.snapshot_all();
+    /// assert_eq!(snapshot.sum("demo_requests_total", &[]), Some(MetricValue::Counter(8)));
+    /// assert_eq!(
+    ///     snapshot.sum("demo_requests_total", &[("status", "error")]),
+    ///     Some(MetricValue::Counter(3))
+    /// );
+    /// let Some(MetricValue::Histogram(both)) = snapshot.sum("demo_phase_duration_seconds", &[]) else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!((both.count, both.sum, both.counts), (2, 120.0, vec![0, 1, 2]));
+    /// ```
+    pub fn sum(&self, name: &str, matching: &[(&str, &str)]) -> Option<MetricValue> {
+        let mut matched = self.series(name).filter(|m| {
+            matching
+                .iter()
+                .all(|(label, value)| m.labels.get(*label).is_some_and(|v| v == value))
+        });
+        let mut total = matched.next()?.value.clone();
+        for series in matched {
+            total = match (total, &series.value) {
+                (MetricValue::Counter(a), MetricValue::Counter(b)) => {
+                    MetricValue::Counter(a.wrapping_add(*b))
+                }
+                (MetricValue::Gauge(a), MetricValue::Gauge(b)) => MetricValue::Gauge(a + b),
+                (MetricValue::Histogram(mut a), MetricValue::Histogram(b)) => {
+                    if a.buckets != b.buckets {
+                        return None;
+                    }
+                    for (count, other) in a.counts.iter_mut().zip(&b.counts) {
+                        *count = count.wrapping_add(*other);
+                    }
+                    a.sum += b.sum;
+                    a.count = a.count.wrapping_add(b.count);
+                    MetricValue::Histogram(a)
+                }
+                // One name has one kind; a hand-built snapshot may say otherwise.
+                _ => return None,
+            };
+        }
+        Some(total)
     }
 
     /// The entry of the series of `name` whose labels are exactly `labels`.

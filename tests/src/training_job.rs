@@ -14,7 +14,9 @@ use std::sync::{Mutex, Once, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use geno_metrics::Snapshot;
+use std::fmt;
+
+use geno_metrics::{HistogramSnapshot, MetricValue, Snapshot};
 
 use crate::genolewm::*;
 use crate::redaction;
@@ -288,5 +290,96 @@ fn serve_inference(training: &AtomicBool) {
             Status::Ok
         };
         INFERENCE_REQUESTS_TOTAL.with(model, status).inc();
+    }
+}
+
+/// What the example prints at the end, from the final snapshot. A labelled metric's figure
+/// is the sum over its series, as PromQL's `sum` gives it, so it says the same as the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// Optimizer steps.
+    pub steps: u64,
+    /// Tokens processed.
+    pub tokens: u64,
+    /// Nucleotide bases processed.
+    pub bases: u64,
+    /// The latency histograms, each summed over its series: what it measures, and the sum.
+    pub latencies: Vec<(&'static str, HistogramSnapshot)>,
+    /// Inference requests, every model and status.
+    pub requests: u64,
+    /// Inference requests with `status="error"`.
+    pub errors: u64,
+    /// Checkpoints written.
+    pub checkpoints: u64,
+    /// Checkpoint writes that failed.
+    pub checkpoint_failures: u64,
+    /// Log lines the redaction filter changed.
+    pub redactions: u64,
+}
+
+/// The histograms the summary shows, with what each measures.
+pub const SUMMARY_LATENCIES: [(&str, &str); 3] = [
+    ("geno_lewm_train_step_duration_seconds", "step duration"),
+    ("geno_lewm_dataloader_batch_wait_seconds", "batch wait"),
+    (
+        "geno_lewm_inference_request_duration_seconds",
+        "inference latency",
+    ),
+];
+
+impl Summary {
+    /// The summary of `snapshot`.
+    pub fn of(snapshot: &Snapshot) -> Summary {
+        let count = |name: &str, matching: &[(&str, &str)]| match snapshot.sum(name, matching) {
+            Some(MetricValue::Counter(n)) => n,
+            _ => 0,
+        };
+        let latencies = SUMMARY_LATENCIES
+            .iter()
+            .filter_map(|(name, what)| match snapshot.sum(name, &[]) {
+                Some(MetricValue::Histogram(h)) => Some((*what, h)),
+                _ => None,
+            })
+            .collect();
+        Summary {
+            steps: count("geno_lewm_train_steps_total", &[]),
+            tokens: count("geno_lewm_train_tokens_total", &[]),
+            bases: count("geno_lewm_train_bases_total", &[]),
+            latencies,
+            requests: count("geno_lewm_inference_requests_total", &[]),
+            errors: count("geno_lewm_inference_requests_total", &[("status", "error")]),
+            checkpoints: count("geno_lewm_checkpoint_writes_total", &[]),
+            checkpoint_failures: count("geno_lewm_checkpoint_write_failures_total", &[]),
+            redactions: count("geno_lewm_log_redactions_total", &[]),
+        }
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "  steps {}, tokens {}, bases {}",
+            self.steps, self.tokens, self.bases
+        )?;
+        for (what, h) in &self.latencies {
+            if h.count == 0 {
+                writeln!(f, "  {what}: n=0")?;
+            } else {
+                writeln!(
+                    f,
+                    "  {what}: n={} p50={:.4}s p90={:.4}s p99={:.4}s",
+                    h.count,
+                    h.quantile(0.5),
+                    h.quantile(0.9),
+                    h.quantile(0.99)
+                )?;
+            }
+        }
+        writeln!(
+            f,
+            "  inference: {} requests, {} errors; checkpoints: {} written, {} failed; log redactions: {}",
+            self.requests, self.errors, self.checkpoints, self.checkpoint_failures, self.redactions
+        )
     }
 }
