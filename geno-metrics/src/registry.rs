@@ -121,6 +121,7 @@ impl Registry {
         if let Ok(Metric::ShardedCounter(c)) = self.get(name) {
             return Err(LookupError::Sharded {
                 name: c.spec().name,
+                kind: MetricKind::Counter,
             });
         }
         self.typed(name, MetricKind::Counter, |m| match m {
@@ -139,6 +140,7 @@ impl Registry {
         if let Ok(Metric::Counter(c)) = self.get(name) {
             return Err(LookupError::NotSharded {
                 name: c.spec().name,
+                kind: MetricKind::Counter,
             });
         }
         self.typed(name, MetricKind::Counter, |m| match m {
@@ -168,6 +170,7 @@ impl Registry {
         if let Ok(Metric::ShardedHistogram(h)) = self.get(name) {
             return Err(LookupError::Sharded {
                 name: h.spec().name,
+                kind: MetricKind::Histogram,
             });
         }
         self.typed(name, MetricKind::Histogram, |m| match m {
@@ -205,6 +208,7 @@ impl Registry {
         if let Ok(Metric::Histogram(h)) = self.get(name) {
             return Err(LookupError::NotSharded {
                 name: h.spec().name,
+                kind: MetricKind::Histogram,
             });
         }
         self.typed(name, MetricKind::Histogram, |m| match m {
@@ -372,7 +376,21 @@ pub(crate) fn closest<'a>(
 }
 
 /// Why a by-name lookup failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` form is its message too, so that an error returned from `main` with `?`
+/// prints the advice (`Error: no metric named ...; did you mean ...?`), not a struct.
+///
+/// ```
+/// # mod metrics {
+/// #     geno_metrics::registry!("examples/quickstart.toml");
+/// # }
+/// let err = metrics::METRICS.get_counter("demo_job_total").unwrap_err();
+/// assert_eq!(
+///     format!("{err:?}"),
+///     "no metric named `demo_job_total`; did you mean `demo_jobs_total`?"
+/// );
+/// ```
+#[derive(Clone, PartialEq, Eq)]
 pub enum LookupError {
     /// No metric has that name.
     Unknown {
@@ -395,12 +413,16 @@ pub enum LookupError {
     Sharded {
         /// The metric's name.
         name: &'static str,
+        /// Its kind: a counter or a histogram.
+        kind: MetricKind,
     },
     /// [`Registry::get_sharded_counter`] or [`Registry::get_sharded_histogram`] was asked for
     /// a plain one.
     NotSharded {
         /// The metric's name.
         name: &'static str,
+        /// Its kind: a counter or a histogram.
+        kind: MetricKind,
     },
     /// The metric exists but is of another kind.
     WrongKind {
@@ -431,13 +453,13 @@ impl fmt::Display for LookupError {
                 f,
                 "metric `{name}` has labels; use get_family(\"{name}\") and pick a series by its label values"
             ),
-            Self::Sharded { name } => write!(
+            Self::Sharded { name, kind } => write!(
                 f,
-                "metric `{name}` is sharded; use get_sharded_counter(\"{name}\") or get_sharded_histogram(\"{name}\")"
+                "metric `{name}` is a sharded {kind}; use get_sharded_{kind}(\"{name}\")"
             ),
-            Self::NotSharded { name } => write!(
+            Self::NotSharded { name, kind } => write!(
                 f,
-                "metric `{name}` is not sharded; use get_counter(\"{name}\") or get_histogram(\"{name}\")"
+                "metric `{name}` is a plain {kind}, not a sharded one; use get_{kind}(\"{name}\")"
             ),
             Self::Unlabelled { name } => write!(
                 f,
@@ -452,6 +474,13 @@ impl fmt::Display for LookupError {
                 "metric `{name}` is a {found}, not a {expected}; use get_{found}(\"{name}\")"
             ),
         }
+    }
+}
+
+/// The message, as `Display` writes it (see the type's docs).
+impl fmt::Debug for LookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -587,6 +616,35 @@ mod tests {
         let overflow = [("status", "ok"), ("model", "__overflow__")];
         let overflow = snapshot.get_series("app_requests_total", &overflow);
         assert_eq!(overflow.unwrap().value, MetricValue::Counter(1));
+    }
+
+    #[test]
+    fn sharding_errors_name_the_accessor_of_the_metrics_own_kind() {
+        use crate::kinds::{Histogram, ShardedCounter};
+        static KINDS: [MetricSpec; 2] = [
+            MetricSpec::new("app_hits_total", MetricKind::Counter, "h"),
+            MetricSpec::new("app_wait_seconds", MetricKind::Histogram, "w").with_buckets(&[1.0]),
+        ];
+        static HITS: ShardedCounter = ShardedCounter::new(&KINDS[0]);
+        static WAIT: Histogram<1> = Histogram::new(&KINDS[1]);
+        static REGISTRY: Registry = Registry::new(
+            &KINDS,
+            &[Metric::ShardedCounter(&HITS), Metric::Histogram(&WAIT)],
+        );
+        let sharded = REGISTRY.get_counter("app_hits_total").unwrap_err();
+        assert_eq!(
+            sharded.to_string(),
+            "metric `app_hits_total` is a sharded counter; use get_sharded_counter(\"app_hits_total\")"
+        );
+        let plain = REGISTRY
+            .get_sharded_histogram("app_wait_seconds")
+            .unwrap_err();
+        assert_eq!(
+            plain.to_string(),
+            "metric `app_wait_seconds` is a plain histogram, not a sharded one; use get_histogram(\"app_wait_seconds\")"
+        );
+        // What `main` prints for an error returned with `?` is the message.
+        assert_eq!(format!("{plain:?}"), plain.to_string());
     }
 
     #[test]

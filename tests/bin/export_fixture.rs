@@ -7,6 +7,8 @@
 //! export_fixture spin PATH            as `loop`, forever, until killed (the crash test);
 //!                                     prints `exported` after its first export
 //! export_fixture default             export to the default path; prints `ok PATH`
+//! export_fixture periodic PATH       run the periodic exporter for 3 ticks of 20 ms, then drop
+//!                                     it (its final export); failures go to stderr
 //! ```
 //!
 //! Its first export uses the temporary name `.<file>.<pid>.0.tmp`, which lets a test plant
@@ -83,6 +85,15 @@ fn main() -> ExitCode {
             println!("ok");
             ExitCode::SUCCESS
         }
+        ["periodic", path] => {
+            let exporter = METRICS.spawn_textfile_exporter(
+                Some(Path::new(path)),
+                std::time::Duration::from_millis(20),
+            );
+            std::thread::sleep(std::time::Duration::from_millis(70));
+            drop(exporter);
+            ExitCode::SUCCESS
+        }
         ["spin", path] => {
             for i in 0.. {
                 if let Err(e) = record_and_export(i, Path::new(path)) {
@@ -97,7 +108,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: export_fixture once|after-stdin|spin PATH | loop PATH COUNT | default"
+                "usage: export_fixture once|after-stdin|spin|periodic PATH | loop PATH COUNT | default"
             );
             ExitCode::from(2)
         }

@@ -455,3 +455,45 @@ fn concurrent_exports_never_move_a_counter_backwards_in_the_file() {
     );
     assert!(reads > 10);
 }
+
+/// What the periodic exporter prints on standard error, as its rustdoc shows it: a periodic
+/// failure says it will retry, the final one on drop does not, and both name the path.
+#[test]
+fn the_periodic_exporter_prints_the_lines_its_docs_show() {
+    let dir = scratch("periodic_lines");
+    fs::write(dir.join("blocked"), "a file where a directory should be").unwrap();
+    let target = dir.join("blocked").join("metrics.prom");
+    let out = Command::new(FIXTURE)
+        .args(["periodic", &target.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    let periodic =
+        "geno-metrics: periodic textfile export failed (will retry): cannot export metrics to ";
+    let last = "geno-metrics: final textfile export failed: cannot export metrics to ";
+    let (final_line, ticks) = lines.split_last().expect("something on stderr");
+    assert!(final_line.starts_with(last), "{stderr}");
+    assert!(
+        !ticks.is_empty(),
+        "a periodic failure before the final one: {stderr}"
+    );
+    for line in ticks {
+        assert!(line.starts_with(periodic), "{stderr}");
+    }
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(&target.display().to_string())),
+        "{stderr}"
+    );
+    // The rustdoc shows exactly these lines.
+    let docs = include_str!("../../geno-metrics/src/export/periodic.rs");
+    for shown in [periodic, last] {
+        assert!(
+            docs.contains(&format!("/// {shown}...")),
+            "periodic.rs does not show `{shown}`"
+        );
+    }
+}

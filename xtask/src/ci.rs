@@ -1,7 +1,7 @@
 //! `cargo xtask ci`: every CI step, in order. `.ci/run` calls it; so does the README.
 
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
@@ -13,6 +13,9 @@ struct Step {
     before: Option<fn() -> Result<(), String>>,
     args: &'static [&'static str],
     env: &'static [(&'static str, &'static str)],
+    /// A target directory of its own, under the usual one (its flags would otherwise rebuild
+    /// everything the other steps built).
+    own_target: Option<&'static str>,
 }
 
 const CI_STEPS: &[Step] = &[
@@ -21,6 +24,7 @@ const CI_STEPS: &[Step] = &[
         before: None,
         args: &["fmt", "--all", "--", "--check"],
         env: &[],
+        own_target: None,
     },
     Step {
         name: "clippy",
@@ -35,12 +39,14 @@ const CI_STEPS: &[Step] = &[
             "warnings",
         ],
         env: &[],
+        own_target: None,
     },
     Step {
         name: "test",
         before: Some(ensure_prometheus_tools),
         args: &["test", "--workspace", "--locked"],
         env: &[],
+        own_target: None,
     },
     Step {
         name: "loom",
@@ -53,16 +59,16 @@ const CI_STEPS: &[Step] = &[
             "loom",
             "--release",
             "--locked",
-            "--target-dir",
-            "target/loom",
         ],
         env: &[("RUSTFLAGS", "--cfg loom")],
+        own_target: Some("loom"),
     },
     Step {
         name: "doc",
         before: None,
         args: &["doc", "--workspace", "--no-deps", "--locked"],
         env: &[("RUSTDOCFLAGS", "-D warnings")],
+        own_target: None,
     },
 ];
 
@@ -90,8 +96,13 @@ pub(crate) fn ci() -> ExitCode {
             step.args.join(" ")
         );
         let step_started = Instant::now();
-        let status = crate::cargo()
-            .args(step.args)
+        let mut cargo = crate::cargo();
+        cargo.args(step.args);
+        if let Some(own) = step.own_target {
+            let dir = target_dir(&root, env::var_os("CARGO_TARGET_DIR")).join(own);
+            cargo.arg("--target-dir").arg(dir);
+        }
+        let status = cargo
             .envs(step.env.iter().copied())
             .current_dir(&root)
             .status();
@@ -139,6 +150,15 @@ fn registry_steps(root: &std::path::Path) -> Result<(), ExitCode> {
             println!("\n==> xtask ci: metrics diff skipped: {why}");
             Ok(())
         }
+    }
+}
+
+/// Where cargo builds: `CARGO_TARGET_DIR` when set (relative to the workspace root, where the
+/// steps run), else `target/` in the workspace.
+fn target_dir(root: &Path, from_environment: Option<std::ffi::OsString>) -> PathBuf {
+    match from_environment {
+        Some(dir) if !dir.is_empty() => root.join(dir),
+        _ => root.join("target"),
     }
 }
 
@@ -246,6 +266,24 @@ mod tests {
 
     fn read(path: &str) -> String {
         std::fs::read_to_string(workspace_root().join(path)).unwrap()
+    }
+
+    #[test]
+    fn steps_with_a_target_of_their_own_build_under_cargo_target_dir() {
+        let root = Path::new("/work/repo");
+        assert_eq!(target_dir(root, None), Path::new("/work/repo/target"));
+        assert_eq!(
+            target_dir(root, Some("/elsewhere/build".into())),
+            Path::new("/elsewhere/build")
+        );
+        assert_eq!(
+            target_dir(root, Some("out".into())),
+            Path::new("/work/repo/out")
+        );
+        assert_eq!(
+            target_dir(root, Some("".into())),
+            Path::new("/work/repo/target")
+        );
     }
 
     /// Tidy: CI runs the README's test command and nothing else.

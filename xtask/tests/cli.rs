@@ -343,7 +343,9 @@ fn docs_check_fails_when_stale_and_names_the_command() {
     assert_eq!(code(&xtask(&dir, &args(true))), 0);
     let doc = fs::read_to_string(dir.join("docs/METRICS.md")).unwrap();
     assert!(
-        doc.contains("| `app_latency_seconds` | histogram | seconds | 0.005, 0.01"),
+        doc.contains(
+            "| `app_latency_seconds` | `LATENCY_SECONDS` | histogram | seconds | 0.005, 0.01"
+        ),
         "{doc}"
     );
     fs::write(

@@ -15,9 +15,19 @@ use crate::registry::Registry;
 /// after one last export, so the file ends with the final values.
 ///
 /// A failed export never panics and never stops the exporter: it is written to standard error
-/// as one line (`geno-metrics: periodic textfile export failed (will retry): ...`, naming
-/// the path), counted in [`failures`](Self::failures), kept in
-/// [`last_error`](Self::last_error), and the export is tried again at the next tick.
+/// as one line naming the path, counted in [`failures`](Self::failures) and kept in
+/// [`last_error`](Self::last_error). A periodic export that fails is tried again at the next
+/// tick, and says so:
+///
+/// ```text
+/// geno-metrics: periodic textfile export failed (will retry): cannot export metrics to ...
+/// ```
+///
+/// The final export, on drop, has nothing after it to retry:
+///
+/// ```text
+/// geno-metrics: final textfile export failed: cannot export metrics to ...
+/// ```
 ///
 /// ```
 /// # use geno_metrics::{Counter, Metric, MetricKind, MetricSpec, Registry};
@@ -72,7 +82,16 @@ impl Registry {
                             stopped.recv_timeout(interval),
                             Err(RecvTimeoutError::Timeout)
                         );
-                        record(&status, self.export_prometheus_textfile(Some(&path)));
+                        let export = if last {
+                            Export::Final
+                        } else {
+                            Export::Periodic
+                        };
+                        record(
+                            &status,
+                            export,
+                            self.export_prometheus_textfile(Some(&path)),
+                        );
                         if last {
                             return;
                         }
@@ -85,6 +104,7 @@ impl Registry {
                 // Without a thread nothing is periodic, but the final export on drop still happens.
                 record(
                     &status,
+                    Export::Periodic,
                     Err(io::Error::new(
                         e.kind(),
                         format!("cannot start the exporter thread: {e}"),
@@ -103,12 +123,24 @@ impl Registry {
     }
 }
 
-fn record(status: &Mutex<Status>, result: io::Result<PathBuf>) {
+/// Which export a result is of: a periodic one is retried at the next tick, the final one not.
+#[derive(Debug, Clone, Copy)]
+enum Export {
+    Periodic,
+    Final,
+}
+
+fn record(status: &Mutex<Status>, export: Export, result: io::Result<PathBuf>) {
     let mut status = status.lock().unwrap_or_else(PoisonError::into_inner);
     match result {
         Ok(_) => status.exports += 1,
         Err(e) => {
-            eprintln!("geno-metrics: periodic textfile export failed (will retry): {e}");
+            match export {
+                Export::Periodic => {
+                    eprintln!("geno-metrics: periodic textfile export failed (will retry): {e}");
+                }
+                Export::Final => eprintln!("geno-metrics: final textfile export failed: {e}"),
+            }
             status.failures += 1;
             status.last_error = Some(e.to_string());
         }
@@ -151,6 +183,7 @@ impl Drop for TextfileExporter {
             }
             None => record(
                 &self.status,
+                Export::Final,
                 self.registry.export_prometheus_textfile(Some(&self.path)),
             ),
         }

@@ -61,6 +61,11 @@ fn shards() -> [Shard; SHARDS] {
 /// happened before it, and never goes down (each shard only grows). The price is memory,
 /// 2 KiB per counter, and a `get` that reads 16 shards.
 ///
+/// Threads get shards in turn, on their first increment, and keep them for life; shards are
+/// never given back. In a process that starts more than 16 threads over its life, later
+/// threads share shards with earlier ones: the count stays
+/// exact, only their cache lines are shared again. Labelled metrics cannot be sharded.
+///
 /// ```
 /// use geno_metrics::{MetricKind, MetricSpec, ShardedCounter};
 /// static SPEC: MetricSpec = MetricSpec::new("demo_packets_total", MetricKind::Counter, "Packets seen.");

@@ -212,8 +212,11 @@ fn shards<const N: usize>() -> [Shard<N>; SHARDS] {
 /// A thread's observation is a few plain loads and stores on cache lines no other thread
 /// writes: no atomic read-modify-write, no lock, no allocation, no panic. Snapshots keep the
 /// invariant of every histogram: cumulative counts, `counts.last() == count`, and `sum` over
-/// exactly those `count` observations. The price is memory (16 shards of 128 bytes or more)
-/// and a snapshot that reads every shard.
+/// exactly those `count` observations. The price is memory, 16 shards of
+/// `(N + 3) × 8` bytes rounded up to 128 (2 KiB for 11 buckets, 6 KiB for 30) beside a plain
+/// histogram, and a snapshot that reads every shard. A thread's shard is given back when the
+/// thread exits; threads past 16 alive at once record into the plain histogram inside.
+/// Labelled metrics cannot be sharded.
 ///
 /// After [`reset`](Self::reset), `_sum` is the sum now minus the sum at the reset: exact
 /// while both are exactly representable (integers below 2^53, say), otherwise within
@@ -432,6 +435,15 @@ mod tests {
         assert_eq!(s.counts, [threads * 500, threads * 1_000, threads * 1_000]);
         assert_eq!(s.sum, (threads * 1_500) as f64);
         assert!(H.shared.snapshot().count > 0, "some threads had no slot");
+    }
+
+    #[test]
+    fn the_memory_the_docs_state() {
+        let kib = |n: usize| n as f64 / 1024.0;
+        let eleven = kib(std::mem::size_of::<ShardedHistogram<11>>());
+        let thirty = kib(std::mem::size_of::<ShardedHistogram<30>>());
+        assert!((2.0..3.0).contains(&eleven), "{eleven} KiB with 11 buckets");
+        assert!((6.0..7.5).contains(&thirty), "{thirty} KiB with 30 buckets");
     }
 
     #[test]

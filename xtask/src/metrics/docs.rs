@@ -27,7 +27,7 @@ pub(crate) fn render(registry: &Registry, source: &str) -> String {
     let labels = || registry.metrics.iter().flat_map(|m| &m.labels);
     if labels().next().is_some() {
         out.push_str(
-            "\nA labelled metric's Labels cell names the type of its handle, then its labels in the order\n`with(..)` takes them, each enumerated one with its values and its generated enum.",
+            "\nA labelled metric's handle has a generated type, named beside it; its Labels cell lists the labels\nin the order `with(..)` takes them, each enumerated one with its values and its generated enum.",
         );
     }
     out.push_str("\n\n");
@@ -36,8 +36,8 @@ pub(crate) fn render(registry: &Registry, source: &str) -> String {
             "A free-form label takes any string: the first `max_series` distinct values each get a series, later\nones share the series whose value is `{OVERFLOW_LABEL_VALUE}`. The runtime adds the counter\n`{DROPPED_LABEL_VALUES_METRIC}` to the exposition, one series per metric and free-form label\n(labels `metric` and `label`), counting the `with(..)` calls whose value went to the overflow series.\n\n"
         ));
     }
-    out.push_str("| Name | Kind | Unit | Buckets | Labels | Summary | Deprecated |\n");
-    out.push_str("|---|---|---|---|---|---|---|\n");
+    out.push_str("| Name | Handle | Kind | Unit | Buckets | Labels | Summary | Deprecated |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|\n");
     for m in &registry.metrics {
         let buckets = m
             .buckets
@@ -46,8 +46,9 @@ pub(crate) fn render(registry: &Registry, source: &str) -> String {
             .collect::<Vec<_>>()
             .join(", ");
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} |\n",
             m.name,
+            handle_cell(m),
             if m.sharded {
                 format!("{} (sharded)", m.kind)
             } else {
@@ -63,14 +64,17 @@ pub(crate) fn render(registry: &Registry, source: &str) -> String {
     out
 }
 
-/// The Labels cell: the handle's type, then one line per label in declaration order; empty
-/// for an unlabelled metric.
+/// The Handle cell: the static a user imports, and a labelled metric's generated type.
+fn handle_cell(metric: &Metric) -> String {
+    match &metric.family_type {
+        Some(family) => format!("`{}` (a `{family}`)", metric.handle),
+        None => format!("`{}`", metric.handle),
+    }
+}
+
+/// The Labels cell: one line per label in declaration order; empty for an unlabelled metric.
 fn labels_cell(metric: &Metric) -> String {
-    let Some(family) = &metric.family_type else {
-        return String::new();
-    };
-    let mut lines = vec![format!("handle `{family}`")];
-    lines.extend(metric.labels.iter().map(label_line));
+    let lines: Vec<String> = metric.labels.iter().map(label_line).collect();
     lines.join("<br>")
 }
 
@@ -182,15 +186,17 @@ mod tests {
         let doc = render(&registry, "m.toml");
         assert!(doc.contains("registry version 1.2.3"));
         assert!(
-            doc.contains("| `a_seconds` | histogram | seconds | 0.5, 1 |  | x \\| y<br>z |  |\n"),
+            doc.contains("| `a_seconds` | `A_SECONDS` | histogram | seconds | 0.5, 1 |  | x \\| y<br>z |  |\n"),
             "{doc}"
         );
         assert!(
-            doc.contains("| `jobs_total` | counter |  |  |  | B. | use tasks_total |\n"),
+            doc.contains(
+                "| `jobs_total` | `JOBS_TOTAL` | counter |  |  |  | B. | use tasks_total |\n"
+            ),
             "{doc}"
         );
         assert!(
-            doc.contains("| `hits_total` | counter (sharded) |"),
+            doc.contains("| `hits_total` | `HITS_TOTAL` | counter (sharded) |"),
             "{doc}"
         );
         assert_eq!(doc.lines().filter(|l| l.starts_with("| `")).count(), 3);
@@ -199,27 +205,27 @@ mod tests {
     const LABELLED: &str = "[registry]\nnamespace = \"app\"\nversion = \"2.0.0\"\n[[metric]]\nname = \"app_step_duration_seconds\"\nkind = \"histogram\"\nunit = \"seconds\"\nsummary = \"Step.\"\nbuckets = [1]\nlabels = { phase = [\"train\", \"eval\"], status = [\"ok\", \"a|b\"] }\n[[metric]]\nname = \"app_requests_total\"\nkind = \"counter\"\nsummary = \"Requests.\"\nlabels = { model = { max_series = 64 }, phase = [\"train\", \"eval\"] }\n[[metric]]\nname = \"app_jobs_total\"\nkind = \"counter\"\nsummary = \"Jobs.\"\n";
 
     #[test]
-    fn labelled_metrics_show_their_labels_and_handle_type() {
+    fn labelled_metrics_show_their_labels_handle_and_type() {
         let registry = geno_metrics_schema::parse(LABELLED, "m.toml").unwrap();
         let doc = render(&registry, "m.toml");
         assert!(
-            doc.contains("| Name | Kind | Unit | Buckets | Labels | Summary | Deprecated |\n|---|---|---|---|---|---|---|\n"),
+            doc.contains("| Name | Handle | Kind | Unit | Buckets | Labels | Summary | Deprecated |\n|---|---|---|---|---|---|---|---|\n"),
             "{doc}"
         );
         assert!(
             doc.contains(
-                "| `app_step_duration_seconds` | histogram | seconds | 1 | handle `StepDurationSecondsFamily`<br>`phase`: `train`, `eval` (enum `Phase`)<br>`status`: `ok`, `a\\|b` (enum `Status`) | Step. |  |\n"
+                "| `app_step_duration_seconds` | `STEP_DURATION_SECONDS` (a `StepDurationSecondsFamily`) | histogram | seconds | 1 | `phase`: `train`, `eval` (enum `Phase`)<br>`status`: `ok`, `a\\|b` (enum `Status`) | Step. |  |\n"
             ),
             "{doc}"
         );
         assert!(
             doc.contains(
-                "| `app_requests_total` | counter |  |  | handle `RequestsTotalFamily`<br>`model`: free-form, up to 64 values, then `__overflow__`<br>`phase`: `train`, `eval` (enum `Phase`) | Requests. |  |\n"
+                "| `app_requests_total` | `REQUESTS_TOTAL` (a `RequestsTotalFamily`) | counter |  |  | `model`: free-form, up to 64 values, then `__overflow__`<br>`phase`: `train`, `eval` (enum `Phase`) | Requests. |  |\n"
             ),
             "{doc}"
         );
         assert!(
-            doc.contains("| `app_jobs_total` | counter |  |  |  | Jobs. |  |\n"),
+            doc.contains("| `app_jobs_total` | `JOBS_TOTAL` | counter |  |  |  | Jobs. |  |\n"),
             "unlabelled: empty cell: {doc}"
         );
         assert_eq!(doc.lines().filter(|l| l.starts_with("| `")).count(), 3);
