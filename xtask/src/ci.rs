@@ -262,6 +262,8 @@ fn is_root() -> bool {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
 
     fn read(path: &str) -> String {
@@ -284,6 +286,56 @@ mod tests {
             target_dir(root, Some("".into())),
             Path::new("/work/repo/target")
         );
+    }
+
+    /// Tidy: every cargo command the README shows in a block is real: `cargo xtask` commands
+    /// parse with their flags, and the examples and benches named exist. (The commands
+    /// themselves run elsewhere: `ci` in CI, the example in the conformance and example
+    /// tests; soak, fuzz and benches take too long for CI.) Other lines are placeholders for
+    /// the reader's own hosts and paths.
+    #[test]
+    fn the_readmes_cargo_commands_are_real() {
+        let readme = read("README.md");
+        let mut in_block = false;
+        let mut checked = 0;
+        for (n, line) in readme.lines().enumerate() {
+            if line.starts_with("```") {
+                in_block = !in_block;
+                continue;
+            }
+            let Some(at) = line.find("cargo ").filter(|_| in_block) else {
+                continue;
+            };
+            let command = line[at..].split('#').next().unwrap().trim();
+            let words: Vec<&str> = command.split_whitespace().collect();
+            let place = format!("README.md:{}: `{command}`", n + 1);
+            match words.as_slice() {
+                ["cargo", "xtask", rest @ ..] => {
+                    let parsed = crate::flags::Xtask::try_parse_from(
+                        std::iter::once("cargo xtask").chain(rest.iter().copied()),
+                    );
+                    assert!(parsed.is_ok(), "{place}: {}", parsed.unwrap_err());
+                }
+                ["cargo", "run", "--release", "--example", example] => {
+                    let file = format!("tests/examples/{example}.rs");
+                    assert!(workspace_root().join(&file).is_file(), "{place}: no {file}");
+                }
+                [
+                    "cargo",
+                    "bench",
+                    "-p",
+                    "geno-metrics-tests",
+                    "--bench",
+                    bench,
+                ] => {
+                    let manifest = read("tests/Cargo.toml");
+                    assert!(manifest.contains(&format!("name = \"{bench}\"")), "{place}");
+                }
+                _ => panic!("{place}: teach this test what the command should be checked against"),
+            }
+            checked += 1;
+        }
+        assert!(checked >= 8, "only {checked} commands found");
     }
 
     /// Tidy: CI runs the README's test command and nothing else.

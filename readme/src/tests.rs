@@ -1,0 +1,80 @@
+//! The README's TOML: its registry is this crate's `metrics.toml`, and every snippet is a
+//! registry the schema accepts or a manifest fragment.
+
+// Test code: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+const README: &str = include_str!("../../README.md");
+
+/// The fenced blocks of the README with the given info string, in order.
+fn blocks(info: &str) -> Vec<&'static str> {
+    let fence = format!("```{info}\n");
+    README
+        .split(&fence)
+        .skip(1)
+        .map(|rest| rest.split("```\n").next().unwrap())
+        .collect()
+}
+
+#[test]
+fn this_crates_registry_is_the_readmes() {
+    let registries: Vec<&str> = blocks("toml")
+        .into_iter()
+        .filter(|b| b.contains("[registry]"))
+        .collect();
+    assert_eq!(
+        registries.len(),
+        1,
+        "the README shows one registry, the one its snippets use"
+    );
+    let ours =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/metrics.toml")).unwrap();
+    assert_eq!(
+        ours, registries[0],
+        "readme/metrics.toml differs from README.md's registry: copy the README's block into it"
+    );
+}
+
+#[test]
+fn every_toml_snippet_is_a_valid_registry_or_a_manifest_fragment() {
+    let snippets = blocks("toml");
+    assert!(!snippets.is_empty());
+    for snippet in snippets {
+        if snippet.contains("[dependencies]") {
+            assert!(snippet.contains("geno-metrics"), "{snippet}");
+            continue;
+        }
+        if let Err(report) = geno_metrics_schema::parse(snippet, "README.md") {
+            panic!("a TOML snippet of the README fails `metrics check`:\n{report}\n{snippet}");
+        }
+    }
+}
+
+#[test]
+fn no_rust_snippet_is_left_out_of_the_doc_tests() {
+    for skipped in [
+        "```rust,ignore",
+        "```rust,no_run",
+        "```ignore",
+        "```rust,compile_fail",
+    ] {
+        assert!(
+            !README.contains(skipped),
+            "README.md has a `{skipped}` block: nothing would run it"
+        );
+    }
+    // A bare fence is Rust to rustdoc: every README block opens saying its language.
+    let mut open = false;
+    for (n, line) in README.lines().enumerate() {
+        if let Some(info) = line.strip_prefix("```") {
+            assert!(
+                open || !info.is_empty(),
+                "README.md:{}: a block opens with a bare ``` fence",
+                n + 1
+            );
+            open = !open;
+        }
+    }
+    assert!(!open, "README.md ends inside a block");
+    assert!(blocks("rust").len() >= 3, "the README shows its Rust");
+}
