@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use std::fmt;
 
+use clap::Parser;
 use geno_metrics::{HistogramSnapshot, MetricValue, Snapshot};
 
 use crate::genolewm::*;
@@ -49,6 +50,81 @@ impl Default for Options {
             checkpoint_dir: std::env::temp_dir()
                 .join(format!("geno-lewm-checkpoints-{}", std::process::id())),
         }
+    }
+}
+
+/// A simulated GenoLeWM training run: trainer threads, a data loader, checkpoints and an
+/// inference thread record into every metric, exported to $GENO_LEWM_LOG_DIR/metrics.prom
+/// (or ./metrics.prom) periodically and once more at the end.
+#[derive(Debug, Parser)]
+#[command(name = "training_job")]
+pub struct Flags {
+    /// Optimizer steps, over all trainer threads.
+    #[arg(long, value_name = "N", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub steps: u64,
+    /// Trainer threads.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub threads: u64,
+    /// Seconds between periodic exports (fractions allowed).
+    #[arg(long, value_name = "SECONDS", default_value = "0.5", value_parser = interval)]
+    pub interval: Duration,
+}
+
+/// A positive, finite number of seconds.
+fn interval(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err("the interval must be above 0 seconds".into());
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|e| e.to_string())
+}
+
+impl Flags {
+    /// The job's options: these flags over the defaults.
+    pub fn options(&self) -> Options {
+        Options {
+            steps: self.steps,
+            threads: usize::try_from(self.threads).unwrap_or(1),
+            interval: self.interval,
+            ..Options::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod flag_tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Flags, String> {
+        Flags::try_parse_from(std::iter::once(&"training_job").chain(args))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn help_is_help_and_bad_values_are_refused_with_a_reason() {
+        let help = Flags::try_parse_from(["training_job", "--help"]).unwrap_err();
+        assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
+        assert!(help.to_string().contains("--threads <N>"), "{help}");
+        for (args, says) in [
+            (&["--threads", "0"][..], "0 is not in 1..=256"),
+            (&["--steps", "0"][..], "0 is not in 1.."),
+            (&["--interval", "0"][..], "above 0 seconds"),
+            (&["--interval", "NaN"][..], "above 0 seconds"),
+            (&["--interval", "soon"][..], "invalid float"),
+        ] {
+            let error = parse(args).unwrap_err();
+            assert!(error.contains(says), "{args:?}: {error}");
+        }
+        let flags = parse(&["--steps", "10", "--threads", "2", "--interval", "0.25"]).unwrap();
+        let options = flags.options();
+        assert_eq!((options.steps, options.threads), (10, 2));
+        assert_eq!(options.interval, Duration::from_millis(250));
+        assert_eq!(
+            parse(&[]).unwrap().options().steps,
+            Options::default().steps
+        );
     }
 }
 
