@@ -978,3 +978,55 @@ fn only_unlabelled_counters_and_histograms_are_sharded() {
         "remove `sharded`",
     );
 }
+
+/// A near miss is corrected where it stands, not kept beside the right spelling: the help of
+/// a typo names the name the user meant.
+#[test]
+fn the_help_for_a_typo_fixes_the_typo() {
+    let report = report_of(
+        "[registry]\nnamespace = \"geno_lewm\"\nversion = \"1.0.0\"\n[[metric]]\nname = \"geno_lwem_train_loss\"\nkind = \"gauge\"\nsummary = \"l\"\n",
+    );
+    assert_eq!(report.rules(), ["namespace-prefix"], "{report}");
+    assert_eq!(
+        report.diagnostics[0].help.as_deref(),
+        Some("rename it to `geno_lewm_train_loss`")
+    );
+    // Not a near miss of the namespace: the namespace goes in front.
+    assert_single(
+        "[[metric]]\nname = \"jobs_total\"\nkind = \"counter\"\nsummary = \"j\"\n",
+        "namespace-prefix",
+        6,
+        8,
+        "rename it to `app_jobs_total`",
+    );
+    for (typed, meant) in [
+        ("app_jobs_totl", "app_jobs_total"),
+        ("app_jobs_totals", "app_jobs_total"),
+        ("app_jobs", "app_jobs_total"),
+    ] {
+        let report = report_of(&with_header(&format!(
+            "[[metric]]\nname = \"{typed}\"\nkind = \"counter\"\nsummary = \"j\"\n"
+        )));
+        assert_eq!(report.rules(), ["counter-suffix"], "{report}");
+        assert_eq!(
+            report.diagnostics[0].help.as_deref(),
+            Some(format!("rename it to `{meant}`").as_str()),
+            "{typed}"
+        );
+    }
+    assert_single(
+        "[[metric]]\nname = \"app_wait_seconds\"\nkind = \"gauge\"\nunit = \"secnds\"\nsummary = \"w\"\n",
+        "unit-suffix",
+        8,
+        8,
+        "did you mean `unit = \"seconds\"`?",
+    );
+    // A real other unit is a rename or a unit fix, as before.
+    assert_single(
+        "[[metric]]\nname = \"app_wait_seconds\"\nkind = \"gauge\"\nunit = \"bytes\"\nsummary = \"w\"\n",
+        "unit-suffix",
+        8,
+        8,
+        "rename the metric to `app_wait_seconds_bytes`, or fix the unit",
+    );
+}

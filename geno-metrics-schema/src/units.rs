@@ -74,6 +74,11 @@ pub(crate) fn non_base(word: &str) -> Option<&'static str> {
         .find_map(lookup)
 }
 
+/// The base unit `word` is a misspelling of (`secnds` -> `seconds`), when it is near one.
+pub(crate) fn closest_base(word: &str) -> Option<&'static str> {
+    crate::closest(word, BASE_UNITS.iter().copied())
+}
+
 /// The base unit an abbreviation stands for (`ms` -> `seconds`).
 pub(crate) fn abbreviation(word: &str) -> Option<&'static str> {
     ABBREVIATIONS

@@ -292,7 +292,10 @@ fn check_name(
                 ),
             )
             .note_at("the namespace is set at", decl.span.start)
-            .help(format!("rename it to `{ns}_{}`", name.value));
+            .help(format!(
+                "rename it to `{}`",
+                with_namespace(&name.value, ns)
+            ));
             return false;
         }
     }
@@ -332,7 +335,7 @@ fn check_suffixes(sink: &mut Sink<'_>, name: &Sp<String>, kind: MetricKind) -> b
                 span(),
                 format!("counter `{n}` must end in `_total`"),
             )
-            .help(format!("rename it to `{n}_total`"));
+            .help(format!("rename it to `{}`", with_total(n)));
             ok = false;
         }
         MetricKind::Gauge | MetricKind::Histogram if n.ends_with("_total") => {
@@ -436,10 +439,44 @@ fn check_unit(sink: &mut Sink<'_>, name: &Sp<String>, kind: MetricKind, unit: &S
         .note(format!(
             "a {kind}'s name must end in `{suffix}` when its unit is `{u}`"
         ))
-        .help(format!("rename the metric to `{renamed}`, or fix the unit"));
+        .help(match units::closest_base(u) {
+            // A misspelt unit the name already spells right: fix the unit, not the name.
+            Some(base) if name.value.ends_with(&suffix.replace(u, base)) => {
+                format!(
+                    "did you mean `unit = \"{base}\"`? the name ends in `{}`",
+                    suffix.replace(u, base)
+                )
+            }
+            _ => format!("rename the metric to `{renamed}`, or fix the unit"),
+        });
         return false;
     }
     true
+}
+
+/// `name` with the namespace `ns` in front: a near miss of it at the start (`geno_lwem_` for
+/// `geno_lewm_`) is replaced, not kept behind a second copy.
+fn with_namespace(name: &str, ns: &str) -> String {
+    let words = ns.split('_').count();
+    let parts: Vec<&str> = name.splitn(words + 1, '_').collect();
+    if parts.len() == words + 1 {
+        let head = parts[..words].join("_");
+        if crate::closest(&head, [ns]).is_some() {
+            return format!("{ns}_{}", parts[words]);
+        }
+    }
+    format!("{ns}_{name}")
+}
+
+/// A counter's `name` ending in `_total`: a near miss of it at the end (`_totl`, `_totals`) is
+/// replaced, not kept before the real one.
+fn with_total(name: &str) -> String {
+    match name.rsplit_once('_') {
+        Some((stem, last)) if !stem.is_empty() && crate::closest(last, ["total"]).is_some() => {
+            format!("{stem}_total")
+        }
+        _ => format!("{name}_total"),
+    }
 }
 
 fn check_buckets(sink: &mut Sink<'_>, raw: &RawMetric, kind: MetricKind) -> Option<Vec<f64>> {

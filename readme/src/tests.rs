@@ -78,3 +78,22 @@ fn no_rust_snippet_is_left_out_of_the_doc_tests() {
     assert!(!open, "README.md ends inside a block");
     assert!(blocks("rust").len() >= 3, "the README shows its Rust");
 }
+
+#[test]
+fn the_mistake_shown_is_what_the_check_prints() {
+    let registry = blocks("toml")
+        .into_iter()
+        .find(|b| b.contains("[registry]"))
+        .unwrap();
+    let mistaken = registry.replacen(
+        "name = \"geno_lewm_train_steps_total\"",
+        "name = \"geno_lewm_train_steps\"",
+        1,
+    );
+    let report = geno_metrics_schema::parse(&mistaken, "metrics.toml").unwrap_err();
+    let shown = blocks("text")
+        .into_iter()
+        .find(|b| b.contains("error[counter-suffix]"))
+        .expect("the README shows a mistake");
+    assert_eq!(format!("{report}\n"), shown);
+}

@@ -173,7 +173,16 @@ fn create_directories(directory: &Path) -> Result<(), (PathBuf, io::Error)> {
                 );
                 return Err((cursor.to_path_buf(), cause));
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => missing.push(cursor),
+            // Missing, or behind something that is not a directory: look further up, to
+            // name what stands in the way.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                missing.push(cursor);
+            }
             Err(e) => return Err((cursor.to_path_buf(), e)),
         }
         match cursor.parent() {
