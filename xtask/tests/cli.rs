@@ -361,3 +361,117 @@ fn docs_check_fails_when_stale_and_names_the_command() {
         stderr(&stale)
     );
 }
+
+/// Runs xtask in `dir`, failing the test when it has not finished within 20 s (a read that
+/// blocks would otherwise hang the suite).
+fn xtask_within_20s(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(XTASK)
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("xtask {args:?} was still running after 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A baseline that cannot be read is never taken for a first introduction: however the head
+/// file's path is spelled, a removed metric fails the guard; a directory, a symlink or a FIFO
+/// where the registry should be is exit 2, with the reason.
+#[test]
+fn a_baseline_that_cannot_be_read_never_passes_as_new() {
+    let dir = scratch("unreadable_baseline");
+    git(&dir, &["init", "-q"]);
+    fs::create_dir(dir.join("sub")).unwrap();
+    fs::write(dir.join("sub/metrics.toml"), V1).unwrap();
+    std::os::unix::fs::symlink("sub", dir.join("link")).unwrap();
+    git(&dir, &["add", "sub/metrics.toml"]);
+    git(&dir, &["commit", "-q", "-m", "registry 1.0.0"]);
+    let without_latency = &V1[..V1
+        .find("\n[[metric]]\nname = \"app_latency_seconds\"")
+        .unwrap()];
+    fs::write(dir.join("sub/metrics.toml"), format!("{without_latency}\n")).unwrap();
+    for spelling in [
+        "sub/metrics.toml",
+        "sub/../sub/metrics.toml",
+        "link/metrics.toml",
+        "./link/../sub/metrics.toml",
+    ] {
+        let out = xtask(
+            &dir,
+            &["metrics", "diff", "--base", "HEAD", "--file", spelling],
+        );
+        assert_eq!(
+            code(&out),
+            1,
+            "{spelling}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(
+            stdout(&out).contains("error[metric-removed]"),
+            "{spelling}: {}",
+            stdout(&out)
+        );
+    }
+
+    // At the ref, the registry's path is a directory, or a symlink.
+    fs::create_dir_all(dir.join("tree/metrics.toml")).unwrap();
+    fs::write(dir.join("tree/metrics.toml/keep"), "x").unwrap();
+    fs::create_dir(dir.join("linked")).unwrap();
+    std::os::unix::fs::symlink("../sub/metrics.toml", dir.join("linked/metrics.toml")).unwrap();
+    git(&dir, &["add", "tree", "linked"]);
+    git(&dir, &["commit", "-q", "-m", "odd entries"]);
+    fs::remove_dir_all(dir.join("tree/metrics.toml")).unwrap();
+    fs::write(dir.join("tree/metrics.toml"), V1).unwrap();
+    fs::remove_file(dir.join("linked/metrics.toml")).unwrap();
+    fs::write(dir.join("linked/metrics.toml"), V1).unwrap();
+    for (file, says) in [
+        ("tree/metrics.toml", "is a directory at HEAD"),
+        ("linked/metrics.toml", "is a symlink at HEAD"),
+    ] {
+        let out = xtask(&dir, &["metrics", "diff", "--base", "HEAD", "--file", file]);
+        assert_eq!(code(&out), 2, "{file}: {}{}", stdout(&out), stderr(&out));
+        assert!(stderr(&out).contains(says), "{file}: {}", stderr(&out));
+    }
+
+    // A FIFO as the baseline or the head: refused at once, never read.
+    let fifo = dir.join("registry.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    for args in [
+        &[
+            "metrics",
+            "diff",
+            "--baseline",
+            "registry.fifo",
+            "--file",
+            "sub/metrics.toml",
+        ][..],
+        &[
+            "metrics",
+            "diff",
+            "--base",
+            "HEAD",
+            "--file",
+            "registry.fifo",
+        ][..],
+        &["metrics", "check", "--file", "registry.fifo"][..],
+    ] {
+        let out = xtask_within_20s(&dir, args);
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}

@@ -35,6 +35,15 @@ pub(crate) fn display_path(path: &Path) -> String {
 /// Reads and validates a registry file. `Err` when it cannot be read at all (exit 2);
 /// `Ok(Err(report))` when it reads but breaks rules.
 pub(crate) fn load(path: &Path) -> Result<Result<Registry, Report>, String> {
+    // A FIFO or a device would block the read, or never end: only a file is a registry.
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read the registry {}: {e}", path.display()))?;
+    if !metadata.is_file() {
+        return Err(format!(
+            "cannot read the registry {}: it is not a regular file",
+            path.display()
+        ));
+    }
     let source = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read the registry {}: {e}", path.display()))?;
     Ok(geno_metrics_schema::parse(&source, &display_path(path)))

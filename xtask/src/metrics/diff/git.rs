@@ -1,14 +1,21 @@
 //! Where the guard reads a baseline from git: the registry file's text at a ref.
+//!
+//! Only "this path does not exist at the ref" means the registry is new there. Every other
+//! failure (git missing or failing, the path being a directory or a symlink at the ref, text
+//! that is not UTF-8) is an error, so that a baseline that could not be read never passes as
+//! a first introduction.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The registry file's text at a git ref: `Ok(None)` when the ref's tree has no such file
-/// (the registry is new), `Err` when the ref does not exist or git fails.
+/// The registry file's text at a git ref: `Ok(None)` when the ref's tree has no such path
+/// (the registry is new), `Err` with the reason for anything else that keeps it from being
+/// read. `file` may be spelled any way that names it (`sub/../metrics.toml`, through a
+/// symlink): it is resolved against the repository root first.
 pub(crate) fn registry_at(reference: &str, file: &Path) -> Result<Option<String>, String> {
-    let absolute =
-        std::path::absolute(file).map_err(|e| format!("cannot resolve {}: {e}", file.display()))?;
-    let directory = absolute.parent().unwrap_or(Path::new("/"));
+    let resolved = std::fs::canonicalize(file)
+        .map_err(|e| format!("cannot resolve {}: {e}", file.display()))?;
+    let directory = resolved.parent().unwrap_or(Path::new("/"));
     let git = |args: &[&str]| {
         Command::new("git")
             .args(args)
@@ -24,14 +31,21 @@ pub(crate) fn registry_at(reference: &str, file: &Path) -> Result<Option<String>
             String::from_utf8_lossy(&top.stderr).trim()
         ));
     }
-    let top = std::path::PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
-    let relative = absolute.strip_prefix(&top).map_err(|_| {
+    let top = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
+    let top = std::fs::canonicalize(&top).unwrap_or(top);
+    let relative = resolved.strip_prefix(&top).map_err(|_| {
         format!(
             "{} is outside the repository {}",
             file.display(),
             top.display()
         )
     })?;
+    // Git names paths with `/`, whatever the platform.
+    let relative: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let relative = relative.join("/");
     let commit = git(&[
         "rev-parse",
         "--verify",
@@ -43,14 +57,45 @@ pub(crate) fn registry_at(reference: &str, file: &Path) -> Result<Option<String>
             "git ref `{reference}` does not exist (in a shallow clone, fetch more history)"
         ));
     }
-    let spec = format!("{reference}:{}", relative.display());
-    if !git(&["cat-file", "-e", &spec])?.status.success() {
-        return Ok(None);
+    // What the ref's tree holds at the path: nothing, a file, or something else.
+    let listed = git(&["ls-tree", "-z", "--full-tree", reference, "--", &relative])?;
+    if !listed.status.success() {
+        return Err(format!(
+            "git ls-tree {reference} -- {relative} failed: {}",
+            String::from_utf8_lossy(&listed.stderr).trim()
+        ));
     }
-    let shown = git(&["show", &spec])?;
+    let entry = String::from_utf8_lossy(&listed.stdout);
+    let Some(entry) = entry.split('\0').find(|e| !e.is_empty()) else {
+        return Ok(None);
+    };
+    let (mode, kind) = {
+        let mut fields = entry.split_whitespace();
+        (fields.next().unwrap_or(""), fields.next().unwrap_or(""))
+    };
+    match (mode, kind) {
+        ("100644" | "100755", "blob") => {}
+        ("120000", _) => {
+            return Err(format!(
+                "{relative} is a symlink at {reference}: name the file it points to"
+            ));
+        }
+        (_, "tree") => {
+            return Err(format!(
+                "{relative} is a directory at {reference}, not a registry file"
+            ));
+        }
+        _ => {
+            return Err(format!(
+                "{relative} at {reference} is not a plain file ({mode} {kind})"
+            ));
+        }
+    }
+    let spec = format!("{reference}:{relative}");
+    let shown = git(&["cat-file", "blob", &spec])?;
     if !shown.status.success() {
         return Err(format!(
-            "git show {spec} failed: {}",
+            "git cat-file blob {spec} failed: {}",
             String::from_utf8_lossy(&shown.stderr).trim()
         ));
     }
