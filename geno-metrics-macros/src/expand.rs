@@ -161,6 +161,9 @@ fn label_enums(registry: &Registry) -> Vec<TokenStream> {
 
             impl #ty {
                 /// Every value, in declaration order (the order of the series).
+                // A label named `all` makes the enum `All`: the name is the contract, not a
+                // constructor of the same name by mistake.
+                #[allow(clippy::self_named_constructors)]
                 pub const fn all() -> [Self; #count] {
                     [#(Self::#variants),*]
                 }
@@ -183,15 +186,11 @@ fn label_enums(registry: &Registry) -> Vec<TokenStream> {
     enums
 }
 
-/// The parameter of `with(..)` for `label`: its name, raw when it is a keyword.
+/// The parameter of `with(..)` for `label`, as the schema chose it (raw for a keyword).
 fn parameter(label: &Label) -> proc_macro2::Ident {
-    let name = label.name.as_str();
-    if syn::parse_str::<proc_macro2::Ident>(name).is_ok() {
-        format_ident!("{}", name)
-    } else if matches!(name, "self" | "super" | "crate") {
-        format_ident!("{}_", name)
-    } else {
-        proc_macro2::Ident::new_raw(name, proc_macro2::Span::call_site())
+    match label.parameter.strip_prefix("r#") {
+        Some(raw) => proc_macro2::Ident::new_raw(raw, proc_macro2::Span::call_site()),
+        None => format_ident!("{}", label.parameter),
     }
 }
 
@@ -320,8 +319,9 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
 
 /// The private static holding a labelled metric's series; its handle refers to it, and so
 /// does `METRICS` (a reference into the handle itself could not be promoted to `'static`).
+/// `SERIES_` keeps it apart from the spec array `__GENO_METRICS_SPECS` whatever the handle.
 fn series_static(metric: &Metric) -> proc_macro2::Ident {
-    format_ident!("__GENO_METRICS_{}", metric.handle)
+    format_ident!("__GENO_METRICS_SERIES_{}", metric.handle)
 }
 
 /// The rustdoc of a family's `with`: what each argument picks.

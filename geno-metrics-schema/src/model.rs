@@ -118,6 +118,9 @@ impl Metric {
 pub struct Label {
     /// The label name, e.g. `phase`.
     pub name: String,
+    /// The Rust identifier of its parameter in the generated `with(..)`: the name, raw
+    /// (`r#type`) when it is a keyword, or with `_` appended (`self_`) when it cannot be raw.
+    pub parameter: String,
     /// The values it takes.
     pub values: LabelValues,
     /// 1-based line of the label's key.

@@ -1030,3 +1030,27 @@ fn the_help_for_a_typo_fixes_the_typo() {
         "rename the metric to `app_wait_seconds_bytes`, or fix the unit",
     );
 }
+
+/// Labels whose `with(..)` parameters would be one identifier are refused; keywords become
+/// raw identifiers, and those that cannot be raw get `_`.
+#[test]
+fn label_parameters_are_distinct_rust_identifiers() {
+    assert_single(
+        "[[metric]]\nname = \"app_jobs_total\"\nkind = \"counter\"\nsummary = \"j\"\nlabels = { self = { max_series = 2 }, self_ = { max_series = 2 } }\n",
+        "label-ident",
+        9,
+        39,
+        "rename one of them",
+    );
+    let registry = parse(
+        &with_header("[[metric]]\nname = \"app_jobs_total\"\nkind = \"counter\"\nsummary = \"j\"\nlabels = { type = { max_series = 2 }, gen = { max_series = 2 }, crate = [\"a\"], phase = [\"b\"] }\n"),
+        "m.toml",
+    )
+    .unwrap();
+    let parameters: Vec<&str> = registry.metrics[0]
+        .labels
+        .iter()
+        .map(|l| l.parameter.as_str())
+        .collect();
+    assert_eq!(parameters, ["r#type", "r#gen", "crate_", "phase"]);
+}

@@ -26,6 +26,30 @@ const TYPE_WORDS: [&str; 5] = [
     "summary",
     "gauge_histogram",
 ];
+/// Rust's keywords in every edition, strict and reserved (2015 to 2024). A label named so
+/// gets a raw identifier (`r#type`) as its `with(..)` parameter.
+const KEYWORDS: &[&str] = &[
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
+    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+    "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
+
+/// Keywords that cannot be raw identifiers; their parameters get `_` appended.
+const NOT_RAW: &[&str] = &["self", "super", "crate"];
+
+/// The identifier of a label's `with(..)` parameter (see [`Label::parameter`]).
+pub(crate) fn parameter_ident(label: &str) -> String {
+    if NOT_RAW.contains(&label) {
+        format!("{label}_")
+    } else if KEYWORDS.contains(&label) {
+        format!("r#{label}")
+    } else {
+        label.to_owned()
+    }
+}
+
 /// The handle the macro always generates; no metric handle may take its name.
 const TABLE_HANDLE: &str = "METRICS";
 
@@ -600,6 +624,7 @@ fn check_labels(
         match values {
             Some(values) if name_ok => labels.push(Label {
                 name: raw.name.value.clone(),
+                parameter: parameter_ident(&raw.name.value),
                 values,
                 line: sink.line_column(raw.name.span.start).0,
             }),
@@ -608,6 +633,22 @@ fn check_labels(
     }
     if !ok {
         return None;
+    }
+    // Two labels whose parameters would be one identifier (`self` and `self_`).
+    for (i, label) in labels.iter().enumerate() {
+        if let Some(first) = labels[..i].iter().find(|l| l.parameter == label.parameter) {
+            let raw = &declared.value[i];
+            sink.error(
+                "label-ident",
+                raw.name.span.clone(),
+                format!(
+                    "labels `{}` and `{}` would both be the parameter `{}` of `with(..)`",
+                    first.name, label.name, label.parameter
+                ),
+            )
+            .help("rename one of them");
+            return None;
+        }
     }
     // Saturating: a product past usize is as far over the cap as any.
     let series = labels.iter().fold(1usize, |product, label| {

@@ -53,6 +53,7 @@ const STRICTER_THAN_PROMTOOL: &[&str] = &[
     "handle-name",
     "type-name",
     "label-value-ident",
+    "label-ident",
 ];
 
 // ---------------------------------------------------------------------------------------------
