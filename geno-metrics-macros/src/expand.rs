@@ -150,7 +150,9 @@ fn label_enums(registry: &Registry) -> Vec<TokenStream> {
             .map(|v| format_ident!("{}", v.variant))
             .collect();
         // Debug-escaped: a value may hold newlines, which must not reach the Markdown.
-        let variant_docs = values.iter().map(|v| format!(" `{:?}`", v.value));
+        let variant_docs = values
+            .iter()
+            .map(|v| format!(" {}", markdown_escaped(&format!("{:?}", v.value))));
         let strings = values.iter().map(|v| &v.value);
         enums.push(quote! {
             #[doc = #doc]
@@ -347,15 +349,12 @@ fn with_doc(metric: &Metric) -> Vec<String> {
 
 /// The rustdoc of a handle: the summary, then what the registry declares.
 ///
-/// The summary is free text, so it is neutralised as Markdown: leading whitespace is dropped
-/// (four spaces would open an indented code block) and backticks are escaped (a fence would
-/// open a code block). In a library crate rustdoc would compile such a block as a doctest.
+/// Text from the registry (summary, deprecation reason, label values) is free text, and
+/// rustdoc reads doc comments as Markdown and compiles their code blocks as doc tests. So it
+/// is written through [`markdown_lines`] and [`markdown_escaped`], which no Markdown
+/// construct survives: it renders as the text it is.
 fn doc_lines(metric: &Metric) -> Vec<String> {
-    let mut lines: Vec<String> = metric
-        .summary
-        .lines()
-        .map(|l| format!(" {}", l.trim_start().replace('`', "\\`")))
-        .collect();
+    let mut lines = markdown_lines(&metric.summary);
     lines.push(String::new());
     lines.push(format!(" - name: `{}`", metric.name));
     lines.push(format!(" - kind: {}", metric.kind));
@@ -375,8 +374,10 @@ fn doc_lines(metric: &Metric) -> Vec<String> {
     for label in &metric.labels {
         lines.push(match &label.values {
             LabelValues::Enumerated { type_name, values } => {
-                let values: Vec<String> =
-                    values.iter().map(|v| format!("`{:?}`", v.value)).collect();
+                let values: Vec<String> = values
+                    .iter()
+                    .map(|v| markdown_escaped(&format!("{:?}", v.value)))
+                    .collect();
                 format!(
                     " - label `{}`: {} ([`{type_name}`])",
                     label.name,
@@ -390,9 +391,43 @@ fn doc_lines(metric: &Metric) -> Vec<String> {
         });
     }
     if let Some(reason) = &metric.deprecated {
-        lines.push(format!(" - deprecated: {reason}"));
+        let reason: Vec<String> = markdown_lines(reason)
+            .iter()
+            .map(|l| l.trim().to_owned())
+            .collect();
+        lines.push(format!(" - deprecated: {}", reason.join(" ")));
     }
     lines
+}
+
+/// The inline code the handle docs write themselves, around names the schema restricts to
+/// `[a-z0-9_]`, handle and type identifiers, and fixed words: the only code spans a handle's
+/// rustdoc may have (the Markdown test holds the docs to it).
+#[cfg(test)]
+const TRUSTED_CODE: &[&str] = &["+Inf", "x_total", "phase", "Phase", "__overflow__"];
+
+/// `text` as it renders, in Markdown: every ASCII punctuation character backslash-escaped
+/// (CommonMark lets any be), so that none opens a code span or fence, HTML, a link, emphasis,
+/// a heading or a list, and an entity such as `&lt;` stays as written.
+fn markdown_escaped(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_punctuation() {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// `text` as doc lines, one per line whatever its line breaks (`\n`, `\r\n` and a lone `\r`:
+/// CommonMark breaks lines at each), without leading blanks (four spaces or a tab would open
+/// an indented code block), each [escaped](markdown_escaped).
+fn markdown_lines(text: &str) -> Vec<String> {
+    text.replace("\r\n", "\n")
+        .split(['\n', '\r'])
+        .map(|line| format!(" {}", markdown_escaped(line.trim_start())))
+        .collect()
 }
 
 #[cfg(test)]
@@ -442,9 +477,106 @@ mod tests {
         let lines = doc_lines(&registry.metrics[0]);
         assert_eq!(
             &lines[..4],
-            [" See:", " \\`\\`\\`", " panic!()", " \\`\\`\\`"]
+            [" See\\:", " \\`\\`\\`", " panic\\!\\(\\)", " \\`\\`\\`"]
         );
         assert_eq!(lines[4], " indented");
+    }
+
+    /// Whatever a summary, a deprecation reason or a label value holds (fences of every
+    /// length and kind, indentation after every form of line break, tabs, HTML, entities,
+    /// links), the handle's rustdoc, read by the Markdown parser rustdoc uses, has no code
+    /// block, no inline code from registry text, and no HTML: nothing that runs or renders as
+    /// code.
+    mod markdown {
+        use proptest::prelude::*;
+        use pulldown_cmark::{Event, Options, Parser, Tag};
+
+        const PIECES: &[&str] = &[
+            "```",
+            "````",
+            "~~~",
+            "~~~~",
+            "```rust",
+            "~~~ignore",
+            "`",
+            "    ",
+            "\t",
+            " ",
+            "\n",
+            "\r\n",
+            "\r",
+            "\n\n",
+            "compile_error!(\"x\");",
+            "std::fs::write(\"f\", \"x\")",
+            "<script>",
+            "</div>",
+            "<div>",
+            "<!--",
+            "-->",
+            "<?php",
+            "<![CDATA[",
+            "&lt;",
+            "&#96;",
+            "[a](b)",
+            "[a]: b",
+            "# ",
+            "* ",
+            "- ",
+            "1. ",
+            "> ",
+            "---",
+            "===",
+            "|a|b|",
+            "\\",
+            "*x*",
+            "_x_",
+            "jobs",
+            "done.",
+            "é",
+        ];
+
+        fn text() -> impl Strategy<Value = String> {
+            proptest::collection::vec(proptest::sample::select(PIECES), 1..24)
+                .prop_map(|pieces| pieces.concat())
+        }
+
+        /// The rustdoc rustdoc sees: the doc attributes' lines, joined.
+        fn rendered_events(doc: &str) -> Vec<String> {
+            Parser::new_ext(doc, Options::all())
+                .filter_map(|event| match event {
+                    Event::Start(Tag::CodeBlock(kind)) => Some(format!("code block {kind:?}")),
+                    Event::Html(html) | Event::InlineHtml(html) => Some(format!("html {html:?}")),
+                    Event::Code(code) if !super::super::TRUSTED_CODE.contains(&&*code) => {
+                        Some(format!("inline code {code:?}"))
+                    }
+                    _ => None,
+                })
+                .collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn registry_text_never_becomes_code_in_rustdoc(
+                summary in text(),
+                reason in text(),
+                value in text(),
+            ) {
+                let toml = |s: &str| format!("{s:?}");
+                let source = format!(
+                    "[registry]\nversion = \"1.0.0\"\n[[metric]]\nname = \"x_total\"\nkind = \"counter\"\nsummary = {}\ndeprecated = {}\nlabels = {{ phase = [{}] }}\n",
+                    toml(&summary), toml(&reason), toml(&value)
+                );
+                let Ok(registry) = geno_metrics_schema::parse(&source, "m.toml") else {
+                    // Blank texts are refused by the schema: nothing reaches rustdoc.
+                    return Ok(());
+                };
+                let doc = super::doc_lines(&registry.metrics[0]).join("\n");
+                let code = rendered_events(&doc);
+                prop_assert!(code.is_empty(), "{:?}\n{}", code, doc);
+            }
+        }
     }
 
     #[test]

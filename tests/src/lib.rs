@@ -6,6 +6,14 @@
 //! `cargo run --release --example training_job`; [`redaction`] is GenoLeWM's log-redaction filter.
 
 pub mod doc_snippets;
+
+/// A registry whose summaries, deprecation notes and label values would run as code in doc
+/// tests if they reached rustdoc as Markdown (`fixtures/hostile_docs.toml`): compiled here, in
+/// a library crate, so `cargo test --doc` fails if a single one becomes a doc test.
+#[allow(deprecated)]
+pub mod hostile_docs {
+    geno_metrics::registry!("fixtures/hostile_docs.toml");
+}
 pub mod redaction;
 pub mod servers;
 pub mod text_format;
