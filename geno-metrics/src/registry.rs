@@ -7,6 +7,7 @@
 //! `export/periodic.rs`. They depend on the registry; the registry depends on none of them.
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
@@ -233,8 +234,15 @@ impl Registry {
 
     /// Runs the sync hooks, then copies every metric, in registry order; a labelled metric
     /// gives one entry per series, with its labels.
+    ///
+    /// # Panics
+    ///
+    /// When a sync hook panics: its panic goes on from here. (An exposition reports it as an
+    /// error instead.)
     pub fn snapshot_all(&self) -> Snapshot {
-        self.run_sync_hooks();
+        if let Err(panic) = self.run_sync_hooks() {
+            panic.resume();
+        }
         let mut metrics = Vec::with_capacity(self.len());
         for metric in self.iter() {
             let spec = metric.spec();
@@ -311,6 +319,12 @@ impl Registry {
     /// idempotent: it runs once per snapshot, however often that is. Adding the same function
     /// twice runs it twice.
     ///
+    /// A hook may read the registry, even take a snapshot or an exposition of it: that one
+    /// runs without hooks (they are running already) rather than recursing. A hook that panics
+    /// stops the hooks after it; [`snapshot_all`](Self::snapshot_all) panics in turn, and an
+    /// exposition or export returns an error naming the panic, so a
+    /// [`TextfileExporter`](crate::TextfileExporter) counts a failed export and goes on.
+    ///
     /// ```
     /// # use geno_metrics::{Counter, Metric, MetricKind, MetricSpec, Registry};
     /// # static SPECS: [MetricSpec; 1] = [MetricSpec::new("demo_redactions_total", MetricKind::Counter, "Redactions.")];
@@ -335,17 +349,59 @@ impl Registry {
             .push(hook);
     }
 
-    /// Runs every sync hook, in the order added. The list is copied first, so a hook may
-    /// itself add hooks or take snapshots.
-    pub(crate) fn run_sync_hooks(&self) {
+    /// Runs every sync hook, in the order added, on this thread. The list is copied first, so
+    /// a hook may add hooks. A hook that itself takes a snapshot or an exposition of this
+    /// registry gets it without hooks, as they are already running, instead of recursing
+    /// until the stack overflows. A hook that panics stops the ones after it; the panic is
+    /// caught and returned, so that an exporter reports it as a failed export and goes on.
+    pub(crate) fn run_sync_hooks(&self) -> Result<(), HookPanic> {
+        thread_local! {
+            /// The registries whose hooks this thread is running, by address.
+            static RUNNING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+        }
+        /// Takes the registry off the running list however the hooks end.
+        struct Running(usize);
+        impl Drop for Running {
+            fn drop(&mut self) {
+                let _ = RUNNING.try_with(|r| r.borrow_mut().retain(|id| *id != self.0));
+            }
+        }
+        let id = std::ptr::from_ref(self).addr();
+        if RUNNING.with(|r| r.borrow().contains(&id)) {
+            return Ok(());
+        }
+        RUNNING.with(|r| r.borrow_mut().push(id));
+        let _running = Running(id);
         let hooks = self
             .hooks
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
         for hook in hooks {
-            hook();
+            std::panic::catch_unwind(hook).map_err(HookPanic)?;
         }
+        Ok(())
+    }
+}
+
+/// A sync hook panicked: the panic's payload, to resume or report.
+pub(crate) struct HookPanic(Box<dyn Any + Send>);
+
+impl HookPanic {
+    /// The panic again, in the caller's thread, as if no one had caught it.
+    pub(crate) fn resume(self) -> ! {
+        std::panic::resume_unwind(self.0)
+    }
+
+    /// The panic as an error naming its message, for callers that return errors.
+    pub(crate) fn into_io_error(self) -> std::io::Error {
+        let message = self
+            .0
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| self.0.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a payload that is not a string".to_owned());
+        std::io::Error::other(format!("a sync hook panicked: {message}"))
     }
 }
 
@@ -645,6 +701,46 @@ mod tests {
         );
         // What `main` prints for an error returned with `?` is the message.
         assert_eq!(format!("{plain:?}"), plain.to_string());
+    }
+
+    #[test]
+    fn a_hook_that_takes_a_snapshot_gets_one_without_hooks() {
+        static GAUGE_SPEC: [MetricSpec; 1] =
+            [MetricSpec::new("app_depth_items", MetricKind::Gauge, "d")];
+        static DEPTH: Gauge = Gauge::new(&GAUGE_SPEC[0]);
+        static REGISTRY: Registry = Registry::new(&GAUGE_SPEC, &[Metric::Gauge(&DEPTH)]);
+        fn snapshotting() {
+            // Without the guard this would recurse until the stack overflows.
+            let inner = REGISTRY.snapshot_all();
+            DEPTH.set(inner.metrics.len() as f64 + 1.0);
+        }
+        REGISTRY.add_sync_hook(snapshotting);
+        let snapshot = REGISTRY.snapshot_all();
+        assert_eq!(snapshot.metrics[0].value, MetricValue::Gauge(2.0));
+        let mut text = Vec::new();
+        REGISTRY.encode_text(&mut text).unwrap();
+    }
+
+    #[test]
+    fn a_panicking_hook_is_an_error_for_an_exposition_and_a_panic_for_a_snapshot() {
+        static SPEC: [MetricSpec; 1] =
+            [MetricSpec::new("app_hits_total", MetricKind::Counter, "h")];
+        static HITS: Counter = Counter::new(&SPEC[0]);
+        static REGISTRY: Registry = Registry::new(&SPEC, &[Metric::Counter(&HITS)]);
+        fn panicking() {
+            panic!("the log filter is gone");
+        }
+        REGISTRY.add_sync_hook(panicking);
+        let error = REGISTRY.encode_text(&mut Vec::new()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "a sync hook panicked: the log filter is gone"
+        );
+        let caught = std::panic::catch_unwind(|| REGISTRY.snapshot_all());
+        assert!(caught.is_err(), "snapshot_all passes the panic on");
+        // The registry is usable afterwards: the panic left nothing half done.
+        HITS.inc();
+        assert_eq!(HITS.get(), 1);
     }
 
     #[test]

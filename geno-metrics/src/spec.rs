@@ -200,7 +200,8 @@ pub enum LabelValues {
     Enumerated(&'static [&'static str]),
     /// Any string chosen at run time: the first `max_series` distinct values get a series
     /// each, in order of first use; later values share the overflow series, whose value is
-    /// [`OVERFLOW_LABEL_VALUE`](crate::OVERFLOW_LABEL_VALUE).
+    /// [`OVERFLOW_LABEL_VALUE`](crate::OVERFLOW_LABEL_VALUE). The empty string goes there
+    /// too: Prometheus reads a label with an empty value as no label at all.
     FreeForm {
         /// How many distinct values get a series of their own.
         max_series: usize,

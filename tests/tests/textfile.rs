@@ -497,3 +497,36 @@ fn the_periodic_exporter_prints_the_lines_its_docs_show() {
         );
     }
 }
+
+/// A FIFO or a socket at the target is refused, named, and left in place: the export only
+/// ever replaces a regular file or a symlink.
+#[test]
+fn a_target_that_is_not_a_regular_file_is_refused_and_left_alone() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = scratch("special_target");
+    let fifo = dir.join("fifo.prom");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let socket = dir.join("socket.prom");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    for target in [&fifo, &socket] {
+        let message = export_error(target);
+        assert!(message.contains(&target.display().to_string()), "{message}");
+        assert!(message.contains("not a regular file"), "{message}");
+        let kind = fs::symlink_metadata(target).unwrap().file_type();
+        assert!(
+            kind.is_fifo() || kind.is_socket(),
+            "{} was replaced",
+            target.display()
+        );
+    }
+    assert_eq!(
+        leftovers(&dir, &["fifo.prom", "socket.prom"]),
+        Vec::<String>::new()
+    );
+}

@@ -189,3 +189,59 @@ impl Drop for TextfileExporter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Instant;
+
+    use super::*;
+    use crate::kinds::Counter;
+    use crate::metric::Metric;
+    use crate::spec::{MetricKind, MetricSpec};
+
+    /// A hook that panics while `BROKEN` is set: each export it spoils is a failure counted,
+    /// the exporter goes on, and its final export on drop still happens.
+    #[test]
+    fn a_panicking_hook_fails_exports_and_the_exporter_goes_on() {
+        static SPEC: [MetricSpec; 1] =
+            [MetricSpec::new("app_ticks_total", MetricKind::Counter, "t")];
+        static TICKS: Counter = Counter::new(&SPEC[0]);
+        static REGISTRY: Registry = Registry::new(&SPEC, &[Metric::Counter(&TICKS)]);
+        static BROKEN: AtomicBool = AtomicBool::new(true);
+        fn sometimes_panics() {
+            assert!(
+                !BROKEN.load(Ordering::Relaxed),
+                "the source of the counts is gone"
+            );
+        }
+        REGISTRY.add_sync_hook(sometimes_panics);
+        let dir =
+            std::env::temp_dir().join(format!("geno-metrics-periodic-{}", std::process::id()));
+        let path = dir.join("metrics.prom");
+        let exporter = REGISTRY.spawn_textfile_exporter(Some(&path), Duration::from_millis(5));
+        let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !done() {
+                assert!(Instant::now() < deadline, "no {what} within 10 s");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        };
+        wait_for("failed export", &|| exporter.failures() >= 2);
+        let error = exporter.last_error().unwrap();
+        assert!(
+            error.contains("a sync hook panicked: the source of the counts is gone"),
+            "{error}"
+        );
+        BROKEN.store(false, Ordering::Relaxed);
+        wait_for("export after the failures", &|| exporter.exports() >= 1);
+        TICKS.inc_by(7);
+        drop(exporter);
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("app_ticks_total 7\n")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -21,6 +21,10 @@ impl Registry {
     /// Each histogram's buckets, `_sum` and `_count` come from one consistent snapshot.
     /// Nothing is allocated per sample; wrap unbuffered writers in a `BufWriter`.
     ///
+    /// # Errors
+    ///
+    /// What writing to `w` returns; and an error naming the panic when a sync hook panics.
+    ///
     /// ```
     /// use geno_metrics::{Counter, Histogram, Metric, MetricKind, MetricSpec, Registry};
     /// static SPECS: [MetricSpec; 2] = [
@@ -51,7 +55,8 @@ impl Registry {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn encode_text(&self, w: &mut impl Write) -> io::Result<()> {
-        self.run_sync_hooks();
+        self.run_sync_hooks()
+            .map_err(|panic| panic.into_io_error())?;
         self.encode_text_without_hooks(w)
     }
 

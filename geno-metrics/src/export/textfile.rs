@@ -57,7 +57,8 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// Any failure (the target is a directory, the parent is a file, the temporary name is
+    /// A sync hook that panics fails the export with an error naming the panic. Any other
+    /// failure (the target is a directory, the parent is a file, the temporary name is
     /// taken, the disk is full, ...) returns an error whose message names the target path and
     /// the step that failed. The temporary file is removed and the previous target is left
     /// byte for byte as it was.
@@ -82,7 +83,8 @@ impl Registry {
             .export_lock
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.run_sync_hooks();
+        self.run_sync_hooks()
+            .map_err(|panic| panic.into_io_error())?;
         let mut contents = Vec::with_capacity(4096);
         self.encode_text_without_hooks(&mut contents)?;
         write_atomically(&destination, &contents)?;
@@ -131,12 +133,24 @@ pub(crate) fn write_atomically(destination: &Path, contents: &[u8]) -> io::Resul
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    if fs::symlink_metadata(destination).is_ok_and(|m| m.is_dir()) {
-        let cause = io::Error::new(
-            io::ErrorKind::IsADirectory,
-            "it is a directory; name a file in it, e.g. metrics.prom",
-        );
-        return Err(unusable_path(destination, &cause));
+    if let Ok(found) = fs::symlink_metadata(destination) {
+        let kind = found.file_type();
+        if kind.is_dir() {
+            let cause = io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "it is a directory; name a file in it, e.g. metrics.prom",
+            );
+            return Err(unusable_path(destination, &cause));
+        }
+        // A FIFO, socket or device node would be replaced by the rename: refuse it, whoever
+        // runs the job (as root, `/dev/null` would go).
+        if !kind.is_file() && !kind.is_symlink() {
+            let cause = io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "it is not a regular file (a FIFO, socket or device): export to a file",
+            );
+            return Err(unusable_path(destination, &cause));
+        }
     }
     create_directories(directory).map_err(|(made, e)| fail(Step::CreateDirectory, &made, e))?;
 

@@ -65,7 +65,10 @@ impl FreeLabel {
     /// are free, or the overflow slot `max_series` (counting the call as dropped).
     #[inline]
     pub(crate) fn slot(&self, max_series: usize, value: &str) -> usize {
-        if value == OVERFLOW_LABEL_VALUE || max_series == 0 {
+        // The empty value would make a series Prometheus reads as having no such label at
+        // all (blank enumerated values are refused at compile time for the same reason): it
+        // goes to the overflow series, as the overflow value itself does.
+        if value.is_empty() || value == OVERFLOW_LABEL_VALUE || max_series == 0 {
             return self.overflow(max_series);
         }
         let table = self.table.get_or_init(|| Table::new(max_series));
@@ -202,7 +205,7 @@ mod tests {
         assert_eq!(label.slot(3, "b"), 0);
         assert_eq!(label.slot(3, "a"), 1);
         assert_eq!(label.slot(3, "b"), 0);
-        assert_eq!(label.slot(3, ""), 2, "the empty string is a value like any");
+        assert_eq!(label.slot(3, "e"), 2);
         assert_eq!((label.len(), label.dropped()), (3, 0));
         assert_eq!(
             label.value(3, 3),
@@ -220,9 +223,20 @@ mod tests {
         let values: Vec<_> = (0..4).map(|s| label.value(3, s)).collect();
         assert_eq!(
             values,
-            [Some("b"), Some("a"), Some(""), Some(OVERFLOW_LABEL_VALUE)]
+            [Some("b"), Some("a"), Some("e"), Some(OVERFLOW_LABEL_VALUE)]
         );
         assert_eq!(label.value(3, 4), None);
+    }
+
+    /// An empty value would be a series Prometheus reads as lacking the label: it goes to
+    /// the overflow series and counts as dropped, with slots free or not.
+    #[test]
+    fn the_empty_value_never_gets_a_slot() {
+        let label = FreeLabel::new();
+        assert_eq!(label.slot(4, ""), 4);
+        assert_eq!(label.slot(4, "a"), 0);
+        assert_eq!((label.len(), label.dropped()), (1, 1));
+        assert_eq!(label.value(4, 4), Some(OVERFLOW_LABEL_VALUE));
     }
 
     #[test]

@@ -94,7 +94,10 @@ fn model_series(case: &LabelCase) -> (Vec<ModelSeries>, u64) {
         let known = slots.iter().position(|s| *s == call.free);
         let free = match known {
             Some(slot) => slot,
-            None if call.free != OVERFLOW_LABEL_VALUE && slots.len() < case.max_series => {
+            None if !call.free.is_empty()
+                && call.free != OVERFLOW_LABEL_VALUE
+                && slots.len() < case.max_series =>
+            {
                 slots.push(&call.free);
                 slots.len() - 1
             }
