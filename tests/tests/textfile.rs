@@ -530,3 +530,141 @@ fn a_target_that_is_not_a_regular_file_is_refused_and_left_alone() {
         Vec::<String>::new()
     );
 }
+
+/// Every temporary name of ours below `dir`, at any depth.
+fn temp_files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().unwrap().is_dir() {
+            found.extend(temp_files_below(&path));
+        } else if name.starts_with(".metrics.prom.") && name.ends_with(".tmp") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// Log rotation of the directory (`mv d d.N; mkdir d`, as fast as it goes) while exports run:
+/// each export happens whole in the directory it opened, so none leaves a temporary file in
+/// any of the rotated directories.
+#[test]
+fn a_directory_rotated_during_exports_keeps_no_temporary_file() {
+    let base = scratch("rotation");
+    let d = base.join("d");
+    fs::create_dir(&d).unwrap();
+    let stop = AtomicBool::new(false);
+    let (rotations, exported, failed) = thread::scope(|s| {
+        let rotator = s.spawn(|| {
+            let mut n = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                if fs::rename(&d, base.join(format!("d.{n}"))).is_ok() {
+                    n += 1;
+                }
+                let _ = fs::create_dir(&d);
+                thread::sleep(std::time::Duration::from_micros(200));
+            }
+            n
+        });
+        let (mut exported, mut failed) = (0u32, 0u32);
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(1_500);
+        while std::time::Instant::now() < until {
+            match METRICS.export_prometheus_textfile(Some(&d.join("metrics.prom"))) {
+                Ok(_) => exported += 1,
+                Err(_) => failed += 1,
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        (rotator.join().unwrap(), exported, failed)
+    });
+    assert!(
+        rotations > 20 && exported > 20,
+        "{rotations} rotations, {exported} exports"
+    );
+    let left = temp_files_below(&base);
+    assert!(
+        left.is_empty(),
+        "{} left behind ({failed} exports failed): {left:?}",
+        left.len()
+    );
+    fs::remove_dir_all(&base).unwrap();
+}
+
+/// The directory swapped for a FIFO and back (`renameat2` with `RENAME_EXCHANGE`) while exports
+/// and a periodic exporter run: no step blocks on the FIFO, every export returns, and dropping
+/// the exporter returns within a bounded time.
+#[test]
+fn a_directory_swapped_for_a_fifo_never_blocks_an_export() {
+    use geno_metrics::{Counter, Metric, MetricKind, MetricSpec, Registry};
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    // A registry of its own: an export that blocked would hold the registry's export lock,
+    // and the other tests' exports would wait on it.
+    static SPEC: [MetricSpec; 1] = [MetricSpec::new(
+        "swap_exports_total",
+        MetricKind::Counter,
+        "s",
+    )];
+    static EXPORTS: Counter = Counter::new(&SPEC[0]);
+    static SWAP_METRICS: Registry = Registry::new(&SPEC, &[Metric::Counter(&EXPORTS)]);
+
+    let base = scratch("swap");
+    let d = base.join("d");
+    let fifo = base.join("fifo");
+    fs::create_dir(&d).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let target = d.join("metrics.prom");
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, d, fifo) = (stop.clone(), d.clone(), fifo.clone());
+        thread::spawn(move || {
+            let mut swaps = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                if renameat_with(CWD, &d, CWD, &fifo, RenameFlags::EXCHANGE).is_ok() {
+                    swaps += 1;
+                }
+                thread::sleep(Duration::from_micros(100));
+            }
+            swaps
+        })
+    };
+    // The exports run on a thread of their own, so that one that blocked would show as a
+    // timeout here rather than hang the suite.
+    let (done, finished) = mpsc::channel();
+    {
+        let target = target.clone();
+        thread::spawn(move || {
+            let exporter =
+                SWAP_METRICS.spawn_textfile_exporter(Some(&target), Duration::from_millis(1));
+            let mut returned = 0u32;
+            let until = std::time::Instant::now() + Duration::from_millis(1_000);
+            while std::time::Instant::now() < until {
+                EXPORTS.inc();
+                let _ = SWAP_METRICS.export_prometheus_textfile(Some(&target));
+                returned += 1;
+            }
+            drop(exporter);
+            let _ = done.send(returned);
+        });
+    }
+    let returned = finished.recv_timeout(Duration::from_secs(20));
+    stop.store(true, Ordering::Relaxed);
+    let swaps = swapper.join().unwrap();
+    let returned = returned.unwrap_or_else(|_| {
+        panic!("exports or the exporter's drop blocked for 20 s with the directory swapped for a FIFO ({swaps} swaps)")
+    });
+    assert!(
+        swaps > 20 && returned > 20,
+        "{swaps} swaps, {returned} exports returned"
+    );
+    fs::remove_dir_all(&base).unwrap();
+}

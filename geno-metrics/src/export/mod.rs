@@ -5,9 +5,10 @@
 //!   escaping;
 //! - `float.rs`: floats spelled as client_golang spells them, shared by every format;
 //! - `textfile.rs`: the atomic textfile export for node_exporter (`export_prometheus_textfile`,
-//!   [`metrics_path`]);
+//!   [`metrics_path`]), working in one open directory (`directory.rs`);
 //! - `periodic.rs`: the background [`TextfileExporter`].
 
+mod directory;
 mod float;
 mod periodic;
 mod text;

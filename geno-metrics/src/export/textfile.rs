@@ -6,11 +6,12 @@
 //! survives a crash.
 
 use std::ffi::OsStr;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::directory::Directory;
 use crate::registry::Registry;
 
 /// The environment variable naming the directory of the default textfile.
@@ -153,19 +154,24 @@ pub(crate) fn write_atomically(destination: &Path, contents: &[u8]) -> io::Resul
         }
     }
     create_directories(directory).map_err(|(made, e)| fail(Step::CreateDirectory, &made, e))?;
+    // From here on every step works in this one open directory, whatever its path comes to
+    // name meanwhile (a rotation, a swap).
+    let opened = checkpoint(Step::OpenDirectory)
+        .and_then(|()| Directory::open(directory))
+        .map_err(|e| fail(Step::OpenDirectory, directory, e))?;
 
     // First, what writers killed mid-export left: one of their names may be the one this
     // process is about to take (a restarted container's job often gets its old pid back).
-    remove_dead_writers_temp_files(directory, file_name);
-    let (file, temp) =
-        create_temp(directory, file_name).map_err(|(temp, e)| fail(Step::CreateTemp, &temp, e))?;
-    if let Err((step, cause)) = fill_and_publish(file, &temp, destination, contents) {
+    remove_dead_writers_temp_files(&opened, file_name);
+    let (file, temp) = create_temp(&opened, file_name)
+        .map_err(|(temp, e)| fail(Step::CreateTemp, &directory.join(temp), e))?;
+    if let Err((step, cause)) = fill_and_publish(&opened, file, &temp, file_name, contents) {
         // Nothing of ours may stay behind; the target was not touched before the rename.
-        let _ = fs::remove_file(&temp);
-        return Err(fail(step, &temp, cause));
+        let _ = opened.remove(&temp);
+        return Err(fail(step, &directory.join(&temp), cause));
     }
     checkpoint(Step::SyncDirectory)
-        .and_then(|()| sync_directory(directory))
+        .and_then(|()| opened.sync())
         .map_err(|e| fail(Step::SyncDirectory, directory, e))
 }
 
@@ -246,17 +252,19 @@ fn temp_name(file_name: &OsStr, sequence: u64) -> std::ffi::OsString {
 /// Creates a temporary file beside the target and takes its lock, which tells cleaners in
 /// other processes that its writer is alive. On failure, returns the last name tried.
 fn create_temp(
-    directory: &Path,
+    directory: &Directory,
     file_name: &OsStr,
-) -> Result<(File, PathBuf), (PathBuf, io::Error)> {
+) -> Result<(File, std::ffi::OsString), (std::ffi::OsString, io::Error)> {
     let mut attempts = 0;
     loop {
         attempts += 1;
         let sequence = TEMP_SEQUENCE.fetch_add(1, Ordering::Relaxed);
-        let temp = directory.join(temp_name(file_name, sequence));
-        let (error, retry) = match create_exclusive(&temp) {
-            Ok(file) if claim(&file, &temp) => return Ok((file, temp)),
-            // A cleaner took the file for a dead writer's in the moment before the lock.
+        let temp = temp_name(file_name, sequence);
+        let created = checkpoint(Step::CreateTemp).and_then(|()| directory.create_exclusive(&temp));
+        let (error, retry) = match created {
+            Ok(file) if claim(directory, &file, &temp) => return Ok((file, temp)),
+            // A cleaner took the file for a dead writer's in the moment before the lock, and
+            // removed it: nothing of ours is left at that name.
             Ok(_) => (
                 io::Error::other("removed by a cleaner as it was created"),
                 true,
@@ -272,53 +280,22 @@ fn create_temp(
     }
 }
 
-/// Creates `path`, failing if anything (a file, a symlink, dangling or not) is already there.
-///
-/// `create_new` is `O_CREAT | O_EXCL`, which already refuses a symlink at `path`; `O_NOFOLLOW`
-/// says the same a second time, so no platform quirk can turn this into a write through one.
-fn create_exclusive(path: &Path) -> io::Result<File> {
-    checkpoint(Step::CreateTemp)?;
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o644).custom_flags(libc::O_NOFOLLOW);
-    }
-    options.open(path)
-}
-
-/// Locks `file`, just created at `path`, for as long as it is open, and checks it is still
-/// there: a cleaner may have removed it, as a dead writer's, before the lock was taken.
+/// Locks `file`, just created as `name` in `directory`, for as long as it is open, and checks
+/// it is still there: a cleaner may have removed it, as a dead writer's, before the lock was
+/// taken.
 ///
 /// A filesystem without locks (some network filesystems) fails the lock; the export goes on
 /// without it, and cleaners there, failing too, remove nothing.
-fn claim(file: &File, path: &Path) -> bool {
+fn claim(directory: &Directory, file: &File, name: &OsStr) -> bool {
     let _ = file.lock();
-    still_at(file, path)
-}
-
-/// Whether the file at `path` (not following a symlink) is the open `file`.
-fn still_at(file: &File, path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let (Ok(ours), Ok(there)) = (file.metadata(), fs::symlink_metadata(path)) else {
-            return false;
-        };
-        (ours.dev(), ours.ino()) == (there.dev(), there.ino())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (file, path);
-        true
-    }
+    directory.holds(name, file)
 }
 
 fn fill_and_publish(
+    directory: &Directory,
     mut file: File,
-    temp: &Path,
-    destination: &Path,
+    temp: &OsStr,
+    target: &OsStr,
     contents: &[u8],
 ) -> Result<(), (Step, io::Error)> {
     let step = |step: Step, work: &mut dyn FnMut() -> io::Result<()>| {
@@ -338,7 +315,7 @@ fn fill_and_publish(
     step(Step::SyncFile, &mut || file.sync_all())?;
     // The file stays open, so locked, until it has its final name: until then a cleaner
     // could take it for a dead writer's.
-    let renamed = step(Step::Rename, &mut || fs::rename(temp, destination));
+    let renamed = step(Step::Rename, &mut || directory.rename(temp, target));
     drop(file);
     renamed
 }
@@ -353,28 +330,21 @@ fn fill_and_publish(
 /// file (opened without following a symlink); and its lock is free, so no process, in any pid
 /// namespace on this machine, is writing it. Anything else in the directory is never touched.
 /// Errors are ignored: leftovers are tidied, not relied on.
-fn remove_dead_writers_temp_files(directory: &Path, file_name: &OsStr) {
-    let Ok(entries) = fs::read_dir(directory) else {
+fn remove_dead_writers_temp_files(directory: &Directory, file_name: &OsStr) {
+    let Ok(names) = directory.names() else {
         return;
     };
-    for entry in entries.flatten() {
-        if is_temp_name(&entry.file_name(), file_name) {
-            let _ = remove_if_abandoned(&entry.path());
+    for name in names {
+        if is_temp_name(&name, file_name) {
+            let _ = remove_if_abandoned(directory, &name);
         }
     }
 }
 
-/// Removes `path` if it is a regular file whose lock no one holds; returns whether it did.
-fn remove_if_abandoned(path: &Path) -> io::Result<bool> {
-    let mut options = OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        // Never through a symlink; and a FIFO must not block the export until a writer comes.
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
-    let file = options.open(path)?;
+/// Removes `name` if it is a regular file whose lock no one holds; returns whether it did.
+fn remove_if_abandoned(directory: &Directory, name: &OsStr) -> io::Result<bool> {
+    // Never through a symlink; and a FIFO must not block the export until a writer comes.
+    let file = directory.open_existing(name)?;
     if !file.metadata()?.file_type().is_file() {
         return Ok(false);
     }
@@ -384,10 +354,10 @@ fn remove_if_abandoned(path: &Path) -> io::Result<bool> {
         Err(std::fs::TryLockError::Error(e)) => return Err(e),
     }
     // Still the file that was opened, not one created at that name since.
-    if !still_at(&file, path) {
+    if !directory.holds(name, &file) {
         return Ok(false);
     }
-    fs::remove_file(path)?;
+    directory.remove(name)?;
     Ok(true)
 }
 
@@ -413,6 +383,7 @@ fn is_temp_name(name: &OsStr, file_name: &OsStr) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     CreateDirectory,
+    OpenDirectory,
     CreateTemp,
     #[cfg_attr(not(unix), allow(dead_code))]
     SetMode,
@@ -428,6 +399,7 @@ impl Step {
         let path = path.display();
         match self {
             Self::CreateDirectory => format!("creating the directory {path}"),
+            Self::OpenDirectory => format!("opening the directory {path}"),
             Self::CreateTemp => format!("creating the temporary file {path}"),
             Self::SetMode => format!("setting mode 0644 on the temporary file {path}"),
             Self::Write => format!("writing the temporary file {path}"),
@@ -452,10 +424,10 @@ impl Step {
             (Self::CreateDirectory, PermissionDenied) => {
                 "this user may not create it: create it with write access for the job, or set GENO_LEWM_LOG_DIR (or the path) to a writable directory"
             }
-            (Self::CreateDirectory, NotADirectory) => {
+            (Self::CreateDirectory | Self::OpenDirectory, NotADirectory) => {
                 "something that is not a directory stands in the path: point GENO_LEWM_LOG_DIR (or the path) at a directory"
             }
-            (Self::CreateTemp | Self::Rename, PermissionDenied) => {
+            (Self::OpenDirectory | Self::CreateTemp | Self::Rename, PermissionDenied) => {
                 "this user may not write in the directory: give the job write access, or export elsewhere"
             }
             (Self::CreateTemp, AlreadyExists) => {
@@ -492,23 +464,6 @@ fn checkpoint(step: Step) -> io::Result<()> {
     Ok(())
 }
 
-/// Fsyncs a directory so a rename in it survives a crash. Filesystems that cannot fsync a
-/// directory (EINVAL or ENOTSUP) offer nothing more to wait for, so that counts as done.
-fn sync_directory(directory: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    match File::open(directory)?.sync_all() {
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
-            ) => {}
-        other => other?,
-    }
-    #[cfg(not(unix))]
-    let _ = directory;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,8 +488,9 @@ mod tests {
         names
     }
 
-    const STEPS: [Step; 7] = [
+    const STEPS: [Step; 8] = [
         Step::CreateDirectory,
+        Step::OpenDirectory,
         Step::CreateTemp,
         Step::SetMode,
         Step::Write,
@@ -608,7 +564,9 @@ mod tests {
                 let (error, dir) = fail_at(step, kind, &format!("remedy_{step:?}_{kind:?}"));
                 let message = error.to_string();
                 let worked_on = match step {
-                    Step::CreateDirectory | Step::SyncDirectory => dir.join("new"),
+                    Step::CreateDirectory | Step::OpenDirectory | Step::SyncDirectory => {
+                        dir.join("new")
+                    }
                     _ => dir.join("new").join(".metrics.prom."),
                 };
                 let worked_on = worked_on.display().to_string();
@@ -737,8 +695,10 @@ mod tests {
         let first = File::open(&path).unwrap();
         fs::remove_file(&path).unwrap();
         fs::write(&path, "second").unwrap();
-        assert!(!still_at(&first, &path));
-        assert!(still_at(&File::open(&path).unwrap(), &path));
+        let opened = Directory::open(&dir).unwrap();
+        let name = std::ffi::OsStr::new(".metrics.prom.1.1.tmp");
+        assert!(!opened.holds(name, &first));
+        assert!(opened.holds(name, &File::open(&path).unwrap()));
         fs::remove_dir_all(&dir).unwrap();
     }
 }
