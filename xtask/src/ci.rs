@@ -316,6 +316,22 @@ mod tests {
                     );
                     assert!(parsed.is_ok(), "{place}: {}", parsed.unwrap_err());
                 }
+                ["cargo", "geno-metrics", rest @ ..] => {
+                    let parsed = crate::flags::Xtask::try_parse_from(
+                        ["cargo xtask", "metrics"]
+                            .into_iter()
+                            .chain(rest.iter().copied()),
+                    );
+                    assert!(parsed.is_ok(), "{place}: {}", parsed.unwrap_err());
+                }
+                ["cargo", "install", "--path", package] => {
+                    let manifest = workspace_root().join(package).join("Cargo.toml");
+                    assert!(manifest.is_file(), "{place}: no {}", manifest.display());
+                }
+                ["cargo", "install", "--git", .., package] => {
+                    let manifest = workspace_root().join(package).join("Cargo.toml");
+                    assert!(manifest.is_file(), "{place}: no package {package}");
+                }
                 ["cargo", "run", "--release", "--example", example] => {
                     let file = format!("tests/examples/{example}.rs");
                     assert!(workspace_root().join(&file).is_file(), "{place}: no {file}");

@@ -6,11 +6,7 @@
 //! the usage. As the hand-written parsers did, a flag given twice takes its last value, and a
 //! value may start with `-` (a file or a git ref named so).
 
-use std::path::PathBuf;
-
-use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
-
-use crate::workspace_root;
+use clap::{Args, Parser, Subcommand};
 
 /// The project's build and CI logic, in Rust.
 #[derive(Debug, Parser)]
@@ -30,10 +26,10 @@ pub(crate) enum Command {
     /// Run every CI step in order: tidy, metrics, fmt, clippy, test, loom, doc (the README's
     /// test command).
     Ci,
-    /// Check, document and guard a metrics registry.
+    /// Check, document and guard a metrics registry (what `cargo geno-metrics` does).
     Metrics {
         #[command(subcommand)]
-        command: Metrics,
+        command: geno_metrics_cli::Command,
     },
     /// Time what registry! adds to a build of 1,000 metrics (not in ci).
     BenchCompile(BenchCompile),
@@ -41,99 +37,6 @@ pub(crate) enum Command {
     Soak(Soak),
     /// Fuzz the registry parser (nightly and cargo-fuzz; not in ci).
     Fuzz(Fuzz),
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum Metrics {
-    /// Validate and lint a registry.
-    Check(Check),
-    /// The rename-diff guard: compare the registry with a baseline.
-    Diff(Diff),
-    /// Generate the metrics catalogue (or check that it is fresh).
-    Docs(Docs),
-}
-
-/// The registry file every metrics command reads.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct RegistryFile {
-    /// The registry [default: metrics.toml at the workspace root].
-    #[arg(
-        long,
-        value_name = "F",
-        allow_hyphen_values = true,
-        default_value_os_t = workspace_root().join("metrics.toml")
-    )]
-    pub(crate) file: PathBuf,
-}
-
-#[derive(Debug, Clone, Args)]
-pub(crate) struct Check {
-    #[command(flatten)]
-    pub(crate) registry: RegistryFile,
-}
-
-#[derive(Debug, Clone, Args)]
-#[command(group(ArgGroup::new("from").required(true).args(["base", "baseline"])))]
-pub(crate) struct Diff {
-    #[command(flatten)]
-    pub(crate) registry: RegistryFile,
-    /// Compare with the registry at this git ref (the same path in that commit).
-    #[arg(long, value_name = "GITREF", allow_hyphen_values = true)]
-    pub(crate) base: Option<String>,
-    /// Compare with this registry file.
-    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
-    pub(crate) baseline: Option<PathBuf>,
-    /// How to report changes.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub(crate) format: Format,
-}
-
-/// Where a diff takes its baseline from.
-#[derive(Debug, Clone)]
-pub(crate) enum Baseline {
-    /// `git show REF:<path of the registry>`.
-    GitRef(String),
-    /// A file.
-    File(PathBuf),
-}
-
-impl Diff {
-    /// The baseline given: clap requires exactly one of `--base` and `--baseline`.
-    pub(crate) fn baseline(&self) -> Option<Baseline> {
-        match (&self.base, &self.baseline) {
-            (Some(reference), _) => Some(Baseline::GitRef(reference.clone())),
-            (None, Some(file)) => Some(Baseline::File(file.clone())),
-            (None, None) => None,
-        }
-    }
-}
-
-/// The output format of `metrics diff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Format {
-    /// Compiler-style lines.
-    Human,
-    /// The verdict as JSON.
-    Json,
-    /// GitHub Actions workflow commands (annotations).
-    Github,
-}
-
-#[derive(Debug, Clone, Args)]
-pub(crate) struct Docs {
-    #[command(flatten)]
-    pub(crate) registry: RegistryFile,
-    /// Fail (exit 1) when the catalogue is stale instead of writing it.
-    #[arg(long)]
-    pub(crate) check: bool,
-    /// The catalogue [default: docs/METRICS.md at the workspace root].
-    #[arg(
-        long,
-        value_name = "O",
-        allow_hyphen_values = true,
-        default_value_os_t = workspace_root().join("docs/METRICS.md")
-    )]
-    pub(crate) output: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -169,6 +72,9 @@ pub(crate) struct Fuzz {
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+    use std::path::PathBuf;
+
+    use geno_metrics_cli::{Baseline, Command as Metrics, Format};
 
     use super::*;
 
@@ -219,8 +125,8 @@ mod tests {
             panic!("metrics docs");
         };
         assert!(!docs.check);
-        assert_eq!(docs.output, workspace_root().join("docs/METRICS.md"));
-        assert_eq!(docs.registry.file, workspace_root().join("metrics.toml"));
+        // The defaults are the front end's (`metrics_context`): nothing given, nothing set.
+        assert_eq!((docs.output, docs.registry.file), (None, None));
     }
 
     #[test]
@@ -242,7 +148,7 @@ mod tests {
             panic!("metrics diff");
         };
         assert!(matches!(diff.baseline(), Some(Baseline::GitRef(r)) if r == "-x"));
-        assert_eq!(diff.registry.file, PathBuf::from("-b.toml"));
+        assert_eq!(diff.registry.file, Some(PathBuf::from("-b.toml")));
     }
 
     #[test]

@@ -12,7 +12,6 @@ mod bench_compile;
 mod ci;
 mod flags;
 mod fuzz;
-mod metrics;
 mod soak;
 mod tidy;
 
@@ -46,10 +45,24 @@ fn run(args: impl IntoIterator<Item = impl Into<OsString>>) -> ExitCode {
     };
     match flags.command {
         flags::Command::Ci => ci::ci(),
-        flags::Command::Metrics { command } => metrics::run(&command).into(),
+        flags::Command::Metrics { command } => {
+            geno_metrics_cli::run(&command, &metrics_context()).into()
+        }
         flags::Command::BenchCompile(options) => bench_compile::run(&options),
         flags::Command::Soak(options) => soak::run(&options),
         flags::Command::Fuzz(options) => fuzz::run(&options),
+    }
+}
+
+/// The registry commands' defaults in this repository: the workspace's `metrics.toml`, the
+/// catalogue in `docs/METRICS.md`, paths shown from the workspace root.
+fn metrics_context() -> geno_metrics_cli::Context {
+    let root = workspace_root();
+    geno_metrics_cli::Context {
+        registry: root.join("metrics.toml"),
+        catalogue: Some(root.join("docs/METRICS.md")),
+        root,
+        command: "cargo xtask metrics",
     }
 }
 
@@ -66,26 +79,9 @@ pub(crate) fn workspace_root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-/// How an xtask command ended; the process exit code follows from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// Nothing to report (exit 0).
-    Clean,
-    /// The command ran and found problems (exit 1).
-    Findings,
-    /// The command could not do its job: bad arguments, a missing file, a git error (exit 2).
-    CouldNotRun,
-}
-
-impl From<Outcome> for ExitCode {
-    fn from(outcome: Outcome) -> ExitCode {
-        match outcome {
-            Outcome::Clean => ExitCode::SUCCESS,
-            Outcome::Findings => ExitCode::from(1),
-            Outcome::CouldNotRun => ExitCode::from(2),
-        }
-    }
-}
+/// How an xtask command ended (0 clean, 1 findings, 2 could not run), as the registry
+/// commands define it.
+pub(crate) use geno_metrics_cli::Outcome;
 
 #[cfg(test)]
 mod tests {

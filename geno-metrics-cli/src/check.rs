@@ -1,12 +1,10 @@
-//! `cargo xtask metrics check`: every rule of the schema, reported like the compiler does.
+//! `check`: every rule of the schema, reported like the compiler does.
 
-use crate::Outcome;
-use crate::flags::Check;
-use crate::metrics::{display_path, load};
+use crate::{Check, Context, Outcome, load};
 
-pub(crate) fn run(options: &Check) -> Outcome {
-    let file = &options.registry.file;
-    match load(file) {
+pub(crate) fn run(options: &Check, context: &Context) -> Outcome {
+    let file = &context.registry_of(&options.registry);
+    match load(file, context) {
         Err(message) => {
             eprintln!("error: {message}");
             Outcome::CouldNotRun
@@ -16,7 +14,7 @@ pub(crate) fn run(options: &Check) -> Outcome {
             let n = report.diagnostics.len();
             eprintln!(
                 "error: {} has {n} problem{}",
-                display_path(file),
+                context.display(file),
                 if n == 1 { "" } else { "s" }
             );
             Outcome::Findings
@@ -24,7 +22,7 @@ pub(crate) fn run(options: &Check) -> Outcome {
         Ok(Ok(registry)) => {
             println!(
                 "{}: ok ({} metrics, registry version {})",
-                display_path(file),
+                context.display(file),
                 registry.metrics.len(),
                 registry.version
             );

@@ -1,4 +1,4 @@
-//! `cargo xtask metrics diff`: the rename-diff guard.
+//! `diff`: the rename-diff guard.
 //!
 //! Compares a baseline registry (a git ref's or a file's) with the head one, field by field.
 //! Every change gets a stable rule id and the version bump it requires; the verdict fails
@@ -19,30 +19,29 @@ mod git;
 mod render;
 mod rules;
 
-use crate::Outcome;
-use crate::flags::{Baseline, Diff, Format};
-use crate::metrics::{display_path, load};
+use crate::{Baseline, Context, Diff, Format, Outcome, load};
 
 use git::registry_at;
 use render::{github, human};
 use rules::diff;
 
-pub(crate) fn run(options: &Diff) -> Outcome {
-    let file = &options.registry.file;
-    let head = match load(file) {
+pub(crate) fn run(options: &Diff, context: &Context) -> Outcome {
+    let file = &context.registry_of(&options.registry);
+    let head = match load(file, context) {
         Err(message) => return could_not_run(&message),
         Ok(Err(report)) => {
             eprintln!("{report}\n");
             eprintln!(
-                "error: the head registry {} is invalid; fix it first (cargo xtask metrics check)",
-                display_path(file)
+                "error: the head registry {} is invalid; fix it first ({} check)",
+                context.display(file),
+                context.command
             );
             return Outcome::Findings;
         }
         Ok(Ok(registry)) => registry,
     };
     let base = match options.baseline() {
-        Some(Baseline::File(path)) => match load(&path) {
+        Some(Baseline::File(path)) => match load(&path, context) {
             Err(message) => return could_not_run(&format!("baseline: {message}")),
             Ok(Err(report)) => {
                 return could_not_run(&format!(
@@ -57,7 +56,7 @@ pub(crate) fn run(options: &Diff) -> Outcome {
             Ok(None) => None,
             Ok(Some(source)) => match geno_metrics_schema::parse(
                 &source,
-                &format!("{reference}:{}", display_path(file)),
+                &format!("{reference}:{}", context.display(file)),
             ) {
                 Err(report) => {
                     return could_not_run(&format!(
@@ -70,7 +69,7 @@ pub(crate) fn run(options: &Diff) -> Outcome {
         None => return could_not_run("no baseline given"),
     };
     let verdict = diff(base.as_ref(), &head);
-    let file = display_path(file);
+    let file = context.display(file);
     match options.format {
         Format::Human => print!("{}", human(&verdict, &file)),
         Format::Github => print!("{}", github(&verdict, &file)),

@@ -1,20 +1,18 @@
-//! `cargo xtask metrics docs`: the metrics catalogue, `docs/METRICS.md`, generated from the
+//! `docs`: the metrics catalogue (`METRICS.md` beside the registry, or `--output`), generated from the
 //! registry; `--check` fails when the committed file is stale.
 
 use geno_metrics_schema::{
     DROPPED_LABEL_VALUES_METRIC, Label, LabelValues, Metric, OVERFLOW_LABEL_VALUE, Registry,
 };
 
-use crate::Outcome;
-use crate::flags::Docs;
-use crate::metrics::{display_path, load};
+use crate::{Context, Docs, Outcome, load};
 
 /// The catalogue: one table row per metric, in file order.
-pub(crate) fn render(registry: &Registry, source: &str) -> String {
+pub(crate) fn render(registry: &Registry, source: &str, command: &str) -> String {
     let mut out = String::new();
     out.push_str("# Metrics catalogue\n\n");
     out.push_str(&format!(
-        "Generated from `{source}` (registry version {}) by `cargo xtask metrics docs`. Do not edit:\nchange the registry and run the command again. `cargo xtask ci` fails when this file is stale.\n\n",
+        "Generated from `{source}` (registry version {}) by `{command} docs`. Do not edit:\nchange the registry and run the command again; `{command} docs --check` fails when this file is stale.\n\n",
         registry.version
     ));
     if let Some(ns) = &registry.namespace {
@@ -119,48 +117,54 @@ fn cell(text: &str) -> String {
         .replace('\n', "<br>")
 }
 
-pub(crate) fn run(options: &Docs) -> Outcome {
-    let file = &options.registry.file;
-    let registry = match load(file) {
+pub(crate) fn run(options: &Docs, context: &Context) -> Outcome {
+    let file = &context.registry_of(&options.registry);
+    let catalogue = context.catalogue_of(options);
+    let registry = match load(file, context) {
         Err(message) => {
             eprintln!("error: {message}");
             return Outcome::CouldNotRun;
         }
         Ok(Err(report)) => {
-            eprintln!("{report}\n\nerror: fix the registry first (cargo xtask metrics check)");
+            eprintln!(
+                "{report}\n\nerror: fix the registry first ({} check)",
+                context.command
+            );
             return Outcome::Findings;
         }
         Ok(Ok(registry)) => registry,
     };
-    let rendered = render(&registry, &display_path(file));
-    let output = display_path(&options.output);
+    let rendered = render(&registry, &context.display(file), context.command);
+    let output = context.display(&catalogue);
     if options.check {
-        return match std::fs::read_to_string(&options.output) {
+        return match std::fs::read_to_string(&catalogue) {
             Ok(current) if current == rendered => {
                 println!("{output} is up to date");
                 Outcome::Clean
             }
             Ok(_) => {
                 eprintln!(
-                    "error: {output} is stale: regenerate it with `cargo xtask metrics docs` and commit it"
+                    "error: {output} is stale: regenerate it with `{} docs` and commit it",
+                    context.command
                 );
                 Outcome::Findings
             }
             Err(e) => {
                 eprintln!(
-                    "error: cannot read {output} ({e}): generate it with `cargo xtask metrics docs` and commit it"
+                    "error: cannot read {output} ({e}): generate it with `{} docs` and commit it",
+                    context.command
                 );
                 Outcome::Findings
             }
         };
     }
-    if let Some(dir) = options.output.parent()
+    if let Some(dir) = catalogue.parent()
         && let Err(e) = std::fs::create_dir_all(dir)
     {
         eprintln!("error: cannot create {}: {e}", dir.display());
         return Outcome::CouldNotRun;
     }
-    match std::fs::write(&options.output, rendered) {
+    match std::fs::write(&catalogue, rendered) {
         Ok(()) => {
             println!("wrote {output} ({} metrics)", registry.metrics.len());
             Outcome::Clean
@@ -183,7 +187,7 @@ mod tests {
             "m.toml",
         )
         .unwrap();
-        let doc = render(&registry, "m.toml");
+        let doc = render(&registry, "m.toml", "cargo xtask metrics");
         assert!(doc.contains("registry version 1.2.3"));
         assert!(
             doc.contains("| `a_seconds` | `A_SECONDS` | histogram | seconds | 0.5, 1 |  | x \\| y<br>z |  |\n"),
@@ -207,7 +211,7 @@ mod tests {
     #[test]
     fn labelled_metrics_show_their_labels_handle_and_type() {
         let registry = geno_metrics_schema::parse(LABELLED, "m.toml").unwrap();
-        let doc = render(&registry, "m.toml");
+        let doc = render(&registry, "m.toml", "cargo xtask metrics");
         assert!(
             doc.contains("| Name | Handle | Kind | Unit | Buckets | Labels | Summary | Deprecated |\n|---|---|---|---|---|---|---|---|\n"),
             "{doc}"
@@ -243,6 +247,7 @@ mod tests {
         let doc = render(
             &geno_metrics_schema::parse(&enumerated, "m.toml").unwrap(),
             "m.toml",
+            "cargo xtask metrics",
         );
         assert!(doc.contains("`with(..)` takes them"), "{doc}");
         assert!(
@@ -258,7 +263,7 @@ mod tests {
             "m.toml",
         )
         .unwrap();
-        let doc = render(&registry, "m.toml");
+        let doc = render(&registry, "m.toml", "cargo xtask metrics");
         assert!(
             !doc.contains("with(..)") && !doc.contains("__overflow__"),
             "{doc}"

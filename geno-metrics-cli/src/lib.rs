@@ -1,0 +1,111 @@
+//! The registry commands: `check`, the rename-diff guard `diff`, and the catalogue `docs`, all
+//! reading `metrics.toml` through `geno-metrics-schema` (the one parser of it). One
+//! implementation behind two front ends: the installable `cargo geno-metrics` (this crate's
+//! binary) and this repository's `cargo xtask metrics`.
+//!
+//! Exit codes: 0 clean, 1 findings, 2 could not run (bad arguments, a missing or unreadable
+//! file, a git error).
+
+#![forbid(unsafe_code)]
+
+mod args;
+mod check;
+mod diff;
+mod docs;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use geno_metrics_schema::{Registry, Report};
+
+pub use args::{Baseline, Check, Command, Diff, Docs, Format, RegistryFile};
+
+/// How a command ended; the process exit code follows from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to report (exit 0).
+    Clean,
+    /// The command ran and found problems (exit 1).
+    Findings,
+    /// The command could not do its job: bad arguments, a missing file, a git error (exit 2).
+    CouldNotRun,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> ExitCode {
+        match outcome {
+            Outcome::Clean => ExitCode::SUCCESS,
+            Outcome::Findings => ExitCode::from(1),
+            Outcome::CouldNotRun => ExitCode::from(2),
+        }
+    }
+}
+
+/// Where a front end's defaults point, and what paths are shown relative to.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The registry when `--file` is not given.
+    pub registry: PathBuf,
+    /// The catalogue when `--output` is not given; `None`: `METRICS.md` beside the registry.
+    pub catalogue: Option<PathBuf>,
+    /// Absolute paths under it are shown relative to it in diagnostics and annotations.
+    pub root: PathBuf,
+    /// How the user runs these commands, for the advice in messages and the catalogue's
+    /// header: `cargo geno-metrics` or `cargo xtask metrics`.
+    pub command: &'static str,
+}
+
+impl Context {
+    fn registry_of(&self, given: &RegistryFile) -> PathBuf {
+        given.file.clone().unwrap_or_else(|| self.registry.clone())
+    }
+
+    fn catalogue_of(&self, docs: &Docs) -> PathBuf {
+        if let Some(output) = &docs.output {
+            return output.clone();
+        }
+        self.catalogue.clone().unwrap_or_else(|| {
+            let registry = self.registry_of(&docs.registry);
+            registry
+                .parent()
+                .map_or_else(|| PathBuf::from("METRICS.md"), |dir| dir.join("METRICS.md"))
+        })
+    }
+
+    /// How a registry file is named in diagnostics and annotations: a relative path as given
+    /// (CI runs from the repository root, so it is repository-relative), an absolute one under
+    /// the root relative to the root (a default path shows as such).
+    fn display(&self, path: &Path) -> String {
+        if path.is_relative() {
+            return path.display().to_string();
+        }
+        path.strip_prefix(&self.root)
+            .map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
+    }
+}
+
+/// Runs one registry command.
+pub fn run(command: &Command, context: &Context) -> Outcome {
+    match command {
+        Command::Check(options) => check::run(options, context),
+        Command::Diff(options) => diff::run(options, context),
+        Command::Docs(options) => docs::run(options, context),
+    }
+}
+
+/// Reads and validates a registry file. `Err` when it cannot be read at all (exit 2);
+/// `Ok(Err(report))` when it reads but breaks rules.
+fn load(path: &Path, context: &Context) -> Result<Result<Registry, Report>, String> {
+    // A FIFO or a device would block the read, or never end: only a file is a registry.
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read the registry {}: {e}", path.display()))?;
+    if !metadata.is_file() {
+        return Err(format!(
+            "cannot read the registry {}: it is not a regular file",
+            path.display()
+        ));
+    }
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the registry {}: {e}", path.display()))?;
+    Ok(geno_metrics_schema::parse(&source, &context.display(path)))
+}
