@@ -46,6 +46,15 @@ pub struct Diff {
     /// Compare with this registry file.
     #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub baseline: Option<PathBuf>,
+    /// With --base: where the registry was at that ref, relative to the repository root, when
+    /// it has moved since (default: where it is now).
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "base",
+        allow_hyphen_values = true
+    )]
+    pub baseline_path: Option<PathBuf>,
     /// How to report changes.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

@@ -51,21 +51,38 @@ pub(crate) fn run(options: &Diff, context: &Context) -> Outcome {
             }
             Ok(Ok(registry)) => Some(registry),
         },
-        Some(Baseline::GitRef(reference)) => match registry_at(&reference, file) {
-            Err(message) => return could_not_run(&message),
-            Ok(None) => None,
-            Ok(Some(source)) => match geno_metrics_schema::parse(
-                &source,
-                &format!("{reference}:{}", context.display(file)),
-            ) {
-                Err(report) => {
-                    return could_not_run(&format!(
-                        "the registry at {reference} is not valid:\n{report}"
-                    ));
+        Some(Baseline::GitRef(reference)) => {
+            match registry_at(&reference, file, options.baseline_path.as_deref()) {
+                Err(message) => return could_not_run(&message),
+                Ok(None) => {
+                    eprintln!(
+                        "note: {} does not exist at {reference}: every metric counts as new (if the registry moved since, pass --baseline-path with its path then)",
+                        options
+                            .baseline_path
+                            .as_deref()
+                            .map_or_else(|| context.display(file), |p| p.display().to_string())
+                    );
+                    None
                 }
-                Ok(registry) => Some(registry),
-            },
-        },
+                Ok(Some(source)) => match geno_metrics_schema::parse(
+                    &source,
+                    &format!(
+                        "{reference}:{}",
+                        options
+                            .baseline_path
+                            .as_deref()
+                            .map_or_else(|| context.display(file), |p| p.display().to_string())
+                    ),
+                ) {
+                    Err(report) => {
+                        return could_not_run(&format!(
+                            "the registry at {reference} is not valid:\n{report}"
+                        ));
+                    }
+                    Ok(registry) => Some(registry),
+                },
+            }
+        }
         None => return could_not_run("no baseline given"),
     };
     let verdict = diff(base.as_ref(), &head);

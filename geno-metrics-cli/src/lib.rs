@@ -1,11 +1,10 @@
 //! The registry commands: `check`, the rename-diff guard `diff`, and the catalogue `docs`, all
 //! reading `metrics.toml` through `geno-metrics-schema` (the one parser of it). One
 //! implementation behind two front ends: the installable `cargo geno-metrics` (this crate's
-//! binary) and this repository's `cargo xtask metrics`.
+//! binary) and the geno-metrics repository's `cargo xtask metrics`. What follows is this
+//! crate's README: the commands, and the guard's rules.
 //!
-//! Exit codes: 0 clean, 1 findings, 2 could not run (bad arguments, a missing or unreadable
-//! file, a git error).
-
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 mod args;

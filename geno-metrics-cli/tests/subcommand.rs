@@ -121,3 +121,136 @@ fn outside_any_package_it_says_what_was_tried() {
     );
     fs::remove_dir_all(&dir).unwrap();
 }
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=ci",
+            "-c",
+            "user.email=ci@localhost",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+}
+
+/// The guard in a user's repository: a rename committed without a major bump fails with a
+/// GitHub annotation on the renamed metric's line; with the bump it passes; a registry that
+/// moved is followed with --baseline-path.
+#[test]
+fn the_guard_in_a_users_repository() {
+    let dir = user_crate("guard");
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-q", "-m", "shop 1.0.0"]);
+    let renamed = REGISTRY.replace("shop_orders_total", "shop_orders_placed_total");
+    fs::write(dir.join("metrics.toml"), &renamed).unwrap();
+    let fails = run(
+        &dir.join("src"),
+        &["diff", "--base", "HEAD", "--format", "github"],
+    );
+    assert_eq!(
+        fails.status.code(),
+        Some(1),
+        "{}{}",
+        text(&fails.stdout),
+        text(&fails.stderr)
+    );
+    let said = text(&fails.stdout);
+    let line = renamed
+        .lines()
+        .position(|l| l.contains("shop_orders_placed_total"))
+        .unwrap()
+        + 1;
+    assert!(
+        said.contains(&format!(",line={line},title=metric-renamed::")),
+        "{said}"
+    );
+    assert!(said.contains("::error file="), "{said}");
+    fs::write(dir.join("metrics.toml"), renamed.replace("1.0.0", "2.0.0")).unwrap();
+    let passes = run(&dir, &["diff", "--base", "HEAD"]);
+    assert_eq!(passes.status.code(), Some(0), "{}", text(&passes.stdout));
+
+    // Moved: without --baseline-path it is new (and says so); with it, the rename is seen.
+    fs::create_dir(dir.join("telemetry")).unwrap();
+    fs::rename(dir.join("metrics.toml"), dir.join("telemetry/metrics.toml")).unwrap();
+    fs::write(dir.join("telemetry/metrics.toml"), &renamed).unwrap();
+    let file = ["--file", "telemetry/metrics.toml"];
+    let new = run(&dir, &[&["diff", "--base", "HEAD"][..], &file].concat());
+    assert_eq!(new.status.code(), Some(0));
+    assert!(
+        text(&new.stderr).contains("pass --baseline-path"),
+        "{}",
+        text(&new.stderr)
+    );
+    let followed = run(
+        &dir,
+        &[
+            &["diff", "--base", "HEAD", "--baseline-path", "metrics.toml"][..],
+            &file,
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        followed.status.code(),
+        Some(1),
+        "{}",
+        text(&followed.stdout)
+    );
+    assert!(
+        text(&followed.stdout).contains("metric-renamed"),
+        "{}",
+        text(&followed.stdout)
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The README's install line, as written, then the command as cargo runs it: `cargo install
+/// --path geno-metrics-cli` puts `cargo-geno-metrics` where cargo finds it as `cargo
+/// geno-metrics`.
+#[test]
+fn cargo_install_then_cargo_geno_metrics() {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("installed");
+    let _ = fs::remove_dir_all(&root);
+    let installed = Command::new(&cargo)
+        .args([
+            "install",
+            "--path",
+            "geno-metrics-cli",
+            "--debug",
+            "--locked",
+            "--root",
+        ])
+        .arg(&root)
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .current_dir(workspace)
+        .output()
+        .unwrap();
+    assert!(installed.status.success(), "{}", text(&installed.stderr));
+    let dir = user_crate("installed");
+    let path = std::env::join_paths(
+        std::iter::once(root.join("bin"))
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let out = Command::new(&cargo)
+        .args(["geno-metrics", "check"])
+        .env("PATH", path)
+        .current_dir(dir.join("src"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("metrics.toml: ok"),
+        "{}",
+        text(&out.stdout)
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}

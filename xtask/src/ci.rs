@@ -70,6 +70,26 @@ const CI_STEPS: &[Step] = &[
         env: &[("RUSTDOCFLAGS", "-D warnings")],
         own_target: None,
     },
+    Step {
+        name: "package",
+        before: None,
+        // Every crate a user depends on or installs, packaged and built as crates.io would
+        // see it (cargo packages the ones that depend on each other together).
+        args: &[
+            "package",
+            "--locked",
+            "-p",
+            "geno-metrics-schema",
+            "-p",
+            "geno-metrics-macros",
+            "-p",
+            "geno-metrics",
+            "-p",
+            "geno-metrics-cli",
+        ],
+        env: &[],
+        own_target: None,
+    },
 ];
 
 pub(crate) fn ci() -> ExitCode {
@@ -295,7 +315,16 @@ mod tests {
     /// the reader's own hosts and paths.
     #[test]
     fn the_readmes_cargo_commands_are_real() {
-        let readme = read("README.md");
+        let mut checked = 0;
+        for file in ["README.md", "geno-metrics-cli/README.md"] {
+            checked += cargo_commands_are_real(file);
+        }
+        assert!(checked >= 12, "only {checked} commands found");
+    }
+
+    /// Checks the cargo commands in the blocks of `file`; how many there were.
+    fn cargo_commands_are_real(file: &str) -> usize {
+        let readme = read(file);
         let mut in_block = false;
         let mut checked = 0;
         for (n, line) in readme.lines().enumerate() {
@@ -308,7 +337,7 @@ mod tests {
             };
             let command = line[at..].split('#').next().unwrap().trim();
             let words: Vec<&str> = command.split_whitespace().collect();
-            let place = format!("README.md:{}: `{command}`", n + 1);
+            let place = format!("{file}:{}: `{command}`", n + 1);
             match words.as_slice() {
                 ["cargo", "xtask", rest @ ..] => {
                     let parsed = crate::flags::Xtask::try_parse_from(
@@ -351,7 +380,7 @@ mod tests {
             }
             checked += 1;
         }
-        assert!(checked >= 8, "only {checked} commands found");
+        checked
     }
 
     /// Tidy: CI runs the README's test command and nothing else.
@@ -446,6 +475,7 @@ mod tests {
                 "test" => "every test of the workspace",
                 "loom" => "loom",
                 "doc" => "rustdoc",
+                "package" => "cargo package",
                 other => panic!("step `{other}` has no README wording; add it there and here"),
             };
             assert!(

@@ -23,8 +23,8 @@ pub(crate) struct Xtask {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Run every CI step in order: tidy, metrics, fmt, clippy, test, loom, doc (the README's
-    /// test command).
+    /// Run every CI step in order: tidy, metrics, fmt, clippy, test, loom, doc, package (the
+    /// README's test command).
     Ci,
     /// Check, document and guard a metrics registry (what `cargo geno-metrics` does).
     Metrics {

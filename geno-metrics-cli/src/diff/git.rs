@@ -11,8 +11,13 @@ use std::process::Command;
 /// The registry file's text at a git ref: `Ok(None)` when the ref's tree has no such path
 /// (the registry is new), `Err` with the reason for anything else that keeps it from being
 /// read. `file` may be spelled any way that names it (`sub/../metrics.toml`, through a
-/// symlink): it is resolved against the repository root first.
-pub(crate) fn registry_at(reference: &str, file: &Path) -> Result<Option<String>, String> {
+/// symlink): it is resolved against the repository root first. `moved_from`, when given, is
+/// the registry's path at the ref, relative to the repository root.
+pub(crate) fn registry_at(
+    reference: &str,
+    file: &Path,
+    moved_from: Option<&Path>,
+) -> Result<Option<String>, String> {
     let resolved = std::fs::canonicalize(file)
         .map_err(|e| format!("cannot resolve {}: {e}", file.display()))?;
     let directory = resolved.parent().unwrap_or(Path::new("/"));
@@ -40,6 +45,14 @@ pub(crate) fn registry_at(reference: &str, file: &Path) -> Result<Option<String>
             top.display()
         )
     })?;
+    let relative = moved_from.unwrap_or(relative);
+    if relative.is_absolute() || relative.components().any(|c| c.as_os_str() == "..") {
+        return Err(format!(
+            "--baseline-path {} must be relative to the repository root {}, without `..`",
+            relative.display(),
+            top.display()
+        ));
+    }
     // Git names paths with `/`, whatever the platform.
     let relative: Vec<String> = relative
         .components()

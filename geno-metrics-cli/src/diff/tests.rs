@@ -711,7 +711,7 @@ fn labels_are_compared_across_renames() {
     );
 }
 
-/// Tidy: the README's rules table has one row per rule id this module reports, and no other.
+/// Tidy: the crate README's rules table has one row per rule id this module reports, and no other.
 #[test]
 fn readme_lists_every_rule() {
     let is_rule =
@@ -728,7 +728,7 @@ fn readme_lists_every_rule() {
         .collect();
     in_source.sort_unstable();
     in_source.dedup();
-    let readme = include_str!("../../../README.md");
+    let readme = include_str!("../../README.md");
     let mut in_readme: Vec<&str> = readme
         .lines()
         .filter_map(|l| l.strip_prefix("| `")?.split_once("` | "))
