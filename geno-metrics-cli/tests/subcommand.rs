@@ -18,9 +18,17 @@ fn user_crate(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("geno-metrics-cli-{test}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(dir.join("src/deep")).unwrap();
+    // It depends on geno-metrics by path, as a user's crate would before it is published.
+    let runtime = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .join("geno-metrics");
     fs::write(
         dir.join("Cargo.toml"),
-        "[package]\nname = \"shop\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+        format!(
+            "[package]\nname = \"shop\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ngeno-metrics = {{ path = {:?} }}\n\n[workspace]\n",
+            runtime.display().to_string()
+        ),
     )
     .unwrap();
     fs::write(dir.join("src/lib.rs"), "").unwrap();
