@@ -19,8 +19,7 @@ pub enum Command {
 /// The registry file every command reads.
 #[derive(Debug, Clone, Args)]
 pub struct RegistryFile {
-    /// The registry [default: metrics.toml beside the current package's Cargo.toml; in this
-    /// repository's xtask, the workspace's metrics.toml].
+    /// The registry [default: metrics.toml beside the current package's Cargo.toml].
     #[arg(long, value_name = "F", allow_hyphen_values = true)]
     pub file: Option<PathBuf>,
 }
@@ -100,8 +99,7 @@ pub struct Docs {
     /// Fail (exit 1) when the catalogue is stale instead of writing it.
     #[arg(long)]
     pub check: bool,
-    /// The catalogue [default: METRICS.md beside the registry; in this repository's xtask,
-    /// docs/METRICS.md].
+    /// The catalogue [default: METRICS.md beside the registry].
     #[arg(long, value_name = "O", allow_hyphen_values = true)]
     pub output: Option<PathBuf>,
 }

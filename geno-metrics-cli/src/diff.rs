@@ -55,12 +55,15 @@ pub(crate) fn run(options: &Diff, context: &Context) -> Outcome {
             match registry_at(&reference, file, options.baseline_path.as_deref()) {
                 Err(message) => return could_not_run(&message),
                 Ok(None) => {
+                    if let Some(moved) = &options.baseline_path {
+                        return could_not_run(&format!(
+                            "--baseline-path {} does not exist at {reference}: name the registry's path in that commit, relative to the repository root",
+                            moved.display()
+                        ));
+                    }
                     eprintln!(
                         "note: {} does not exist at {reference}: every metric counts as new (if the registry moved since, pass --baseline-path with its path then)",
-                        options
-                            .baseline_path
-                            .as_deref()
-                            .map_or_else(|| context.display(file), |p| p.display().to_string())
+                        context.display(file)
                     );
                     None
                 }

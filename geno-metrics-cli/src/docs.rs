@@ -134,7 +134,12 @@ pub(crate) fn run(options: &Docs, context: &Context) -> Outcome {
         }
         Ok(Ok(registry)) => registry,
     };
-    let rendered = render(&registry, &context.display(file), context.command);
+    let beside = catalogue.parent().unwrap_or(std::path::Path::new("."));
+    let rendered = render(
+        &registry,
+        &Context::relative_to(file, beside),
+        context.command,
+    );
     let output = context.display(&catalogue);
     if options.check {
         return match std::fs::read_to_string(&catalogue) {

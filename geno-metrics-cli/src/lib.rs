@@ -71,15 +71,35 @@ impl Context {
         })
     }
 
-    /// How a registry file is named in diagnostics and annotations: a relative path as given
-    /// (CI runs from the repository root, so it is repository-relative), an absolute one under
-    /// the root relative to the root (a default path shows as such).
+    /// How a registry file is named in diagnostics and annotations: relative to the root (the
+    /// repository's top, so that GitHub places annotations on the right file wherever the
+    /// command ran), or as given when it lies outside.
     fn display(&self, path: &Path) -> String {
-        if path.is_relative() {
-            return path.display().to_string();
-        }
-        path.strip_prefix(&self.root)
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        absolute
+            .strip_prefix(&self.root)
             .map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
+    }
+
+    /// `path` as seen from `directory` (both made absolute): `metrics.toml` beside it,
+    /// `../metrics.toml` one level up. The catalogue names its registry so, whoever wrote it
+    /// from wherever.
+    fn relative_to(path: &Path, directory: &Path) -> String {
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let (path, directory) = (absolute(path), absolute(directory));
+        let common = path
+            .components()
+            .zip(directory.components())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let up = directory.components().count() - common;
+        let mut relative: Vec<String> = vec!["..".to_owned(); up];
+        relative.extend(
+            path.components()
+                .skip(common)
+                .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+        );
+        relative.join("/")
     }
 }
 

@@ -21,7 +21,13 @@ use geno_metrics_cli::{Command, Context, Outcome};
 
 /// Cargo runs `cargo-geno-metrics geno-metrics <args>`: the first word is the subcommand's name.
 #[derive(Debug, Parser)]
-#[command(name = "cargo", bin_name = "cargo")]
+#[command(
+    name = "cargo",
+    bin_name = "cargo",
+    version,
+    propagate_version = true,
+    args_override_self = true
+)]
 enum Cargo {
     /// Check a metrics.toml, guard its renames, write its catalogue.
     #[command(
@@ -33,7 +39,12 @@ enum Cargo {
 }
 
 fn main() -> ExitCode {
-    let Cargo::GenoMetrics(command) = Cargo::parse();
+    // Run as `cargo-geno-metrics check` directly, the subcommand's name is not there: add it.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_none_or(|word| word != "geno-metrics") {
+        args.insert(1.min(args.len()), "geno-metrics".into());
+    }
+    let Cargo::GenoMetrics(command) = Cargo::parse_from(args);
     let context = match context(&command) {
         Ok(context) => context,
         Err(message) => {
@@ -45,7 +56,8 @@ fn main() -> ExitCode {
 }
 
 /// The defaults: `metrics.toml` beside the current package's manifest (only looked up when
-/// `--file` is not given), the catalogue beside the registry, paths shown from here.
+/// `--file` is not given), the catalogue beside the registry, paths shown from the top of the
+/// git repository (from here outside one).
 fn context(command: &Command) -> Result<Context, String> {
     let given = match command {
         Command::Check(c) => &c.registry,
@@ -56,14 +68,28 @@ fn context(command: &Command) -> Result<Context, String> {
         Some(file) => file.clone(),
         None => current_package_dir()?.join("metrics.toml"),
     };
-    let root =
-        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let root = repository_top().map_or_else(
+        || std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}")),
+        Ok,
+    )?;
     Ok(Context {
         registry,
         catalogue: None,
         root,
         command: "cargo geno-metrics",
     })
+}
+
+/// The top of the git repository around the current directory, if there is one: paths in
+/// diagnostics and GitHub annotations are relative to it, wherever the command runs.
+fn repository_top() -> Option<PathBuf> {
+    let out = Process::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 
 /// The directory of the `Cargo.toml` cargo takes for the current package.

@@ -99,7 +99,7 @@ fn docs_go_beside_the_registry_and_check_catches_staleness() {
         REGISTRY.replace("Orders placed.", "Orders."),
     )
     .unwrap();
-    let stale = run(&dir.join("src"), &["docs", "--check"]);
+    let stale = run(&dir.join("src/deep"), &["docs", "--check"]);
     assert_eq!(stale.status.code(), Some(1));
     assert!(
         text(&stale.stderr).contains("cargo geno-metrics docs"),
@@ -139,6 +139,8 @@ fn git(dir: &Path, args: &[&str]) {
             "user.email=ci@localhost",
             "-c",
             "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
         ])
         .args(args)
         .current_dir(dir)
@@ -175,11 +177,14 @@ fn the_guard_in_a_users_repository() {
         .position(|l| l.contains("shop_orders_placed_total"))
         .unwrap()
         + 1;
+    // Run from src/, the annotation still names the file from the repository's top, so that
+    // GitHub puts it on the right line.
     assert!(
-        said.contains(&format!(",line={line},title=metric-renamed::")),
+        said.contains(&format!(
+            "::error file=metrics.toml,line={line},title=metric-renamed::"
+        )),
         "{said}"
     );
-    assert!(said.contains("::error file="), "{said}");
     fs::write(dir.join("metrics.toml"), renamed.replace("1.0.0", "2.0.0")).unwrap();
     let passes = run(&dir, &["diff", "--base", "HEAD"]);
     assert_eq!(passes.status.code(), Some(0), "{}", text(&passes.stdout));
@@ -215,6 +220,40 @@ fn the_guard_in_a_users_repository() {
         "{}",
         text(&followed.stdout)
     );
+    // `./metrics.toml` names the same blob.
+    let dotted = run(
+        &dir,
+        &[
+            &[
+                "diff",
+                "--base",
+                "HEAD",
+                "--baseline-path",
+                "./metrics.toml",
+            ][..],
+            &file,
+        ]
+        .concat(),
+    );
+    assert_eq!(dotted.status.code(), Some(1), "{}", text(&dotted.stderr));
+    // A baseline path that is not there, or leaves the repository, cannot be checked: exit 2,
+    // saying which path.
+    for wrong in ["nowhere/metrics.toml", "../metrics.toml"] {
+        let out = run(
+            &dir,
+            &[
+                &["diff", "--base", "HEAD", "--baseline-path", wrong][..],
+                &file,
+            ]
+            .concat(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{wrong}: {}", text(&out.stdout));
+        assert!(
+            text(&out.stderr).contains(wrong.trim_start_matches("../")),
+            "{wrong}: {}",
+            text(&out.stderr)
+        );
+    }
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -260,5 +299,63 @@ fn cargo_install_then_cargo_geno_metrics() {
         "{}",
         text(&out.stdout)
     );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `cargo-geno-metrics check` run by hand, without cargo's extra word, does the same.
+#[test]
+fn run_directly_it_works_the_same() {
+    let dir = user_crate("direct");
+    let out = Command::new(BIN)
+        .arg("check")
+        .current_dir(dir.join("src"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("metrics.toml: ok"),
+        "{}",
+        text(&out.stdout)
+    );
+    let version = Command::new(BIN).arg("--version").output().unwrap();
+    assert_eq!(version.status.code(), Some(0));
+    assert!(
+        text(&version.stdout).contains(env!("CARGO_PKG_VERSION")),
+        "{}",
+        text(&version.stdout)
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// In a workspace, the registry is the one beside the member package the command runs in.
+#[test]
+fn in_a_workspace_member_the_members_registry() {
+    let dir = user_crate("workspace");
+    let member = dir.join("members/api");
+    fs::create_dir_all(member.join("src")).unwrap();
+    fs::write(
+        dir.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"members/api\"]\nresolver = \"2\"\n",
+    )
+    .unwrap();
+    fs::write(
+        member.join("Cargo.toml"),
+        "[package]\nname = \"api\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    fs::write(member.join("src/lib.rs"), "").unwrap();
+    fs::write(member.join("metrics.toml"), REGISTRY.replace("shop", "api")).unwrap();
+    let out = run(&member.join("src"), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("members/api/metrics.toml: ok"), "{said}");
+    let docs = run(&member.join("src"), &["docs"]);
+    assert_eq!(docs.status.code(), Some(0), "{}", text(&docs.stderr));
+    assert!(
+        fs::read_to_string(member.join("METRICS.md"))
+            .unwrap()
+            .contains("`api_orders_total`")
+    );
+    assert!(!dir.join("METRICS.md").exists());
     fs::remove_dir_all(&dir).unwrap();
 }

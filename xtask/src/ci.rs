@@ -75,9 +75,11 @@ const CI_STEPS: &[Step] = &[
         before: None,
         // Every crate a user depends on or installs, packaged and built as crates.io would
         // see it (cargo packages the ones that depend on each other together).
+        // --allow-dirty: a developer runs this command before committing; CI's clone is clean.
         args: &[
             "package",
             "--locked",
+            "--allow-dirty",
             "-p",
             "geno-metrics-schema",
             "-p",

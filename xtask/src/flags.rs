@@ -2,8 +2,8 @@
 //! and `--help` of every command from these types, so they cannot disagree.
 //!
 //! clap rather than a hand-written loop: it is the parser cargo subcommands use (the registry
-//! commands are to become one), it rejects unknown flags and conflicting ones, and it writes
-//! the usage. As the hand-written parsers did, a flag given twice takes its last value, and a
+//! commands' flags are `geno-metrics-cli`'s, shared with `cargo geno-metrics`), it rejects
+//! unknown flags and conflicting ones, and it writes the usage. As the hand-written parsers did, a flag given twice takes its last value, and a
 //! value may start with `-` (a file or a git ref named so).
 
 use clap::{Args, Parser, Subcommand};

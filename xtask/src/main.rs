@@ -1,8 +1,9 @@
 //! `cargo xtask`: the project's build and CI logic, in Rust.
 //!
-//! `flags.rs` declares the command line (`cargo xtask --help` prints it); each command is one
-//! module: `ci`, `metrics` (check, diff, docs), `bench_compile`, `soak`, `fuzz`, and `tidy`,
-//! the checks of the tree's own shape that `ci` runs first.
+//! `flags.rs` declares the command line (`cargo xtask --help` prints it), the registry
+//! commands' flags coming from `geno-metrics-cli`; each command is one module: `ci`,
+//! `bench_compile`, `soak`, `fuzz`, and `tidy`, the checks of the tree's own shape that `ci`
+//! runs first; `metrics` runs `geno-metrics-cli` with this repository's defaults.
 //!
 //! Exit codes: 0 clean, 1 findings, 2 could not run (bad arguments, missing file, git error).
 

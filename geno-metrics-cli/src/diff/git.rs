@@ -46,18 +46,22 @@ pub(crate) fn registry_at(
         )
     })?;
     let relative = moved_from.unwrap_or(relative);
-    if relative.is_absolute() || relative.components().any(|c| c.as_os_str() == "..") {
-        return Err(format!(
-            "--baseline-path {} must be relative to the repository root {}, without `..`",
-            relative.display(),
-            top.display()
-        ));
+    // Git names paths with `/`, whatever the platform: plain parts only (a `./` dropped).
+    let mut parts: Vec<String> = Vec::new();
+    for part in relative.components() {
+        match part {
+            std::path::Component::Normal(name) => parts.push(name.to_string_lossy().into_owned()),
+            std::path::Component::CurDir => {}
+            _ => {
+                return Err(format!(
+                    "--baseline-path {} must be relative to the repository root {}, without `..`",
+                    relative.display(),
+                    top.display()
+                ));
+            }
+        }
     }
-    // Git names paths with `/`, whatever the platform.
-    let relative: Vec<String> = relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
+    let relative = parts;
     let relative = relative.join("/");
     let commit = git(&[
         "rev-parse",

@@ -737,5 +737,8 @@ fn readme_lists_every_rule() {
         .collect();
     in_readme.sort_unstable();
     assert!(in_source.contains(&"label-reordered"), "{in_source:?}");
-    assert_eq!(in_source, in_readme, "README.md, section \"The CI guard\"");
+    assert_eq!(
+        in_source, in_readme,
+        "geno-metrics-cli/README.md, section \"The guard's rules\""
+    );
 }
