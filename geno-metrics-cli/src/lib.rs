@@ -75,8 +75,7 @@ impl Context {
     /// repository's top, so that GitHub places annotations on the right file wherever the
     /// command ran), or as given when it lies outside.
     fn display(&self, path: &Path) -> String {
-        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        absolute
+        absolute(path)
             .strip_prefix(&self.root)
             .map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
     }
@@ -85,7 +84,6 @@ impl Context {
     /// `../metrics.toml` one level up. The catalogue names its registry so, whoever wrote it
     /// from wherever.
     fn relative_to(path: &Path, directory: &Path) -> String {
-        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         let (path, directory) = (absolute(path), absolute(directory));
         let common = path
             .components()
@@ -101,6 +99,12 @@ impl Context {
         );
         relative.join("/")
     }
+}
+
+/// `path` made absolute against the current directory without touching the filesystem; as
+/// given if the current directory cannot be read.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Runs one registry command.

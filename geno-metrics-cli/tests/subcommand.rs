@@ -49,12 +49,29 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The command ended with exit code `code`; on failure, both streams are shown.
+fn exits(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// One output stream contains `needle`; on failure, the stream is shown.
+fn says(stream: &[u8], needle: &str) {
+    let said = text(stream);
+    assert!(said.contains(needle), "{needle:?} not in:\n{said}");
+}
+
 #[test]
 fn the_registry_beside_the_package_is_found_from_any_subdirectory() {
     let dir = user_crate("find");
     for from in [dir.clone(), dir.join("src"), dir.join("src/deep")] {
         let out = run(&from, &["check"]);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        exits(&out, 0);
         let said = text(&out.stdout);
         assert!(said.contains("metrics.toml: ok (1 metrics"), "{said}");
     }
@@ -65,17 +82,9 @@ fn the_registry_beside_the_package_is_found_from_any_subdirectory() {
     )
     .unwrap();
     let out = run(&dir.join("src"), &["check"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("error[counter-suffix]"),
-        "{}",
-        text(&out.stderr)
-    );
-    assert!(
-        text(&out.stderr).contains("metrics.toml"),
-        "{}",
-        text(&out.stderr)
-    );
+    exits(&out, 1);
+    says(&out.stderr, "error[counter-suffix]");
+    says(&out.stderr, "metrics.toml");
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -83,7 +92,7 @@ fn the_registry_beside_the_package_is_found_from_any_subdirectory() {
 fn docs_go_beside_the_registry_and_check_catches_staleness() {
     let dir = user_crate("docs");
     let out = run(&dir, &["docs"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    exits(&out, 0);
     let catalogue = fs::read_to_string(dir.join("METRICS.md")).unwrap();
     assert!(
         catalogue.contains("by `cargo geno-metrics docs`"),
@@ -93,19 +102,15 @@ fn docs_go_beside_the_registry_and_check_catches_staleness() {
         catalogue.contains("| `shop_orders_total` | `ORDERS_TOTAL` |"),
         "{catalogue}"
     );
-    assert_eq!(run(&dir, &["docs", "--check"]).status.code(), Some(0));
+    exits(&run(&dir, &["docs", "--check"]), 0);
     fs::write(
         dir.join("metrics.toml"),
         REGISTRY.replace("Orders placed.", "Orders."),
     )
     .unwrap();
     let stale = run(&dir.join("src/deep"), &["docs", "--check"]);
-    assert_eq!(stale.status.code(), Some(1));
-    assert!(
-        text(&stale.stderr).contains("cargo geno-metrics docs"),
-        "{}",
-        text(&stale.stderr)
-    );
+    exits(&stale, 1);
+    says(&stale.stderr, "cargo geno-metrics docs");
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -114,19 +119,11 @@ fn outside_any_package_it_says_what_was_tried() {
     let dir = std::env::temp_dir().join(format!("geno-metrics-cli-nowhere-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
     let out = run(&dir, &["check"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("pass --file F"),
-        "{}",
-        text(&out.stderr)
-    );
+    exits(&out, 2);
+    says(&out.stderr, "pass --file F");
     let help = run(&dir, &["--help"]);
-    assert_eq!(help.status.code(), Some(0));
-    assert!(
-        text(&help.stdout).contains("Usage: cargo geno-metrics"),
-        "{}",
-        text(&help.stdout)
-    );
+    exits(&help, 0);
+    says(&help.stdout, "Usage: cargo geno-metrics");
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -164,13 +161,7 @@ fn the_guard_in_a_users_repository() {
         &dir.join("src"),
         &["diff", "--base", "HEAD", "--format", "github"],
     );
-    assert_eq!(
-        fails.status.code(),
-        Some(1),
-        "{}{}",
-        text(&fails.stdout),
-        text(&fails.stderr)
-    );
+    exits(&fails, 1);
     let said = text(&fails.stdout);
     let line = renamed
         .lines()
@@ -187,7 +178,7 @@ fn the_guard_in_a_users_repository() {
     );
     fs::write(dir.join("metrics.toml"), renamed.replace("1.0.0", "2.0.0")).unwrap();
     let passes = run(&dir, &["diff", "--base", "HEAD"]);
-    assert_eq!(passes.status.code(), Some(0), "{}", text(&passes.stdout));
+    exits(&passes, 0);
 
     // Moved: without --baseline-path it is new (and says so); with it, the rename is seen.
     fs::create_dir(dir.join("telemetry")).unwrap();
@@ -195,12 +186,8 @@ fn the_guard_in_a_users_repository() {
     fs::write(dir.join("telemetry/metrics.toml"), &renamed).unwrap();
     let file = ["--file", "telemetry/metrics.toml"];
     let new = run(&dir, &[&["diff", "--base", "HEAD"][..], &file].concat());
-    assert_eq!(new.status.code(), Some(0));
-    assert!(
-        text(&new.stderr).contains("pass --baseline-path"),
-        "{}",
-        text(&new.stderr)
-    );
+    exits(&new, 0);
+    says(&new.stderr, "pass --baseline-path");
     let followed = run(
         &dir,
         &[
@@ -209,17 +196,8 @@ fn the_guard_in_a_users_repository() {
         ]
         .concat(),
     );
-    assert_eq!(
-        followed.status.code(),
-        Some(1),
-        "{}",
-        text(&followed.stdout)
-    );
-    assert!(
-        text(&followed.stdout).contains("metric-renamed"),
-        "{}",
-        text(&followed.stdout)
-    );
+    exits(&followed, 1);
+    says(&followed.stdout, "metric-renamed");
     // `./metrics.toml` names the same blob.
     let dotted = run(
         &dir,
@@ -235,7 +213,7 @@ fn the_guard_in_a_users_repository() {
         ]
         .concat(),
     );
-    assert_eq!(dotted.status.code(), Some(1), "{}", text(&dotted.stderr));
+    exits(&dotted, 1);
     // A baseline path that is not there, or leaves the repository, cannot be checked: exit 2,
     // saying which path.
     for wrong in ["nowhere/metrics.toml", "../metrics.toml"] {
@@ -247,12 +225,8 @@ fn the_guard_in_a_users_repository() {
             ]
             .concat(),
         );
-        assert_eq!(out.status.code(), Some(2), "{wrong}: {}", text(&out.stdout));
-        assert!(
-            text(&out.stderr).contains(wrong.trim_start_matches("../")),
-            "{wrong}: {}",
-            text(&out.stderr)
-        );
+        exits(&out, 2);
+        says(&out.stderr, wrong.trim_start_matches("../"));
     }
     fs::remove_dir_all(&dir).unwrap();
 }
@@ -293,12 +267,8 @@ fn cargo_install_then_cargo_geno_metrics() {
         .current_dir(dir.join("src"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains("metrics.toml: ok"),
-        "{}",
-        text(&out.stdout)
-    );
+    exits(&out, 0);
+    says(&out.stdout, "metrics.toml: ok");
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -311,19 +281,11 @@ fn run_directly_it_works_the_same() {
         .current_dir(dir.join("src"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains("metrics.toml: ok"),
-        "{}",
-        text(&out.stdout)
-    );
+    exits(&out, 0);
+    says(&out.stdout, "metrics.toml: ok");
     let version = Command::new(BIN).arg("--version").output().unwrap();
-    assert_eq!(version.status.code(), Some(0));
-    assert!(
-        text(&version.stdout).contains(env!("CARGO_PKG_VERSION")),
-        "{}",
-        text(&version.stdout)
-    );
+    exits(&version, 0);
+    says(&version.stdout, env!("CARGO_PKG_VERSION"));
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -346,11 +308,11 @@ fn in_a_workspace_member_the_members_registry() {
     fs::write(member.join("src/lib.rs"), "").unwrap();
     fs::write(member.join("metrics.toml"), REGISTRY.replace("shop", "api")).unwrap();
     let out = run(&member.join("src"), &["check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    exits(&out, 0);
     let said = text(&out.stdout);
     assert!(said.contains("members/api/metrics.toml: ok"), "{said}");
     let docs = run(&member.join("src"), &["docs"]);
-    assert_eq!(docs.status.code(), Some(0), "{}", text(&docs.stderr));
+    exits(&docs, 0);
     assert!(
         fs::read_to_string(member.join("METRICS.md"))
             .unwrap()
