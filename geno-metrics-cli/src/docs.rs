@@ -65,7 +65,7 @@ pub(crate) fn render(registry: &Registry, source: &str, command: &str) -> String
 /// The Handle cell: the static a user imports, and a labelled metric's generated type.
 fn handle_cell(metric: &Metric) -> String {
     match &metric.family_type {
-        Some(family) => format!("`{}` (a `{family}`)", metric.handle),
+        Some(family) => format!("`{}` (type `{family}`)", metric.handle),
         None => format!("`{}`", metric.handle),
     }
 }
@@ -223,13 +223,13 @@ mod tests {
         );
         assert!(
             doc.contains(
-                "| `app_step_duration_seconds` | `STEP_DURATION_SECONDS` (a `StepDurationSecondsFamily`) | histogram | seconds | 1 | `phase`: `train`, `eval` (enum `Phase`)<br>`status`: `ok`, `a\\|b` (enum `Status`) | Step. |  |\n"
+                "| `app_step_duration_seconds` | `STEP_DURATION_SECONDS` (type `StepDurationSecondsFamily`) | histogram | seconds | 1 | `phase`: `train`, `eval` (enum `Phase`)<br>`status`: `ok`, `a\\|b` (enum `Status`) | Step. |  |\n"
             ),
             "{doc}"
         );
         assert!(
             doc.contains(
-                "| `app_requests_total` | `REQUESTS_TOTAL` (a `RequestsTotalFamily`) | counter |  |  | `model`: free-form, up to 64 values, then `__overflow__`<br>`phase`: `train`, `eval` (enum `Phase`) | Requests. |  |\n"
+                "| `app_requests_total` | `REQUESTS_TOTAL` (type `RequestsTotalFamily`) | counter |  |  | `model`: free-form, up to 64 values, then `__overflow__`<br>`phase`: `train`, `eval` (enum `Phase`) | Requests. |  |\n"
             ),
             "{doc}"
         );

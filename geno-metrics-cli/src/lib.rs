@@ -120,8 +120,15 @@ pub fn run(command: &Command, context: &Context) -> Outcome {
 /// `Ok(Err(report))` when it reads but breaks rules.
 fn load(path: &Path, context: &Context) -> Result<Result<Registry, Report>, String> {
     // A FIFO or a device would block the read, or never end: only a file is a registry.
-    let metadata = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read the registry {}: {e}", path.display()))?;
+    let metadata = std::fs::metadata(path).map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            ": run from the package whose registry it is (in a workspace, a member's directory), \
+             or pass --file PATH (relative to the current directory)"
+        } else {
+            ""
+        };
+        format!("cannot read the registry {}: {e}{hint}", path.display())
+    })?;
     if !metadata.is_file() {
         return Err(format!(
             "cannot read the registry {}: it is not a regular file",

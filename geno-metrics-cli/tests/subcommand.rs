@@ -85,6 +85,11 @@ fn the_registry_beside_the_package_is_found_from_any_subdirectory() {
     exits(&out, 1);
     says(&out.stderr, "error[counter-suffix]");
     says(&out.stderr, "metrics.toml");
+    // A package without a registry: where to run, or what to pass.
+    fs::remove_file(dir.join("metrics.toml")).unwrap();
+    let none = run(&dir.join("src"), &["check"]);
+    exits(&none, 2);
+    says(&none.stderr, "or pass --file PATH");
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -181,6 +186,14 @@ fn the_guard_in_a_users_repository() {
     exits(&passes, 0);
 
     // Moved: without --baseline-path it is new (and says so); with it, the rename is seen.
+    // A ref that does not exist in a full clone: its spelling is the suspect, not the history.
+    let typo = run(&dir, &["diff", "--base", "mian"]);
+    exits(&typo, 2);
+    says(
+        &typo.stderr,
+        "git ref `mian` does not exist: check its spelling",
+    );
+
     fs::create_dir(dir.join("telemetry")).unwrap();
     fs::rename(dir.join("metrics.toml"), dir.join("telemetry/metrics.toml")).unwrap();
     fs::write(dir.join("telemetry/metrics.toml"), &renamed).unwrap();
@@ -320,4 +333,30 @@ fn in_a_workspace_member_the_members_registry() {
     );
     assert!(!dir.join("METRICS.md").exists());
     fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A CI checkout without history: the ref is missing because the clone is shallow, and the
+/// message says to fetch it.
+#[test]
+fn in_a_shallow_clone_a_missing_ref_says_to_fetch_history() {
+    let dir = user_crate("shallow-origin");
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-q", "-m", "one"]);
+    git(&dir, &["commit", "-q", "--allow-empty", "-m", "two"]);
+    let clone = dir.with_file_name(format!(
+        "{}-clone",
+        dir.file_name().unwrap().to_string_lossy()
+    ));
+    let _ = fs::remove_dir_all(&clone);
+    let url = format!("file://{}", dir.display());
+    git(
+        dir.parent().unwrap(),
+        &["clone", "-q", "--depth", "1", &url, clone.to_str().unwrap()],
+    );
+    let out = run(&clone, &["diff", "--base", "HEAD~1"]);
+    exits(&out, 2);
+    says(&out.stderr, "this is a shallow clone: fetch more history");
+    fs::remove_dir_all(&dir).unwrap();
+    fs::remove_dir_all(&clone).unwrap();
 }

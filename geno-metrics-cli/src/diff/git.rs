@@ -70,9 +70,15 @@ pub(crate) fn registry_at(
         &format!("{reference}^{{commit}}"),
     ])?;
     if !commit.status.success() {
-        return Err(format!(
-            "git ref `{reference}` does not exist (in a shallow clone, fetch more history)"
-        ));
+        // Only a shallow clone makes history fetching the remedy.
+        let shallow = git(&["rev-parse", "--is-shallow-repository"])
+            .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "true");
+        let remedy = if shallow {
+            "this is a shallow clone: fetch more history (`fetch-depth: 0` on GitHub Actions)"
+        } else {
+            "check its spelling with `git log --oneline -1 REF`; a new repository needs a first commit"
+        };
+        return Err(format!("git ref `{reference}` does not exist: {remedy}"));
     }
     // What the ref's tree holds at the path: nothing, a file, or something else.
     let listed = git(&["ls-tree", "-z", "--full-tree", reference, "--", &relative])?;
