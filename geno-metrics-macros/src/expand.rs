@@ -73,8 +73,33 @@ fn statics(registry: &Registry) -> TokenStream {
         }
     });
     let version = registry.version.to_string();
-    let metrics_doc =
+    let mut metrics_doc =
         format!("Every metric of the registry (version {version}), in file order: {count} in all.");
+    let const_labels = registry.const_labels.iter().map(|label| {
+        let (name, env) = (&label.name, &label.env);
+        let spec = quote! { ::geno_metrics::ConstLabelSpec::new(#name, #env) };
+        match &label.default {
+            Some(default) => quote! { #spec.with_default(#default) },
+            None => spec,
+        }
+    });
+    let with_const_labels = if registry.const_labels.is_empty() {
+        quote! {}
+    } else {
+        let listed: Vec<String> = registry
+            .const_labels
+            .iter()
+            .map(|l| match &l.default {
+                Some(d) => format!("`{}` (from `${}`, default `{d}`)", l.name, l.env),
+                None => format!("`{}` (from `${}`)", l.name, l.env),
+            })
+            .collect();
+        metrics_doc.push_str(&format!(
+            "\n\nEvery series carries the constant labels {}.",
+            listed.join(", ")
+        ));
+        quote! { .with_const_labels(&[#(#const_labels),*]) }
+    };
     quote! {
         static __GENO_METRICS_SPECS: [::geno_metrics::MetricSpec; #count] = [#(#specs),*];
 
@@ -85,7 +110,8 @@ fn statics(registry: &Registry) -> TokenStream {
         #[doc = #metrics_doc]
         #[allow(deprecated)]
         pub static METRICS: ::geno_metrics::Registry =
-            ::geno_metrics::Registry::new(&__GENO_METRICS_SPECS, &[#(#entries),*]);
+            ::geno_metrics::Registry::new(&__GENO_METRICS_SPECS, &[#(#entries),*])
+                #with_const_labels;
     }
 }
 

@@ -34,7 +34,7 @@ mod valid;
 
 pub use diagnostic::{Diagnostic, Report};
 pub use model::{
-    DEFAULT_BUCKETS, DROPPED_LABEL_VALUES_METRIC, Label, LabelValue, LabelValues,
+    ConstLabel, DEFAULT_BUCKETS, DROPPED_LABEL_VALUES_METRIC, Label, LabelValue, LabelValues,
     MAX_SERIES_PER_METRIC, Metric, MetricKind, OVERFLOW_LABEL_VALUE, Registry,
 };
 

@@ -35,8 +35,28 @@ pub struct Registry {
     pub version: semver::Version,
     /// 1-based line of the `version` value.
     pub version_line: usize,
+    /// `[registry] const_labels`, in declaration order: labels every series of every
+    /// exposition carries, before the metric's own, with values from the environment.
+    pub const_labels: Vec<ConstLabel>,
     /// Every metric, in file order.
     pub metrics: Vec<Metric>,
+}
+
+/// One constant label, as `const_labels = { rank = { env = "RANK", default = "0" } }`
+/// declares it: a label on every series of the registry, whose value a process takes from
+/// its environment once, so that the processes of a fleet (the ranks of a training job) tell
+/// their series apart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConstLabel {
+    /// The label name, e.g. `rank`.
+    pub name: String,
+    /// The environment variable its value comes from, e.g. `RANK`.
+    pub env: String,
+    /// The value when the variable is unset or empty; `None` makes that an error at the first
+    /// exposition.
+    pub default: Option<String>,
+    /// 1-based line of the label's key.
+    pub line: usize,
 }
 
 /// The kind of a metric, as written in `kind = "..."`.

@@ -24,7 +24,20 @@ pub(crate) struct Sp<T> {
 pub(crate) struct RawRegistry {
     pub(crate) namespace: Option<Sp<String>>,
     pub(crate) version: Option<Sp<String>>,
+    /// `const_labels = { rank = { env = "RANK", default = "0" } }`, in declaration order.
+    pub(crate) const_labels: Vec<RawConstLabel>,
     pub(crate) metrics: Vec<RawMetric>,
+}
+
+/// One entry of `[registry] const_labels` as written.
+#[derive(Debug)]
+pub(crate) struct RawConstLabel {
+    /// The key: the label name.
+    pub(crate) name: Sp<String>,
+    /// `env = "RANK"`: the environment variable the value comes from.
+    pub(crate) env: Option<Sp<String>>,
+    /// `default = "0"`: the value when the variable is unset or empty.
+    pub(crate) default: Option<Sp<String>>,
 }
 
 /// One `[[metric]]` table as written.
@@ -63,7 +76,8 @@ pub(crate) enum RawLabelValues {
 }
 
 const TOP_KEYS: &[&str] = &["registry", "metric"];
-const REGISTRY_KEYS: &[&str] = &["namespace", "version"];
+const REGISTRY_KEYS: &[&str] = &["namespace", "version", "const_labels"];
+const CONST_LABEL_KEYS: &[&str] = &["env", "default"];
 const METRIC_KEYS: &[&str] = &[
     "name",
     "kind",
@@ -123,6 +137,7 @@ fn read_registry(
         match key.get_ref().as_ref() {
             "namespace" => raw.namespace = string(sink, "namespace", value),
             "version" => raw.version = string(sink, "version", value),
+            "const_labels" => raw.const_labels = const_labels(sink, value),
             other => unknown_key(sink, key, other, REGISTRY_KEYS, "in `[registry]`"),
         }
     }
@@ -130,6 +145,54 @@ fn read_registry(
         sink.error("missing-key", span, "`[registry]` has no `version`")
             .help("add `version = \"1.0.0\"`: the diff guard compares it between releases");
     }
+}
+
+/// `const_labels = { rank = { env = "RANK", default = "0" }, ... }`.
+fn const_labels(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Vec<RawConstLabel> {
+    const HELP: &str = "write `const_labels = { rank = { env = \"RANK\", default = \"0\" } }`: each label names the environment variable its value comes from";
+    let DeValue::Table(table) = value.get_ref() else {
+        wrong_type(sink, "const_labels", value, "a table of labels").help(HELP);
+        return Vec::new();
+    };
+    let mut labels = Vec::with_capacity(table.len());
+    for (key, declaration) in table {
+        let name = Sp {
+            value: key.get_ref().to_string(),
+            span: key.span(),
+        };
+        let DeValue::Table(options) = declaration.get_ref() else {
+            wrong_type(sink, &name.value, declaration, "a table").help(HELP);
+            continue;
+        };
+        let mut label = RawConstLabel {
+            name,
+            env: None,
+            default: None,
+        };
+        for (key, value) in options {
+            match key.get_ref().as_ref() {
+                "env" => label.env = string(sink, "env", value),
+                "default" => label.default = string(sink, "default", value),
+                other => unknown_key(
+                    sink,
+                    key,
+                    other,
+                    CONST_LABEL_KEYS,
+                    &format!("in the constant label `{}`", label.name.value),
+                ),
+            }
+        }
+        if !options.contains_key("env") {
+            sink.error(
+                "missing-key",
+                declaration.span(),
+                format!("constant label `{}` has no `env`", label.name.value),
+            )
+            .help("name the environment variable its value comes from, e.g. `env = \"RANK\"`");
+        }
+        labels.push(label);
+    }
+    labels
 }
 
 fn read_metrics(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>, raw: &mut RawRegistry) {

@@ -1054,3 +1054,167 @@ fn label_parameters_are_distinct_rust_identifiers() {
         .collect();
     assert_eq!(parameters, ["r#type", "r#gen", "crate_", "phase"]);
 }
+
+/// A registry whose `[registry]` table declares `const_labels` and whose one metric has
+/// `labels`.
+fn with_const_labels(const_labels: &str, labels: &str) -> String {
+    format!(
+        "[registry]\nversion = \"1.0.0\"\nconst_labels = {const_labels}\n\n[[metric]]\nname = \"jobs_total\"\nkind = \"counter\"\nsummary = \"Jobs.\"\nlabels = {labels}\n"
+    )
+}
+
+#[test]
+fn const_labels_are_read_in_declaration_order_with_their_source() {
+    let registry = parse(
+        &with_const_labels(
+            r#"{ rank = { env = "RANK", default = "0" }, run = { env = "GENO_LEWM_RUN_ID" } }"#,
+            r#"{ status = ["ok"] }"#,
+        ),
+        "metrics.toml",
+    )
+    .unwrap();
+    let labels: Vec<_> = registry
+        .const_labels
+        .iter()
+        .map(|l| {
+            (
+                l.name.as_str(),
+                l.env.as_str(),
+                l.default.as_deref(),
+                l.line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("rank", "RANK", Some("0"), 3),
+            ("run", "GENO_LEWM_RUN_ID", None, 3)
+        ]
+    );
+}
+
+#[test]
+fn const_label_rules() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        // (const_labels, a metric's labels, the rule, a word of its help)
+        (
+            r#"{ Rank = { env = "RANK" } }"#,
+            r#"{ a = ["x"] }"#,
+            "invalid-label-name",
+            "lowercase",
+        ),
+        (
+            r#"{ job = { env = "JOB" } }"#,
+            r#"{ a = ["x"] }"#,
+            "reserved-label",
+            "`workload`",
+        ),
+        (
+            r#"{ instance = { env = "HOST" } }"#,
+            r#"{ a = ["x"] }"#,
+            "reserved-label",
+            "`host`",
+        ),
+        (
+            r#"{ le = { env = "LE" } }"#,
+            r#"{ a = ["x"] }"#,
+            "reserved-label",
+            "`rank`",
+        ),
+        (
+            r#"{ quantile = { env = "Q" } }"#,
+            r#"{ a = ["x"] }"#,
+            "reserved-label",
+            "`rank`",
+        ),
+        (
+            r#"{ metric = { env = "M" } }"#,
+            r#"{ a = ["x"] }"#,
+            "reserved-label",
+            "`rank`",
+        ),
+        (
+            r#"{ rank = { env = "RANK" } }"#,
+            r#"{ rank = ["0"] }"#,
+            "const-label-clash",
+            "rename",
+        ),
+        (
+            r#"{ rank = { env = "1RANK" } }"#,
+            r#"{ a = ["x"] }"#,
+            "invalid-env-var",
+            "`RANK`",
+        ),
+        (
+            r#"{ rank = { env = "RANK-ID" } }"#,
+            r#"{ a = ["x"] }"#,
+            "invalid-env-var",
+            "`RANK`",
+        ),
+        (
+            r#"{ rank = { env = "RANK", default = " " } }"#,
+            r#"{ a = ["x"] }"#,
+            "blank-default",
+            "no label",
+        ),
+        (
+            r#"{ rank = { default = "0" } }"#,
+            r#"{ a = ["x"] }"#,
+            "missing-key",
+            "env = \"RANK\"",
+        ),
+        (
+            r#"{ rank = { env = "RANK", defualt = "0" } }"#,
+            r#"{ a = ["x"] }"#,
+            "unknown-key",
+            "`default`",
+        ),
+        (
+            r#"{ rank = { env = 3 } }"#,
+            r#"{ a = ["x"] }"#,
+            "wrong-type",
+            "double quotes",
+        ),
+        (
+            r#"{ rank = "RANK" }"#,
+            r#"{ a = ["x"] }"#,
+            "wrong-type",
+            "env = \"RANK\"",
+        ),
+        (
+            r#"["rank"]"#,
+            r#"{ a = ["x"] }"#,
+            "wrong-type",
+            "const_labels = {",
+        ),
+    ];
+    for (const_labels, labels, rule, help) in cases {
+        let report = report_of(&with_const_labels(const_labels, labels));
+        assert_eq!(report.rules(), [*rule], "{const_labels}: {report}");
+        let d = &report.diagnostics[0];
+        assert_eq!(d.line, 3, "{const_labels}: {report}");
+        assert!(
+            d.help.as_deref().unwrap_or("").contains(help),
+            "{const_labels}: help {:?} lacks {help:?}",
+            d.help
+        );
+    }
+}
+
+#[test]
+fn a_const_label_clash_points_at_the_metrics_label() {
+    let report = report_of(&with_const_labels(
+        r#"{ rank = { env = "RANK" } }"#,
+        r#"{ rank = ["0"] }"#,
+    ));
+    let text = report.to_string();
+    assert!(
+        text.contains("constant label `rank` is also a label of `jobs_total`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("metrics.toml:9:"),
+        "the note names the metric's label: {text}"
+    );
+}

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 
 use crate::diagnostic::Sink;
 use crate::model::{
-    DEFAULT_BUCKETS, DROPPED_LABEL_VALUES_METRIC, Label, LabelValue, LabelValues,
+    ConstLabel, DEFAULT_BUCKETS, DROPPED_LABEL_VALUES_METRIC, Label, LabelValue, LabelValues,
     MAX_SERIES_PER_METRIC, Metric, MetricKind, Registry,
 };
-use crate::parse::{RawLabel, RawLabelValues, RawMetric, RawRegistry, Sp};
+use crate::parse::{RawConstLabel, RawLabel, RawLabelValues, RawMetric, RawRegistry, Sp};
 use crate::{closest, units};
 
 /// Suffixes of the series a histogram `x` generates besides its own name.
@@ -68,8 +68,10 @@ pub(crate) fn validate(sink: &mut Sink<'_>, raw: RawRegistry) -> Option<Registry
     }
     check_across_metrics(sink, &raw.metrics);
     check_label_types(sink, &raw.metrics, &metrics);
+    let const_labels = check_const_labels(sink, &raw.const_labels, &raw.metrics);
 
     let (version, version_line) = version?;
+    let const_labels = const_labels?;
     if !sink.is_empty() || metrics.len() != raw.metrics.len() {
         return None;
     }
@@ -77,6 +79,7 @@ pub(crate) fn validate(sink: &mut Sink<'_>, raw: RawRegistry) -> Option<Registry
         namespace,
         version,
         version_line,
+        const_labels,
         metrics,
     })
 }
@@ -251,10 +254,14 @@ fn non_blank(
     text: &Sp<String>,
 ) -> Option<String> {
     if text.value.trim().is_empty() {
-        let help = if key == "summary" {
-            "write one sentence saying what the metric measures; it becomes the HELP text"
-        } else {
-            "say why the metric is deprecated and what to use instead"
+        let help = match key {
+            "summary" => {
+                "write one sentence saying what the metric measures; it becomes the HELP text"
+            }
+            "default" => {
+                "give the value a process takes when the variable is unset, or remove `default` to make an unset variable an export error; Prometheus reads a blank label value as no label"
+            }
+            _ => "say why the metric is deprecated and what to use instead",
         };
         sink.error(rule, text.span.clone(), format!("`{key}` is blank"))
             .help(help);
@@ -704,32 +711,151 @@ fn reserved_label(label: &str, kind: MetricKind) -> Option<String> {
 }
 
 fn check_label_name(sink: &mut Sink<'_>, name: &Sp<String>, kind: MetricKind) -> bool {
-    let n = name.value.as_str();
-    let problem = if n.is_empty() {
-        "is empty".to_owned()
+    if let Some(problem) = label_name_problem(&name.value) {
+        invalid_label_name(sink, name, &problem);
+        false
+    } else if let Some(why) = reserved_label(&name.value, kind) {
+        sink.error("reserved-label", name.span.clone(), why)
+            .help("name the label after what it means, e.g. `limit` or `level`");
+        false
+    } else {
+        true
+    }
+}
+
+/// Why `n` is not a valid label name (`^[a-z][a-z0-9_]*$`, not starting with `__`), if not.
+fn label_name_problem(n: &str) -> Option<String> {
+    if n.is_empty() {
+        Some("is empty".to_owned())
     } else if n.starts_with("__") {
-        "starts with `__`, which Prometheus reserves for its internal labels".to_owned()
+        Some("starts with `__`, which Prometheus reserves for its internal labels".to_owned())
     } else if let Some(c) = n
         .chars()
         .find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '_'))
     {
-        format!("contains `{c}`; only lowercase letters, digits and `_` are allowed")
+        Some(format!(
+            "contains `{c}`; only lowercase letters, digits and `_` are allowed"
+        ))
     } else if !n.starts_with(|c: char| c.is_ascii_lowercase()) {
-        "must start with a lowercase letter".to_owned()
-    } else if let Some(why) = reserved_label(n, kind) {
-        sink.error("reserved-label", name.span.clone(), why)
-            .help("name the label after what it means, e.g. `limit` or `level`");
-        return false;
+        Some("must start with a lowercase letter".to_owned())
     } else {
-        return true;
-    };
+        None
+    }
+}
+
+fn invalid_label_name(sink: &mut Sink<'_>, name: &Sp<String>, problem: &str) {
     sink.error(
         "invalid-label-name",
         name.span.clone(),
-        format!("label name `{n}` {problem}"),
+        format!("label name `{}` {problem}", name.value),
     )
     .help("use lowercase letters, digits and `_`, starting with a letter");
-    false
+}
+
+/// `[registry] const_labels`: each a valid label name that no series already uses, with a
+/// valid environment variable and a non-blank default.
+fn check_const_labels(
+    sink: &mut Sink<'_>,
+    raw: &[RawConstLabel],
+    metrics: &[RawMetric],
+) -> Option<Vec<ConstLabel>> {
+    let mut labels = Vec::with_capacity(raw.len());
+    let mut ok = true;
+    for label in raw {
+        let name = &label.name;
+        let n = name.value.as_str();
+        let name_ok = if let Some(problem) = label_name_problem(n) {
+            invalid_label_name(sink, name, &problem);
+            false
+        } else if let Some((why, help)) = reserved_const_label(n) {
+            sink.error("reserved-label", name.span.clone(), why)
+                .help(help);
+            false
+        } else if let Some(clash) = metrics
+            .iter()
+            .flat_map(|m| m.labels.iter().flat_map(|l| &l.value).map(move |l| (m, l)))
+            .find(|(_, l)| l.name.value == n)
+        {
+            let metric = clash
+                .0
+                .name
+                .as_ref()
+                .map_or("a metric", |m| m.value.as_str());
+            sink.error(
+                "const-label-clash",
+                name.span.clone(),
+                format!("constant label `{n}` is also a label of `{metric}`"),
+            )
+            .note_at("declared there at", clash.1.name.span.start)
+            .help("a series cannot carry one label twice: rename the constant label or the metric's label");
+            false
+        } else {
+            true
+        };
+        let env_ok = label
+            .env
+            .as_ref()
+            .is_some_and(|env| check_env_var(sink, env));
+        let default_ok = label
+            .default
+            .as_ref()
+            .is_none_or(|d| non_blank(sink, "blank-default", "default", d).is_some());
+        match &label.env {
+            Some(env) if name_ok && env_ok && default_ok => labels.push(ConstLabel {
+                name: n.to_owned(),
+                env: env.value.clone(),
+                default: label.default.as_ref().map(|d| d.value.clone()),
+                line: sink.line_column(name.span.start).0,
+            }),
+            _ => ok = false,
+        }
+    }
+    ok.then_some(labels)
+}
+
+/// Why a constant label may not be called `label`, and what to call it instead, if so.
+fn reserved_const_label(label: &str) -> Option<(String, String)> {
+    let target = |suggestion: &str| {
+        Some((
+            format!(
+                "a constant label may not be `{label}`: Prometheus attaches `{label}` to every target it scrapes and would rename this one `exported_{label}`"
+            ),
+            format!("name it after what it tells apart, e.g. `{suggestion}`"),
+        ))
+    };
+    match label {
+        "job" => target("workload"),
+        "instance" => target("host"),
+        "le" | "quantile" => Some((
+            format!(
+                "a constant label may not be `{label}`: Prometheus reads it as a histogram's bucket bound or a summary's quantile, and every series carries the constant labels"
+            ),
+            "name the label after what it tells apart, e.g. `rank`".to_owned(),
+        )),
+        "metric" | "label" => Some((
+            format!(
+                "a constant label may not be `{label}`: the series of `{DROPPED_LABEL_VALUES_METRIC}` use it"
+            ),
+            "name the label after what it tells apart, e.g. `rank`".to_owned(),
+        )),
+        _ => None,
+    }
+}
+
+/// An environment variable's name as POSIX shells accept it: `^[A-Za-z_][A-Za-z0-9_]*$`.
+fn check_env_var(sink: &mut Sink<'_>, env: &Sp<String>) -> bool {
+    let v = env.value.as_str();
+    let valid = v.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        sink.error(
+            "invalid-env-var",
+            env.span.clone(),
+            format!("`{v}` is not an environment variable name"),
+        )
+        .help("use letters, digits and `_`, not starting with a digit, e.g. `RANK`");
+    }
+    valid
 }
 
 fn check_label_values(

@@ -79,6 +79,7 @@
 
 // The modules form layers: ARCHITECTURE.md lists them lowest first, each using only those
 // before it, and a tidy check in `cargo xtask ci` fails on an import cycle.
+mod const_labels;
 mod export;
 mod kinds;
 mod labels;
@@ -92,6 +93,7 @@ mod sync;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use const_labels::{ConstLabelError, ConstLabelSpec};
 pub use export::{LOG_DIR_ENV, TextfileExporter, metrics_path};
 pub use kinds::{
     AnyHistogram, AnyShardedHistogram, BucketCounts, Counter, Gauge, Histogram, HistogramCore,

@@ -7,10 +7,13 @@
 //! `export/periodic.rs`. They depend on the registry; the registry depends on none of them.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+use crate::const_labels::{self, ConstLabelError, ConstLabelSpec, Frozen};
 use crate::kinds::{AnyHistogram, AnyShardedHistogram, Counter, Gauge, ShardedCounter};
 use crate::labels::DROPPED_LABEL_VALUES_METRIC;
 use crate::metric::{Family, Metric};
@@ -46,6 +49,11 @@ use crate::spec::{MetricKind, MetricSpec};
 pub struct Registry {
     specs: &'static [MetricSpec],
     metrics: &'static [Metric],
+    const_label_specs: &'static [ConstLabelSpec],
+    /// Values given to `set_const_labels`, until the constant labels freeze.
+    const_label_overrides: Mutex<Vec<(&'static str, Box<str>)>>,
+    /// The constant labels' values, resolved once, at the first snapshot or exposition.
+    const_label_values: OnceLock<Frozen>,
     hooks: Mutex<Vec<fn()>>,
     /// Serialises textfile exports of this registry (see `export_prometheus_textfile`).
     pub(crate) export_lock: Mutex<()>,
@@ -70,10 +78,133 @@ impl Registry {
         Self {
             specs,
             metrics,
+            const_label_specs: &[],
+            const_label_overrides: Mutex::new(Vec::new()),
+            const_label_values: OnceLock::new(),
             hooks: Mutex::new(Vec::new()),
             export_lock: Mutex::new(()),
             text_prepared: OnceLock::new(),
         }
+    }
+
+    /// The same registry with constant labels: `registry!` adds those of
+    /// `[registry] const_labels`. Every series of every exposition and snapshot carries them,
+    /// before its own labels.
+    ///
+    /// # Panics
+    ///
+    /// At compile time (in a static) when the registry has constant labels already.
+    #[must_use]
+    pub const fn with_const_labels(mut self, labels: &'static [ConstLabelSpec]) -> Self {
+        assert!(
+            self.const_label_specs.is_empty(),
+            "Registry::with_const_labels is given every constant label at once"
+        );
+        self.const_label_specs = labels;
+        self
+    }
+
+    /// The declared constant labels, in declaration order.
+    pub fn const_label_specs(&self) -> &'static [ConstLabelSpec] {
+        self.const_label_specs
+    }
+
+    /// Gives constant labels their values, instead of the environment: for a program that
+    /// knows its identity otherwise (from its launcher's API, say). Labels not named keep the
+    /// environment or their default. Values may be any UTF-8 but empty; the exposition
+    /// escapes them.
+    ///
+    /// The values freeze at the registry's first snapshot or exposition (or the first call of
+    /// [`const_labels`](Self::const_labels)), so that a series never changes identity
+    /// mid-run: call this first thing in `main`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConstLabelError::Frozen`] once the values froze; [`ConstLabelError::Undeclared`] for
+    /// a name `[registry] const_labels` does not declare (with the closest one);
+    /// [`ConstLabelError::Repeated`] and [`ConstLabelError::Empty`]. Nothing is set on error.
+    ///
+    /// ```
+    /// # mod metrics {
+    /// #     geno_metrics::registry!("examples/fleet.toml");
+    /// # }
+    /// use metrics::{METRICS, STEPS_TOTAL};
+    /// METRICS.set_const_labels(&[("rank", "3")])?;
+    /// STEPS_TOTAL.inc();
+    /// let mut text = Vec::new();
+    /// METRICS.encode_text(&mut text)?;
+    /// assert!(String::from_utf8(text).unwrap().contains("\ndemo_steps_total{rank=\"3\",run=\"local\"} 1\n"));
+    ///
+    /// // Frozen by the exposition: the series keep their identity.
+    /// let late = METRICS.set_const_labels(&[("rank", "4")]).unwrap_err();
+    /// assert!(late.to_string().starts_with("the constant labels froze"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_const_labels(&self, labels: &[(&str, &str)]) -> Result<(), ConstLabelError> {
+        let checked = const_labels::check_overrides(self.const_label_specs, labels)?;
+        let mut overrides = self
+            .const_label_overrides
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Freezing holds this lock, so no value set here can be lost to a freeze under way.
+        if let Some(frozen) = self.const_label_values.get() {
+            let values = frozen
+                .values
+                .iter()
+                .map(|(n, v)| (*n, v.to_string()))
+                .collect();
+            return Err(ConstLabelError::Frozen { values });
+        }
+        for (name, value) in checked {
+            overrides.retain(|(n, _)| *n != name);
+            overrides.push((name, value));
+        }
+        Ok(())
+    }
+
+    /// The constant labels with their values, in declaration order; freezes them on first
+    /// call. Each value is the one given to [`set_const_labels`](Self::set_const_labels), or
+    /// else its environment variable when set and not empty, or else its default.
+    ///
+    /// # Errors
+    ///
+    /// [`ConstLabelError::Unset`] when a label's variable is unset (or empty) and it has no
+    /// default, [`ConstLabelError::NotUnicode`] when the variable is not UTF-8: every
+    /// exposition and export then fails with this error, rather than write series that
+    /// another process could write too. [`snapshot_all`](Self::snapshot_all), which stays in
+    /// the process, leaves such a label out. Call this at start-up to fail early.
+    ///
+    /// ```
+    /// # mod metrics {
+    /// #     geno_metrics::registry!("examples/fleet.toml");
+    /// # }
+    /// // DEMO_RANK and DEMO_RUN_ID are unset here: the defaults apply.
+    /// let labels = metrics::METRICS.const_labels()?;
+    /// assert_eq!(labels.iter().map(|(n, v)| (*n, &**v)).collect::<Vec<_>>(), [("rank", "0"), ("run", "local")]);
+    /// # Ok::<(), geno_metrics::ConstLabelError>(())
+    /// ```
+    pub fn const_labels(&self) -> Result<&[(&'static str, Box<str>)], ConstLabelError> {
+        let frozen = self.frozen_const_labels();
+        match &frozen.error {
+            None => Ok(&frozen.values),
+            Some(error) => Err(error.clone()),
+        }
+    }
+
+    /// The constant labels as they froze, freezing them on first call.
+    pub(crate) fn frozen_const_labels(&self) -> &Frozen {
+        if let Some(frozen) = self.const_label_values.get() {
+            return frozen;
+        }
+        let overrides = self
+            .const_label_overrides
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.const_label_values.get_or_init(|| {
+            const_labels::resolve(self.const_label_specs, &overrides, |name| {
+                std::env::var(name)
+            })
+        })
     }
 
     /// The declaration of every metric, in file order.
@@ -243,13 +374,21 @@ impl Registry {
         if let Err(panic) = self.run_sync_hooks() {
             panic.resume();
         }
+        // The labels that resolved: a snapshot stays in the process, so it cannot collide
+        // with another's series, and it must not fail.
+        let const_labels: BTreeMap<Cow<'static, str>, Cow<'static, str>> = self
+            .frozen_const_labels()
+            .values
+            .iter()
+            .map(|(name, value)| ((*name).into(), value.to_string().into()))
+            .collect();
         let mut metrics = Vec::with_capacity(self.len());
         for metric in self.iter() {
             let spec = metric.spec();
-            let entry = |value, labels| MetricSnapshot {
+            let entry = |value, labels: BTreeMap<_, _>| MetricSnapshot {
                 name: spec.name.into(),
                 unit: spec.unit.into(),
-                labels,
+                labels: const_labels.clone().into_iter().chain(labels).collect(),
                 value,
             };
             match metric {
@@ -277,18 +416,21 @@ impl Registry {
             }
         }
         for (metric, label, dropped) in self.dropped_label_values() {
+            let labels = [
+                ("metric".into(), metric.into()),
+                ("label".into(), label.into()),
+            ];
             metrics.push(MetricSnapshot {
                 name: DROPPED_LABEL_VALUES_METRIC.into(),
                 unit: "".into(),
-                labels: [
-                    ("metric".into(), metric.into()),
-                    ("label".into(), label.into()),
-                ]
-                .into(),
+                labels: const_labels.clone().into_iter().chain(labels).collect(),
                 value: MetricValue::Counter(dropped),
             });
         }
-        Snapshot { metrics }
+        Snapshot {
+            const_labels,
+            metrics,
+        }
     }
 
     /// For every free-form label, in registry order: the metric's name, the label's name and

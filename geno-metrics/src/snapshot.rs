@@ -16,6 +16,7 @@ use crate::spec::MetricKind;
 /// ```
 /// use geno_metrics::{MetricKind, MetricSnapshot, MetricValue, Snapshot};
 /// let snapshot = Snapshot {
+///     const_labels: Default::default(),
 ///     metrics: vec![MetricSnapshot {
 ///         name: "demo_temperature_celsius".into(),
 ///         unit: "celsius".into(),
@@ -33,13 +34,17 @@ use crate::spec::MetricKind;
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// The registry's constant labels with their values (`[registry] const_labels`); every
+    /// entry of `metrics` carries them too. Empty (and left out of JSON) without any.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub const_labels: BTreeMap<Cow<'static, str>, Cow<'static, str>>,
     /// One entry per metric, in registry order.
     pub metrics: Vec<MetricSnapshot>,
 }
 
 impl Snapshot {
-    /// The value of the unlabelled metric called `name`; `None` when there is no such metric
-    /// or it has labels, since then no one series is the metric's value: pick a series with
+    /// The value of the unlabelled metric called `name` (whose only labels are the constant
+    /// ones); `None` when there is no such metric or it has labels of its own, since then no one series is the metric's value: pick a series with
     /// [`get_series`](Self::get_series), go through them with [`series`](Self::series), or
     /// add them up with [`sum`](Self::sum).
     ///
@@ -60,7 +65,7 @@ impl Snapshot {
     pub fn get(&self, name: &str) -> Option<&MetricSnapshot> {
         let mut series = self.metrics.iter().filter(|m| m.name == name);
         let first = series.next()?;
-        (first.labels.is_empty() && series.next().is_none()).then_some(first)
+        (first.labels.len() == self.const_labels.len() && series.next().is_none()).then_some(first)
     }
 
     /// Every series of the metric called `name`, in exposition order: one for an unlabelled
@@ -127,14 +132,17 @@ impl Snapshot {
         Some(total)
     }
 
-    /// The entry of the series of `name` whose labels are exactly `labels`.
+    /// The entry of the series of `name` whose own labels are exactly `labels`. The constant
+    /// labels may be left out of `labels`, or given with their values.
     pub fn get_series(&self, name: &str, labels: &[(&str, &str)]) -> Option<&MetricSnapshot> {
         self.metrics.iter().find(|m| {
             m.name == name
-                && m.labels.len() == labels.len()
                 && labels
                     .iter()
                     .all(|(k, v)| m.labels.get(*k).is_some_and(|x| x == v))
+                && m.labels.keys().all(|k| {
+                    self.const_labels.contains_key(k) || labels.iter().any(|(l, _)| l == k)
+                })
         })
     }
 }

@@ -234,7 +234,10 @@ fn parse_exposition(text: &str) -> Snapshot {
             }
         }
     }
-    Snapshot { metrics }
+    Snapshot {
+        const_labels: Default::default(),
+        metrics,
+    }
 }
 
 /// What a sequence of snapshots (or exported files) must keep: every histogram consistent,

@@ -62,14 +62,21 @@ struct Status {
 }
 
 impl Registry {
-    /// Starts a [`TextfileExporter`] writing to `path` (default: [`metrics_path`],
-    /// resolved now) every `interval`, first after one interval.
+    /// Starts a [`TextfileExporter`] writing to `path` every `interval`, first after one
+    /// interval. The default, [`default_textfile_path`](Self::default_textfile_path), is
+    /// resolved now, which freezes the constant labels; when one has no value, the path is
+    /// [`metrics_path`] and every export fails with that error.
     pub fn spawn_textfile_exporter(
         &'static self,
         path: Option<&Path>,
         interval: Duration,
     ) -> TextfileExporter {
-        let path = path.map_or_else(metrics_path, Path::to_path_buf);
+        let path = match path {
+            Some(path) => path.to_path_buf(),
+            None => self
+                .default_textfile_path()
+                .unwrap_or_else(|_| metrics_path()),
+        };
         let status = Arc::new(Mutex::new(Status::default()));
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = {

@@ -62,7 +62,9 @@ impl Registry {
 
     /// [`encode_text`](Self::encode_text) minus the hooks, for callers that just ran them.
     pub(crate) fn encode_text_without_hooks(&self, w: &mut impl Write) -> io::Result<()> {
-        for (metric, text) in self.iter().zip(family_texts(self)?) {
+        let prepared = prepared(self)?;
+        let consts = &*prepared.const_labels;
+        for (metric, text) in self.iter().zip(&prepared.families) {
             w.write_all(&text.lead)?;
             match metric {
                 Metric::Counter(c) => write_value(w, Value::Int(c.get()))?,
@@ -77,7 +79,7 @@ impl Registry {
                     for index in 0..family.len() {
                         if let Some(series) = family.series(index) {
                             let labels = SeriesLabels { family, index };
-                            encode_samples(w, name, &labels, series, &text.le)?;
+                            encode_samples(w, name, consts, &labels, series, &text.le)?;
                         }
                     }
                 }
@@ -95,22 +97,60 @@ impl Registry {
             for (metric, label, count) in dropped {
                 let labels = [("metric", metric), ("label", label)];
                 let value = Value::Int(count);
-                write_sample(w, DROPPED_LABEL_VALUES_METRIC, "", &labels, None, value)?;
+                let name = DROPPED_LABEL_VALUES_METRIC;
+                write_sample(w, name, "", consts, &labels, None, value)?;
             }
         }
         Ok(())
     }
 }
 
-/// The unchanging text of each of the registry's families, made on its first exposition.
-fn family_texts(registry: &Registry) -> io::Result<&[FamilyText]> {
+/// What the text format makes once per registry, on its first exposition, when the constant
+/// labels have frozen.
+#[derive(Debug)]
+struct Prepared {
+    /// The constant labels as written inside a sample's braces, values escaped:
+    /// `rank="3",run="r1"`; empty without constant labels.
+    const_labels: Box<[u8]>,
+    /// The unchanging text of each family, in registry order.
+    families: Box<[FamilyText]>,
+}
+
+/// The registry's prepared text, made on its first exposition; the constant labels' error
+/// when they have no values (every exposition fails with it, see `Registry::const_labels`).
+fn prepared(registry: &Registry) -> io::Result<&Prepared> {
+    registry.const_labels()?;
     registry
         .text_prepared
-        .get_or_init(|| Box::new(registry.iter().map(FamilyText::new).collect::<Box<[_]>>()))
-        .downcast_ref::<Box<[FamilyText]>>()
-        .map(|texts| &**texts)
+        .get_or_init(|| {
+            let mut const_labels = Vec::new();
+            for (i, (name, value)) in registry.frozen_const_labels().values.iter().enumerate() {
+                if i > 0 {
+                    const_labels.push(b',');
+                }
+                // Writing into a Vec cannot fail.
+                let _ = write_label(&mut const_labels, name, value);
+            }
+            let families = registry
+                .iter()
+                .map(|metric| FamilyText::new(metric, &const_labels))
+                .collect();
+            Box::new(Prepared {
+                const_labels: const_labels.into_boxed_slice(),
+                families,
+            })
+        })
+        .downcast_ref::<Prepared>()
         // Only this function fills the slot, so the type always matches.
         .ok_or_else(|| io::Error::other("the registry's prepared exposition text has another type"))
+}
+
+/// `name="value"`, the value escaped.
+fn write_label(w: &mut impl Write, name: &str, value: &str) -> io::Result<()> {
+    w.write_all(name.as_bytes())?;
+    w.write_all(b"=\"")?;
+    write_escaped_label_value(w, value)?;
+    w.write_all(b"\"")
 }
 
 /// An unlabelled histogram's samples: each precomputed prefix, then its value.
@@ -146,7 +186,8 @@ pub(crate) struct FamilyText {
 }
 
 impl FamilyText {
-    fn new(metric: Metric) -> Self {
+    /// `consts` is the constant labels as written inside braces (see `Prepared`).
+    fn new(metric: Metric, consts: &[u8]) -> Self {
         let spec = metric.spec();
         let mut lead = Vec::new();
         // Writing into a Vec cannot fail.
@@ -163,24 +204,34 @@ impl FamilyText {
             .chain([&f64::INFINITY])
             .map(|&bound| GoFloat(bound).to_string().into_boxed_str())
             .collect();
+        // `name_suffix{consts,le="bound"} `, braces only when there is a label.
+        let prefix = |suffix: &str, le: Option<&str>| {
+            let mut line = format!("{}{suffix}", spec.name).into_bytes();
+            if !consts.is_empty() || le.is_some() {
+                line.push(b'{');
+                line.extend_from_slice(consts);
+                if let Some(bound) = le {
+                    if !consts.is_empty() {
+                        line.push(b',');
+                    }
+                    line.extend_from_slice(format!("le=\"{bound}\"").as_bytes());
+                }
+                line.push(b'}');
+            }
+            line.push(b' ');
+            line.into_boxed_slice()
+        };
         let mut samples = Vec::new();
         match metric {
             Metric::Counter(_) | Metric::ShardedCounter(_) | Metric::Gauge(_) => {
-                lead.extend_from_slice(spec.name.as_bytes());
-                lead.push(b' ');
+                lead.extend_from_slice(&prefix("", None));
             }
             Metric::Histogram(_) | Metric::ShardedHistogram(_) => {
                 for bound in le.iter() {
-                    let prefix = format!("{}_bucket{{le=\"{bound}\"}} ", spec.name);
-                    samples.push(prefix.into_bytes().into_boxed_slice());
+                    samples.push(prefix("_bucket", Some(bound)));
                 }
-                for suffix in ["_sum ", "_count "] {
-                    samples.push(
-                        format!("{}{suffix}", spec.name)
-                            .into_bytes()
-                            .into_boxed_slice(),
-                    );
-                }
+                samples.push(prefix("_sum", None));
+                samples.push(prefix("_count", None));
             }
             Metric::Family(_) => {}
         }
@@ -279,15 +330,18 @@ impl Labels for SeriesLabels {
     }
 }
 
-/// The samples of one series of a labelled family; `le` is the histogram's bounds as spelled.
+/// The samples of one series of a labelled family; `consts` is the constant labels as written
+/// inside braces, `le` the histogram's bounds as spelled.
 fn encode_samples(
     w: &mut impl Write,
     name: &str,
+    consts: &[u8],
     labels: &(impl Labels + ?Sized),
     metric: Metric,
     le: &[Box<str>],
 ) -> io::Result<()> {
-    let sample = |w: &mut _, suffix, le, value| write_sample(w, name, suffix, labels, le, value);
+    let sample =
+        |w: &mut _, suffix, le, value| write_sample(w, name, suffix, consts, labels, le, value);
     match metric {
         Metric::Counter(c) => sample(w, "", None, Value::Int(c.get())),
         Metric::ShardedCounter(c) => sample(w, "", None, Value::Int(c.get())),
@@ -305,25 +359,28 @@ fn encode_samples(
     }
 }
 
-/// `name_suffix{label="value",...,le="bound"} value`, labels escaped, `le` last.
+/// `name_suffix{consts,label="value",...,le="bound"} value`: the constant labels first (as
+/// written inside braces), then the series' own, escaped, and `le` last.
 fn write_sample(
     w: &mut impl Write,
     name: &str,
     suffix: &str,
+    consts: &[u8],
     labels: &(impl Labels + ?Sized),
     le: Option<&str>,
     value: Value,
 ) -> io::Result<()> {
     w.write_all(name.as_bytes())?;
     w.write_all(suffix.as_bytes())?;
-    let mut open = false;
+    let mut open = !consts.is_empty();
+    if open {
+        w.write_all(b"{")?;
+        w.write_all(consts)?;
+    }
     labels.write(&mut |label, value| {
         w.write_all(if open { b"," } else { b"{" })?;
         open = true;
-        w.write_all(label.as_bytes())?;
-        w.write_all(b"=\"")?;
-        write_escaped_label_value(w, value)?;
-        w.write_all(b"\"")
+        write_label(w, label, value)
     })?;
     if let Some(bound) = le {
         w.write_all(if open { b"," } else { b"{" })?;

@@ -34,9 +34,74 @@ pub fn metrics_path() -> PathBuf {
 /// Numbers the temporary files of this process, so concurrent exports never share one.
 static TEMP_SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
+/// The longest file name the export makes from constant labels: 255 bytes is what ext4, XFS,
+/// btrfs, APFS and NTFS allow in one path component.
+const MAX_FILE_NAME: usize = 255;
+
 impl Registry {
-    /// Runs the sync hooks, then writes the exposition to `path` (default: [`metrics_path`])
-    /// atomically, creating the parent directory if needed. Returns the destination.
+    /// Where [`export_prometheus_textfile(None)`](Self::export_prometheus_textfile) writes.
+    ///
+    /// Without constant labels, [`metrics_path`]. With them, one file per process in the
+    /// same directory, named from the constant labels' values in declaration order:
+    /// `metrics.rank=3.run=r1.prom`. In a value, lowercase ASCII letters, digits, `_` and
+    /// `-` stay as they are; every other byte of its UTF-8 (capitals, `.`, `=`, `/`, `%`,
+    /// spaces, ...) is written `%XX` in uppercase hex. So the name is safe on any filesystem,
+    /// case-insensitive ones included, ends in `.prom` for node_exporter's textfile
+    /// collector, and two different value sets never share a file. A process that restarts
+    /// with the same values replaces its own file; a finished process' file stays, with its
+    /// last values, until someone removes it.
+    ///
+    /// Freezes the constant labels (see [`const_labels`](Self::const_labels)).
+    ///
+    /// # Errors
+    ///
+    /// The constant labels' error when one has no value; `InvalidInput` when the name would
+    /// be longer than the 255 bytes a file name may have.
+    ///
+    /// ```
+    /// # mod metrics {
+    /// #     geno_metrics::registry!("examples/fleet.toml");
+    /// # }
+    /// metrics::METRICS.set_const_labels(&[("rank", "3"), ("run", "Run.7")])?;
+    /// let path = metrics::METRICS.default_textfile_path()?;
+    /// assert_eq!(path, geno_metrics::metrics_path().with_file_name("metrics.rank=3.run=%52un%2E7.prom"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn default_textfile_path(&self) -> io::Result<PathBuf> {
+        let base = metrics_path();
+        if self.const_label_specs().is_empty() {
+            return Ok(base);
+        }
+        let mut name = String::from("metrics");
+        for (label, value) in self.const_labels()? {
+            name.push('.');
+            name.push_str(label);
+            name.push('=');
+            for &byte in value.as_bytes() {
+                match byte {
+                    b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' => name.push(char::from(byte)),
+                    _ => name.push_str(&format!("%{byte:02X}")),
+                }
+            }
+        }
+        name.push_str(".prom");
+        if name.len() > MAX_FILE_NAME {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "cannot export metrics: the file name made from the constant labels would be {} bytes, more than the {MAX_FILE_NAME} a file name may have ({}...); shorten their values or pass a path to export_prometheus_textfile",
+                    name.len(),
+                    &name[..64]
+                ),
+            ));
+        }
+        Ok(base.with_file_name(name))
+    }
+
+    /// Runs the sync hooks, then writes the exposition to `path` (default:
+    /// [`default_textfile_path`](Self::default_textfile_path): [`metrics_path`] without
+    /// constant labels, one file per process with them) atomically, creating the parent
+    /// directory if needed. Returns the destination.
     ///
     /// Directories it creates are mode 0755 whatever the umask, so that a scraper running as
     /// another user (node_exporter usually does) can enter them; directories that exist are
@@ -58,7 +123,8 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// A sync hook that panics fails the export with an error naming the panic. Any other
+    /// A sync hook that panics fails the export with an error naming the panic; so does a
+    /// constant label without a value (see [`const_labels`](Self::const_labels)). Any other
     /// failure (the target is a directory, the parent is a file, the temporary name is
     /// taken, the disk is full, ...) returns an error whose message names the target path and
     /// the step that failed. The temporary file is removed and the previous target is left
@@ -76,7 +142,10 @@ impl Registry {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn export_prometheus_textfile(&self, path: Option<&Path>) -> io::Result<PathBuf> {
-        let destination = path.map_or_else(metrics_path, Path::to_path_buf);
+        let destination = match path {
+            Some(path) => path.to_path_buf(),
+            None => self.default_textfile_path()?,
+        };
         // One export at a time per registry, from snapshot to rename: otherwise an older
         // snapshot could be renamed over a newer one and counters would go backwards in the
         // file, which Prometheus reads as a counter reset.
