@@ -34,6 +34,21 @@ pub(crate) fn render(registry: &Registry, source: &str, command: &str) -> String
             "A free-form label takes any string: the first `max_series` distinct values each get a series, later\nones share the series whose value is `{OVERFLOW_LABEL_VALUE}`. The runtime adds the counter\n`{DROPPED_LABEL_VALUES_METRIC}` to the exposition, one series per metric and free-form label\n(labels `metric` and `label`), counting the `with(..)` calls whose value went to the overflow series.\n\n"
         ));
     }
+    if !registry.const_labels.is_empty() {
+        out.push_str("Constant labels, on every series of every exposition before the metric's own labels; each\nprocess takes their values once, at its first snapshot or exposition, from `METRICS.set_const_labels`\nor else the environment:\n\n| Constant label | From | Default |\n|---|---|---|\n");
+        for label in &registry.const_labels {
+            out.push_str(&format!(
+                "| `{}` | `${}` | {} |\n",
+                label.name,
+                label.env,
+                label
+                    .default
+                    .as_deref()
+                    .map_or_else(|| "none: unset is an export error".to_owned(), code)
+            ));
+        }
+        out.push('\n');
+    }
     out.push_str("| Name | Handle | Kind | Unit | Buckets | Labels | Summary | Deprecated |\n");
     out.push_str("|---|---|---|---|---|---|---|---|\n");
     for m in &registry.metrics {
@@ -271,6 +286,22 @@ mod tests {
         let doc = render(&registry, "m.toml", "cargo xtask metrics");
         assert!(
             !doc.contains("with(..)") && !doc.contains("__overflow__"),
+            "{doc}"
+        );
+        assert!(!doc.contains("Constant label"), "{doc}");
+    }
+
+    #[test]
+    fn constant_labels_are_listed_with_their_source() {
+        let registry = geno_metrics_schema::parse(
+            "[registry]\nversion = \"1.0.0\"\nconst_labels = { rank = { env = \"RANK\", default = \"0\" }, run = { env = \"RUN_ID\" } }\n[[metric]]\nname = \"jobs_total\"\nkind = \"counter\"\nsummary = \"J.\"\n",
+            "m.toml",
+        )
+        .unwrap();
+        let doc = render(&registry, "m.toml", "cargo xtask metrics");
+        assert!(doc.contains("| `rank` | `$RANK` | `0` |\n"), "{doc}");
+        assert!(
+            doc.contains("| `run` | `$RUN_ID` | none: unset is an export error |\n"),
             "{doc}"
         );
     }

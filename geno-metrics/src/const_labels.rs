@@ -108,7 +108,7 @@ pub(crate) fn check_overrides(
         let Some(spec) = specs.iter().find(|s| s.name == name) else {
             return Err(ConstLabelError::Undeclared {
                 name: name.to_owned(),
-                suggestion: crate::registry::closest(name, specs.iter().map(|s| s.name)),
+                suggestion: crate::spec::closest(name, specs.iter().map(|s| s.name)),
                 declared: specs.iter().map(|s| s.name).collect(),
             });
         };

@@ -49,5 +49,5 @@ pub fn free_form_position<M, const S: usize, const F: usize>(
 /// The closest of `candidates` to `word`, as the registry's lookups suggest it; the workspace
 /// tests compare it with the schema's `closest`.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    crate::registry::closest(word, candidates)
+    crate::spec::closest(word, candidates)
 }

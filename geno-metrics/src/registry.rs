@@ -18,7 +18,7 @@ use crate::kinds::{AnyHistogram, AnyShardedHistogram, Counter, Gauge, ShardedCou
 use crate::labels::DROPPED_LABEL_VALUES_METRIC;
 use crate::metric::{Family, Metric};
 use crate::snapshot::{MetricSnapshot, MetricValue, Snapshot};
-use crate::spec::{MetricKind, MetricSpec};
+use crate::spec::{MetricKind, MetricSpec, closest};
 
 /// Every metric of one `metrics.toml`, in file order: `registry!` generates it as `METRICS`.
 ///
@@ -554,23 +554,6 @@ fn wrong_kind(found: Metric, expected: MetricKind) -> LookupError {
         expected,
         found: spec.kind,
     }
-}
-
-/// The candidate closest to `word` when it is near enough to be a typo: at most a third of
-/// the word's characters (and at least 2) edits away. The schema crate suggests names in its
-/// diagnostics by the same rule (`geno_metrics_schema::closest`); a test in `tests/` holds the
-/// two to the same answers, since the runtime cannot depend on the schema.
-pub(crate) fn closest<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(2);
-    candidates
-        .into_iter()
-        .map(|c| (strsim::levenshtein(word, c), c))
-        .filter(|&(distance, _)| distance <= limit)
-        .min_by_key(|&(distance, _)| distance)
-        .map(|(_, c)| c)
 }
 
 /// Why a by-name lookup failed.

@@ -207,3 +207,20 @@ pub enum LabelValues {
         max_series: usize,
     },
 }
+
+/// The candidate closest to `word` when it is near enough to be a typo: at most a third of
+/// the word's characters (and at least 2) edits away. The schema crate suggests names in its
+/// diagnostics by the same rule (`geno_metrics_schema::closest`); a test in `tests/` holds the
+/// two to the same answers, since the runtime cannot depend on the schema.
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (strsim::levenshtein(word, c), c))
+        .filter(|&(distance, _)| distance <= limit)
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, c)| c)
+}

@@ -61,10 +61,10 @@ impl Rng {
 /// which the loop raises together. Returns that round.
 fn assert_complete(text: &str) -> u64 {
     assert_complete_genolewm(text);
-    let steps = sample(text, "geno_lewm_train_steps_total");
+    let steps = sample(text, "geno_lewm_train_steps_total{rank=\"0\"}");
     let observed = sample(
         text,
-        "geno_lewm_train_step_duration_seconds_count{phase=\"train\"}",
+        "geno_lewm_train_step_duration_seconds_count{rank=\"0\",phase=\"train\"}",
     );
     assert_eq!(steps, observed, "values from two rounds in one file");
     steps

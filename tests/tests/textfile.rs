@@ -32,10 +32,19 @@ fn leftovers(dir: &Path, keep: &[&str]) -> Vec<String> {
 }
 
 /// Runs the fixture's default export in `cwd` with `GENO_LEWM_LOG_DIR` set to `log_dir`
-/// (or unset), returning the path it reports.
+/// (or unset) and `RANK` unset, returning the path it reports.
 fn default_export(cwd: &Path, log_dir: Option<&str>) -> PathBuf {
+    default_export_as(cwd, log_dir, None)
+}
+
+/// [`default_export`] with `RANK` set to `rank` (or unset).
+fn default_export_as(cwd: &Path, log_dir: Option<&str>, rank: Option<&str>) -> PathBuf {
     let mut command = Command::new(FIXTURE);
     command.arg("default").current_dir(cwd);
+    match rank {
+        Some(rank) => command.env("RANK", rank),
+        None => command.env_remove("RANK"),
+    };
     match log_dir {
         Some(dir) => command.env(geno_metrics::LOG_DIR_ENV, dir),
         None => command.env_remove(geno_metrics::LOG_DIR_ENV),
@@ -50,15 +59,56 @@ fn default_export(cwd: &Path, log_dir: Option<&str>) -> PathBuf {
 fn the_default_path_follows_the_log_dir_variable() {
     let dir = scratch("default_path");
     let log_dir = dir.join("logs");
+    // The GenoLeWM registry has the constant label `rank` (default "0"): one file per rank.
     let reported = default_export(&dir, Some(log_dir.to_str().unwrap()));
-    assert_eq!(reported, log_dir.join("metrics.prom"));
+    assert_eq!(reported, log_dir.join("metrics.rank=0.prom"));
     assert_complete_genolewm(&fs::read_to_string(&reported).unwrap());
-    // Unset or empty: metrics.prom in the current directory.
+    // Unset or empty: in the current directory.
     for log_dir in [None, Some("")] {
-        assert_eq!(default_export(&dir, log_dir), Path::new("metrics.prom"));
-        assert_complete_genolewm(&fs::read_to_string(dir.join("metrics.prom")).unwrap());
-        fs::remove_file(dir.join("metrics.prom")).unwrap();
+        assert_eq!(
+            default_export(&dir, log_dir),
+            Path::new("metrics.rank=0.prom")
+        );
+        assert_complete_genolewm(&fs::read_to_string(dir.join("metrics.rank=0.prom")).unwrap());
+        fs::remove_file(dir.join("metrics.rank=0.prom")).unwrap();
     }
+}
+
+/// Ranks side by side in one directory each write a file of their own, named from `RANK`,
+/// whose every series carries their rank; a rank that exports again replaces its own file.
+#[test]
+fn each_rank_writes_its_own_file_named_from_its_constant_labels() {
+    let dir = scratch("ranks");
+    let log_dir = dir.join("logs");
+    let log = Some(log_dir.to_str().unwrap());
+    for rank in ["0", "1", "12", "Worker/7"] {
+        let reported = default_export_as(&dir, log, Some(rank));
+        let text = fs::read_to_string(&reported).unwrap();
+        assert_complete_genolewm(&text);
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            assert!(
+                line.contains(&format!("{{rank=\"{rank}\"")),
+                "every series carries rank {rank} first: {line}"
+            );
+        }
+    }
+    let mut names: Vec<String> = fs::read_dir(&log_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "metrics.rank=%57orker%2F7.prom",
+            "metrics.rank=0.prom",
+            "metrics.rank=1.prom",
+            "metrics.rank=12.prom",
+        ]
+    );
+    // The same rank again: its own file, replaced; nothing else appears.
+    default_export_as(&dir, log, Some("1"));
+    assert_eq!(fs::read_dir(&log_dir).unwrap().count(), 4);
 }
 
 #[test]
@@ -121,6 +171,7 @@ fn directories_the_export_creates_are_0755_whatever_the_umask() {
             .arg(format!("umask {umask}; exec \"$0\" default"))
             .arg(FIXTURE)
             .env("GENO_LEWM_LOG_DIR", &log_dir)
+            .env_remove("RANK")
             .output()
             .unwrap();
         let said = String::from_utf8_lossy(&out.stdout);
@@ -128,7 +179,11 @@ fn directories_the_export_creates_are_0755_whatever_the_umask() {
         let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir.join("new")), 0o755, "umask {umask}");
         assert_eq!(mode(&log_dir), 0o755, "umask {umask}");
-        assert_eq!(mode(&log_dir.join("metrics.prom")), 0o644, "umask {umask}");
+        assert_eq!(
+            mode(&log_dir.join("metrics.rank=0.prom")),
+            0o644,
+            "umask {umask}"
+        );
         assert_eq!(
             mode(&dir),
             0o750,
@@ -424,7 +479,7 @@ fn the_periodic_exporter_retries_after_failures_and_exports_once_more_on_drop() 
     drop(exporter);
     let text = fs::read_to_string(&target).unwrap();
     assert!(
-        text.contains("\ngeno_lewm_train_epoch 12345\n"),
+        text.contains("\ngeno_lewm_train_epoch{rank=\"0\"} 12345\n"),
         "final values missing"
     );
     assert!(leftovers(&dir, &["metrics.prom"]).is_empty());
@@ -436,7 +491,7 @@ fn concurrent_exports_never_move_a_counter_backwards_in_the_file() {
     let dir = scratch("monotonic");
     let target = dir.join("metrics.prom");
     METRICS.export_prometheus_textfile(Some(&target)).unwrap();
-    let value = |text: &str| sample(text, "geno_lewm_checkpoint_writes_total");
+    let value = |text: &str| sample(text, "geno_lewm_checkpoint_writes_total{rank=\"0\"}");
     let mut last = 0;
     let reads = race(
         4,

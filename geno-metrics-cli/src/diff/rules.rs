@@ -2,7 +2,7 @@
 //! it requires, and the verdict on the bump the head registry actually made. Pure: no I/O.
 
 use geno_metrics_schema::{
-    Label, LabelValue, LabelValues, Metric, MetricKind, OVERFLOW_LABEL_VALUE, Registry,
+    ConstLabel, Label, LabelValue, LabelValues, Metric, MetricKind, OVERFLOW_LABEL_VALUE, Registry,
 };
 use semver::Version;
 use serde::Serialize;
@@ -119,6 +119,8 @@ pub(crate) fn diff(base: Option<&Registry>, head: &Registry) -> Verdict {
         });
     }
 
+    compare_const_labels(base, head, &mut changes);
+
     let in_base = |name: &str| base.metrics.iter().find(|m| m.name == name);
     let in_head = |name: &str| head.metrics.iter().find(|m| m.name == name);
 
@@ -186,6 +188,70 @@ pub(crate) fn diff(base: Option<&Registry>, head: &Registry) -> Verdict {
     }
     changes.sort_by_key(|c| (c.line, std::cmp::Reverse(c.required_bump)));
     verdict(Some(base), head, changes)
+}
+
+/// `[registry] const_labels`: one gained or lost changes every series' identity; where a
+/// value comes from changes no series a process already exposes.
+fn compare_const_labels(base: &Registry, head: &Registry, changes: &mut Vec<Change>) {
+    let names = |r: &Registry| {
+        r.const_labels
+            .iter()
+            .map(|l| l.name.clone())
+            .collect::<Vec<_>>()
+    };
+    for old in &base.const_labels {
+        match head.const_labels.iter().find(|l| l.name == old.name) {
+            None => changes.push(Change {
+                rule: "const-label-removed",
+                metric: old.name.clone(),
+                from: Some(old.name.clone()),
+                to: None,
+                line: head.version_line,
+                required_bump: Bump::Major,
+                message: format!(
+                    "constant label `{}` was removed: every series of the registry loses it and becomes a new series, so the processes it told apart now collide (node_exporter rejects duplicate series; Prometheus keeps one), and queries that filter or group by it go blank; bump the major version of [registry]",
+                    old.name
+                ),
+            }),
+            Some(new) if (&old.env, &old.default) != (&new.env, &new.default) => {
+                let source = |l: &ConstLabel| match &l.default {
+                    Some(d) => format!("${} (default {d:?})", l.env),
+                    None => format!("${} (no default)", l.env),
+                };
+                changes.push(Change {
+                    rule: "const-label-source-changed",
+                    metric: new.name.clone(),
+                    from: Some(source(old)),
+                    to: Some(source(new)),
+                    line: new.line,
+                    required_bump: Bump::Patch,
+                    message: format!(
+                        "constant label `{}` now takes its value from {} instead of {}: the series keep their names and labels; check that the launcher sets the variable (without a default, an unset one fails every export)",
+                        new.name,
+                        source(new),
+                        source(old)
+                    ),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    for new in &head.const_labels {
+        if !names(base).contains(&new.name) {
+            changes.push(Change {
+                rule: "const-label-added",
+                metric: new.name.clone(),
+                from: None,
+                to: Some(new.name.clone()),
+                line: new.line,
+                required_bump: Bump::Major,
+                message: format!(
+                    "constant label `{}` was added: every series of the registry gains it and becomes a new series, so graphs break at the deploy and queries that match a series' full label set miss; bump the major version of [registry]",
+                    new.name
+                ),
+            });
+        }
+    }
 }
 
 fn added(m: &Metric) -> Change {

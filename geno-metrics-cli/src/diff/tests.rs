@@ -742,3 +742,85 @@ fn readme_lists_every_rule() {
         "geno-metrics-cli/README.md, section \"The guard's rules\""
     );
 }
+
+/// A registry under namespace `app`, version `version`, with `const_labels` and one counter.
+fn with_const_labels(version: &str, const_labels: &str) -> Registry {
+    let source = format!(
+        "[registry]\nnamespace = \"app\"\nversion = \"{version}\"\nconst_labels = {const_labels}\n\n{STEPS}"
+    );
+    geno_metrics_schema::parse(&source, "metrics.toml").unwrap_or_else(|r| panic!("{r}"))
+}
+
+/// The rules and required bump of `head` against `base` (versions 1.0.0), and whether the
+/// guard passes at `bumped_version`.
+fn const_label_verdict(
+    base: &str,
+    head: &str,
+    bumped_version: &str,
+) -> (Vec<&'static str>, Bump, bool) {
+    let base = with_const_labels("1.0.0", base);
+    let verdict = diff(Some(&base), &with_const_labels("1.0.0", head));
+    let rules = verdict.changes.iter().map(|c| c.rule).collect();
+    let bumped = diff(Some(&base), &with_const_labels(bumped_version, head));
+    (rules, verdict.required_bump, bumped.ok)
+}
+
+#[test]
+fn const_label_added_and_removed_are_major() {
+    let rank = r#"{ rank = { env = "RANK", default = "0" } }"#;
+    let both = r#"{ rank = { env = "RANK", default = "0" }, run = { env = "RUN_ID" } }"#;
+    assert_eq!(
+        const_label_verdict(rank, both, "2.0.0"),
+        (vec!["const-label-added"], Bump::Major, true)
+    );
+    assert_eq!(
+        const_label_verdict(both, rank, "2.0.0"),
+        (vec!["const-label-removed"], Bump::Major, true)
+    );
+    assert_eq!(
+        const_label_verdict(rank, both, "1.1.0").2,
+        false,
+        "a minor bump is not enough"
+    );
+    // From none at all: the registry without the key.
+    let base = registry("1.0.0", STEPS);
+    let v = diff(Some(&base), &with_const_labels("1.0.0", rank));
+    assert_eq!(v.changes[0].rule, "const-label-added");
+    assert_eq!(v.changes[0].line, 4, "the head's const_labels line");
+    assert!(
+        v.changes[0].message.contains("new series"),
+        "{}",
+        v.changes[0].message
+    );
+    assert!(!v.ok);
+}
+
+#[test]
+fn const_label_source_changed_is_a_patch() {
+    let rank = r#"{ rank = { env = "RANK", default = "0" } }"#;
+    for head in [
+        r#"{ rank = { env = "GLOBAL_RANK", default = "0" } }"#,
+        r#"{ rank = { env = "RANK" } }"#,
+        r#"{ rank = { env = "RANK", default = "1" } }"#,
+    ] {
+        assert_eq!(
+            const_label_verdict(rank, head, "1.0.1"),
+            (vec!["const-label-source-changed"], Bump::Patch, true),
+            "{head}"
+        );
+    }
+    let base = with_const_labels("1.0.0", rank);
+    let v = diff(
+        Some(&base),
+        &with_const_labels("1.0.0", r#"{ rank = { env = "RANK" } }"#),
+    );
+    let change = &v.changes[0];
+    assert_eq!(change.from.as_deref(), Some("$RANK (default \"0\")"));
+    assert_eq!(change.to.as_deref(), Some("$RANK (no default)"));
+    assert!(
+        change.message.contains("an unset one fails every export"),
+        "{}",
+        change.message
+    );
+    assert!(v.ok, "a patch finding does not fail the guard");
+}
