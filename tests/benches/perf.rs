@@ -17,7 +17,9 @@
 //!   times the cycling alone;
 //! - `encode_1000_counters`: the text exposition of 1,000 unlabelled counters with the same
 //!   names, help text and values in each client (geno's registry is `perf_1000.toml`, written
-//!   by `gen_perf_1000.py`), into a reused buffer where the client allows it;
+//!   by `gen_perf_1000.py`), into a reused buffer where the client allows it; and geno's
+//!   same 1,000 counters with two constant labels on every series
+//!   (`perf_1000_const.toml`: `rank="3"`, `run="r-2026-11-29"`);
 //! - `export_split`: the steps of `Registry::export_prometheus_textfile`, timed one by one
 //!   (encode, create + write the temporary file, fsync it, rename it over the target, fsync
 //!   the directory) and then whole, for the 1,000-counter registry and the GenoLeWM one.
@@ -50,6 +52,12 @@ mod perf {
 /// 1,000 unlabelled counters, generated from `benches/perf_1000.toml`.
 mod perf_1000 {
     geno_metrics::registry!("benches/perf_1000.toml");
+}
+
+/// The same 1,000 counters with two constant labels (`rank`, `run`), from
+/// `benches/perf_1000_const.toml`.
+mod perf_1000_const {
+    geno_metrics::registry!("benches/perf_1000_const.toml");
 }
 
 /// How many counters the encode and export rows expose.
@@ -182,15 +190,27 @@ fn counter_value(i: usize) -> u64 {
 /// Sets geno's 1,000 counters to their values (once per process).
 fn fill_geno_1000() -> &'static Registry {
     static FILLED: Once = Once::new();
-    FILLED.call_once(|| {
-        assert_eq!(perf_1000::METRICS.len(), COUNTERS);
-        for i in 0..COUNTERS {
-            let (name, _) = counter_name(i);
-            let counter = perf_1000::METRICS.get_counter(&name).unwrap();
-            counter.inc_by(counter_value(i));
-        }
-    });
+    FILLED.call_once(|| fill(&perf_1000::METRICS));
     &perf_1000::METRICS
+}
+
+/// The same with two constant labels.
+fn fill_geno_1000_const() -> &'static Registry {
+    static FILLED: Once = Once::new();
+    FILLED.call_once(|| fill(&perf_1000_const::METRICS));
+    &perf_1000_const::METRICS
+}
+
+/// Sets the 1,000 counters of `registry` to their values.
+fn fill(registry: &Registry) {
+    assert_eq!(registry.len(), COUNTERS);
+    for i in 0..COUNTERS {
+        let (name, _) = counter_name(i);
+        registry
+            .get_counter(&name)
+            .unwrap()
+            .inc_by(counter_value(i));
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -466,8 +486,14 @@ fn print_outputs_1000() {
         .encode(&prometheus_1000().gather(), &mut prometheus)
         .unwrap();
     let metrics = metrics_1000().render();
+    let mut geno_const = Vec::new();
+    fill_geno_1000_const().encode_text(&mut geno_const).unwrap();
     for (who, text) in [
         ("geno", String::from_utf8(geno).unwrap()),
+        (
+            "geno, 2 constant labels",
+            String::from_utf8(geno_const).unwrap(),
+        ),
         ("prometheus-client", client),
         ("prometheus", String::from_utf8(prometheus).unwrap()),
         ("metrics-exporter-prometheus", metrics),
@@ -485,7 +511,18 @@ mod encode_1000_counters {
     /// `Registry::encode_text` into one `Vec`, cleared each time.
     #[divan::bench]
     fn geno_encode_text(bencher: Bencher<'_, '_>) {
-        let registry = fill_geno_1000();
+        encode(bencher, fill_geno_1000());
+    }
+
+    /// The same counters with two constant labels on every series
+    /// (`{rank="3",run="r-2026-11-29"}`): the labels are escaped once, at the first
+    /// exposition, and copied after that.
+    #[divan::bench]
+    fn geno_encode_text_2_const_labels(bencher: Bencher<'_, '_>) {
+        encode(bencher, fill_geno_1000_const());
+    }
+
+    fn encode(bencher: Bencher<'_, '_>, registry: &'static Registry) {
         let mut buffer = Vec::new();
         bencher.bench_local(|| {
             buffer.clear();

@@ -5,18 +5,39 @@
 //! cargo run --release --example training_job -- [--steps N] [--threads N] [--interval SECONDS]
 //! ```
 //!
-//! The textfile goes to `$GENO_LEWM_LOG_DIR/metrics.prom` (or `./metrics.prom`).
+//! Like a rank started by torchrun or another launcher, it takes its rank from `$RANK` (0 when
+//! unset): every series carries `rank="<RANK>"`, and the textfile goes to
+//! `$GENO_LEWM_LOG_DIR/metrics.rank=<RANK>.prom` (or `./metrics.rank=<RANK>.prom`), one file per
+//! rank. Four ranks side by side:
+//!
+//! ```text
+//! for rank in 0 1 2 3; do RANK=$rank cargo run --release --example training_job & done; wait
+//! ```
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
+use geno_metrics_tests::genolewm::METRICS;
 use geno_metrics_tests::training_job::{self, Flags, Summary};
 
 fn main() -> ExitCode {
     let options = Flags::parse().options();
+    // Resolve the constant labels now: a rank without its identity should fail at start, not
+    // at its first export.
+    let identity = match METRICS.const_labels() {
+        Ok(labels) => labels
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     println!(
-        "training: {} steps on {} threads, exporting every {:?}",
+        "training ({identity}): {} steps on {} threads, exporting every {:?}",
         options.steps, options.threads, options.interval
     );
     let started = Instant::now();

@@ -178,12 +178,27 @@ fn fenced(place: &str, lines: &[String]) -> Vec<Snippet> {
                         }
                         _ => None,
                     };
-                    if let Some(kind) = kind {
-                        found.push(Snippet {
+                    match kind {
+                        // Queries a blank line apart are one query each.
+                        Some(Kind::Query) => {
+                            let mut first = *start + 1;
+                            for query in text.split("\n\n") {
+                                if !query.trim().is_empty() {
+                                    found.push(Snippet {
+                                        place: format!("{place}:{first}"),
+                                        kind: Kind::Query,
+                                        text: format!("{query}\n"),
+                                    });
+                                }
+                                first += query.lines().count() + 1;
+                            }
+                        }
+                        Some(kind) => found.push(Snippet {
                             place: format!("{place}:{start}"),
                             kind,
                             text: format!("{text}\n"),
-                        });
+                        }),
+                        None => {}
                     }
                     open = None;
                 } else {
@@ -219,6 +234,25 @@ mod tests {
         assert_eq!(
             (found[1].kind, found[1].text.as_str()),
             (Kind::Query, "up == 0\n")
+        );
+    }
+
+    #[test]
+    fn queries_a_blank_line_apart_are_one_query_each_at_their_own_line() {
+        let text = "```promql\n# all\nsum(up)\n\n# by job\nsum by (job) (up)\n```\n";
+        let found: Vec<(String, String)> = fenced("README.md", &lines(text))
+            .into_iter()
+            .map(|s| (s.place, s.text))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("README.md:2".to_owned(), "# all\nsum(up)\n".to_owned()),
+                (
+                    "README.md:5".to_owned(),
+                    "# by job\nsum by (job) (up)\n".to_owned()
+                ),
+            ]
         );
     }
 

@@ -31,7 +31,7 @@ pub struct Options {
     pub threads: usize,
     /// Time between periodic exports.
     pub interval: Duration,
-    /// The textfile; `None` is `geno_metrics::metrics_path()`.
+    /// The textfile; `None` is `METRICS.default_textfile_path()`, one file per rank.
     pub path: Option<PathBuf>,
     /// Steps between checkpoints.
     pub checkpoint_every: u64,
@@ -54,8 +54,9 @@ impl Default for Options {
 }
 
 /// A simulated GenoLeWM training run: trainer threads, a data loader, checkpoints and an
-/// inference thread record into every metric, exported to $GENO_LEWM_LOG_DIR/metrics.prom
-/// (or ./metrics.prom) periodically and once more at the end.
+/// inference thread record into every metric, exported to
+/// $GENO_LEWM_LOG_DIR/metrics.rank=<RANK>.prom (or ./metrics.rank=<RANK>.prom; RANK defaults
+/// to 0) periodically and once more at the end.
 #[derive(Debug, Parser)]
 #[command(name = "training_job")]
 pub struct Flags {
