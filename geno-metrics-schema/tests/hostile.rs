@@ -64,11 +64,12 @@ sharded = true
 renamed_from = "job_latency_seconds"
 "#;
 
-/// A namespace, enumerated and free-form labels, a label shared by two metrics, default and
-/// explicit buckets, a dotted key and inline tables.
+/// A namespace, constant labels (one through a dotted key), enumerated and free-form labels,
+/// a label shared by two metrics, default and explicit buckets, a dotted key and inline tables.
 const LABELLED: &str = r#"[registry]
 namespace = "app"
 version = "1.2.3"
+const_labels = { rank = { env = "RANK", default = "0" }, run.env = "APP_RUN_ID" }
 
 [[metric]]
 name = "app_requests_total"
@@ -380,6 +381,10 @@ const VALUES: &[&str] = &[
     "[0.1, \"x\"]",
     "[[1], [2]]",
     "{ max_series = 0 }",
+    "{ rank = { env = \"RANK\" } }",
+    "{ job = { env = \"JOB\" }, phase = { env = \"1X\", default = \"\" } }",
+    "{ rank = \"RANK\" }",
+    "{ env = \"RANK\", default = \" \" }",
     "{ max_series = 1023 }",
     "{ max_series = 1024 }",
     "{ a = [\"x\"], b = [\"X\"] }",
@@ -414,6 +419,9 @@ const KEYS: &[&str] = &[
     "sharded",
     "namespace",
     "version",
+    "const_labels",
+    "env",
+    "default",
     "max_series",
     "metric",
     "registry",

@@ -174,6 +174,41 @@ fn check_diagnostic(lines: &[&str], path: &str, d: &Diagnostic) {
 fn check_registry(source: &str, registry: &Registry) {
     let lines = lines_of(source);
     position(&lines, registry.version_line, 1, "version_line");
+    let metric_labels: std::collections::HashSet<&str> = registry
+        .metrics
+        .iter()
+        .flat_map(|m| &m.labels)
+        .map(|l| l.name.as_str())
+        .collect();
+    for c in &registry.const_labels {
+        let what = format!("constant label {:?}", c.name);
+        position(&lines, c.line, 1, &what);
+        assert!(
+            c.name.starts_with(|ch: char| ch.is_ascii_lowercase())
+                && c.name
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+                && !["le", "quantile", "job", "instance", "metric", "label"]
+                    .contains(&c.name.as_str()),
+            "{what}: a valid label name Prometheus gives no meaning of its own"
+        );
+        assert!(
+            !metric_labels.contains(c.name.as_str()),
+            "{what}: no metric declares it"
+        );
+        assert!(
+            c.env
+                .starts_with(|ch: char| ch.is_ascii_alphabetic() || ch == '_')
+                && c.env
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_'),
+            "{what}: a valid variable name"
+        );
+        assert!(
+            c.default.as_ref().is_none_or(|d| !d.trim().is_empty()),
+            "{what}: no blank default"
+        );
+    }
     let mut names = std::collections::HashSet::new();
     for m in &registry.metrics {
         let what = format!("metric {:?}", m.name);
