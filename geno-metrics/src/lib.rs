@@ -126,7 +126,8 @@ pub use spec::{LabelSpec, LabelValues, MetricKind, MetricSpec};
 /// - one enum per enumerated label name, in upper camel case (`device_kind` -> `DeviceKind`),
 ///   a variant per value (`in_progress` -> `InProgress`, `2xx` -> `V2xx`), with `all()`,
 ///   `as_str()` and `Display`;
-/// - `pub static METRICS: Registry`, every metric in file order.
+/// - `pub static METRICS: Registry`, every metric in file order, with the constant labels of
+///   `[registry] const_labels` ([`ConstLabelSpec`]; see [`Registry::set_const_labels`]).
 ///
 /// The [crate docs](crate#what-registry-generates) show each of these in use.
 ///

@@ -364,7 +364,10 @@ impl Registry {
     }
 
     /// Runs the sync hooks, then copies every metric, in registry order; a labelled metric
-    /// gives one entry per series, with its labels.
+    /// gives one entry per series, with its labels. Every entry carries the constant labels
+    /// too, which [`Snapshot::const_labels`] lists; one without a value (see
+    /// [`const_labels`](Self::const_labels)) is left out, since a snapshot stays in the
+    /// process. Freezes the constant labels.
     ///
     /// # Panics
     ///
