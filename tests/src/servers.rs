@@ -1,6 +1,8 @@
-//! Servers the tests start on 127.0.0.1 (node_exporter, Prometheus) and always stop, and the
-//! one request the tests make of them. A failure to start one panics: it is how a test fails.
+//! Servers the tests start on 127.0.0.1 (node_exporter, Prometheus) and always stop, the
+//! requests the tests make of them, and how their answers are read. A failure to start one
+//! panics: it is how a test fails.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -98,4 +100,106 @@ pub fn http_get(port: u16, path_and_query: &str) -> Option<String> {
     head.starts_with("HTTP/1.0 200")
         .then(|| body.to_owned())
         .or_else(|| head.starts_with("HTTP/1.1 200").then(|| body.to_owned()))
+}
+
+/// Percent-encodes a PromQL query for a URL.
+pub fn encode_query(query: &str) -> String {
+    query
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `name{a="x",b="y"}` (text format, values escaped) as the name and unescaped labels: a
+/// lenient reader of the series node_exporter serves, which the strict
+/// [`text_format`](crate::text_format) reader does not need to accept.
+///
+/// # Panics
+///
+/// When a label value is not quoted or its escape is cut off.
+pub fn parse_series(series: &str) -> (String, BTreeMap<String, String>) {
+    let Some((name, rest)) = series.split_once('{') else {
+        return (series.to_owned(), BTreeMap::new());
+    };
+    let mut labels = BTreeMap::new();
+    let mut chars = rest.chars();
+    loop {
+        let label: String = chars.by_ref().take_while(|&c| c != '=').collect();
+        let label = label.trim_start_matches(',');
+        if label.is_empty() || label == "}" {
+            break;
+        }
+        assert_eq!(chars.next(), Some('"'), "{series}");
+        let mut value = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => match chars.next() {
+                    Some('n') => value.push('\n'),
+                    Some(escaped) => value.push(escaped),
+                    None => panic!("{series}"),
+                },
+                c => value.push(c),
+            }
+        }
+        labels.insert(label.to_owned(), value);
+    }
+    (name.to_owned(), labels)
+}
+
+/// Starts node_exporter's textfile collector (and no other) over `textfiles` on a free port,
+/// its log in `logs`; returns it, its port and its first `/metrics` page.
+pub fn start_node_exporter(
+    name: &'static str,
+    textfiles: &Path,
+    logs: &Path,
+) -> (Server, u16, String) {
+    let port = free_port();
+    let mut node = Server::start(
+        name,
+        &crate::tools::tool("prometheus-node-exporter"),
+        &[
+            "--collector.disable-defaults".into(),
+            "--collector.textfile".into(),
+            format!("--collector.textfile.directory={}", textfiles.display()),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+        ],
+        logs,
+    );
+    let exposed = node.wait_for("/metrics", Duration::from_secs(30), || {
+        http_get(port, "/metrics")
+    });
+    (node, port, exposed)
+}
+
+/// Starts a Prometheus server on a free port scraping `targets` (ports on 127.0.0.1) every
+/// second as job `geno`, its configuration, storage and log in `dir`; returns it and its port.
+pub fn start_prometheus(targets: &[u16], dir: &Path) -> (Server, u16) {
+    let port = free_port();
+    let config = dir.join("prometheus.yml");
+    let targets: Vec<String> = targets.iter().map(|t| format!("'127.0.0.1:{t}'")).collect();
+    fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: geno\n    static_configs:\n      - targets: [{}]\n",
+            targets.join(", ")
+        ),
+    )
+    .unwrap_or_else(|e| panic!("cannot write {}: {e}", config.display()));
+    let server = Server::start(
+        "prometheus",
+        &crate::tools::tool("prometheus"),
+        &[
+            format!("--config.file={}", config.display()),
+            format!("--storage.tsdb.path={}", dir.join("tsdb").display()),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+        ],
+        dir,
+    );
+    (server, port)
 }

@@ -310,7 +310,7 @@ fn train(
         TRAIN_LEARNING_RATE.set(3e-4 * (1.0 - progress).max(0.01));
         TRAIN_GRADIENT_NORM.observe(0.2 + 3.0 * rng.unit() * (1.0 - progress));
         TRAIN_EPOCH.set((step / steps_per_epoch) as f64);
-        gpu_memory.set((18 << 30) as f64 + (rng.next() % (2 << 30)) as f64);
+        gpu_memory.set((18u64 << 30) as f64 + (rng.next() % (2 << 30)) as f64);
 
         let line = match rng.next() % 10 {
             0 => format!("step {step}: odd loss on read ACGTTGCAACGTNNACGT"),

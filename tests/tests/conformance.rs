@@ -17,22 +17,11 @@ use std::time::Duration;
 
 use geno_metrics::{DROPPED_LABEL_VALUES_METRIC, MetricKind, MetricValue};
 use geno_metrics_tests::genolewm::{LOG_REDACTIONS_TOTAL, METRICS};
-use geno_metrics_tests::servers::{Server, free_port, http_get};
+use geno_metrics_tests::servers::{
+    Server, encode_query, free_port, http_get, parse_series, start_node_exporter, start_prometheus,
+};
 use geno_metrics_tests::tools::{promtool_check, tool};
 use geno_metrics_tests::{redaction, training_job};
-
-/// Percent-encodes a PromQL query for a URL.
-fn encode_query(query: &str) -> String {
-    query
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 /// The sample lines of an exposition, keyed by [`series_key`], with their value text.
 fn samples(text: &str) -> BTreeMap<String, String> {
@@ -44,37 +33,6 @@ fn samples(text: &str) -> BTreeMap<String, String> {
             (series_key(&name, &labels), value.to_owned())
         })
         .collect()
-}
-
-/// `name{a="x",b="y"}` (text format, values escaped) as the name and unescaped labels.
-fn parse_series(series: &str) -> (String, BTreeMap<String, String>) {
-    let Some((name, rest)) = series.split_once('{') else {
-        return (series.to_owned(), BTreeMap::new());
-    };
-    let mut labels = BTreeMap::new();
-    let mut chars = rest.chars();
-    loop {
-        let label: String = chars.by_ref().take_while(|&c| c != '=').collect();
-        let label = label.trim_start_matches(',');
-        if label.is_empty() || label == "}" {
-            break;
-        }
-        assert_eq!(chars.next(), Some('"'), "{series}");
-        let mut value = String::new();
-        while let Some(c) = chars.next() {
-            match c {
-                '"' => break,
-                '\\' => match chars.next() {
-                    Some('n') => value.push('\n'),
-                    Some(escaped) => value.push(escaped),
-                    None => panic!("{series}"),
-                },
-                c => value.push(c),
-            }
-        }
-        labels.insert(label.to_owned(), value);
-    }
-    (name.to_owned(), labels)
 }
 
 /// One spelling per series, whoever wrote it: the name, then the labels sorted by name with
@@ -162,8 +120,6 @@ fn same_value(a: &str, b: &str) -> bool {
 #[test]
 fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
     let promtool = tool("promtool");
-    let node_exporter = tool("prometheus-node-exporter");
-    let prometheus = tool("prometheus");
 
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance");
     let _ = fs::remove_dir_all(&dir);
@@ -266,21 +222,7 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
     // 3. node_exporter's textfile collector serves every series under the same name and `le`
     //    text (series identity) with the same value. Values are compared as numbers:
     //    node_exporter re-spells them (a counter's 1844112 becomes 1.844112e+06).
-    let node_port = free_port();
-    let mut node = Server::start(
-        "node_exporter",
-        &node_exporter,
-        &[
-            "--collector.disable-defaults".into(),
-            "--collector.textfile".into(),
-            format!("--collector.textfile.directory={}", textfiles.display()),
-            format!("--web.listen-address=127.0.0.1:{node_port}"),
-        ],
-        &dir,
-    );
-    let exposed = node.wait_for("/metrics", Duration::from_secs(30), || {
-        http_get(node_port, "/metrics")
-    });
+    let (_node, node_port, exposed) = start_node_exporter("node_exporter", &textfiles, &dir);
     assert!(
         exposed.lines().any(|l| l == "node_textfile_scrape_error 0"),
         "node_exporter could not read the file:\n{exposed}"
@@ -289,25 +231,7 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
     assert_same_samples("node_exporter", &theirs, &ours);
 
     // 4. A Prometheus server scraping that node_exporter returns the same values.
-    let prom_port = free_port();
-    let config = dir.join("prometheus.yml");
-    fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: geno\n    static_configs:\n      - targets: ['127.0.0.1:{node_port}']\n"
-        ),
-    )
-    .unwrap();
-    let mut server = Server::start(
-        "prometheus",
-        &prometheus,
-        &[
-            format!("--config.file={}", config.display()),
-            format!("--storage.tsdb.path={}", dir.join("tsdb").display()),
-            format!("--web.listen-address=127.0.0.1:{prom_port}"),
-        ],
-        &dir,
-    );
+    let (mut server, prom_port) = start_prometheus(&[node_port], &dir);
     let query = |q: &str| -> Option<serde_json::Value> {
         let body = http_get(
             prom_port,

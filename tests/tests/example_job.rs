@@ -76,6 +76,17 @@ fn the_printed_summary_is_what_the_exported_file_says() {
         "{summary:?}"
     );
     assert_eq!(summary.steps, options.steps);
+    // Sizes are never negative: GPU memory once wrapped to -1.7e9 through an i32 shift.
+    for sample in families.iter().flat_map(|f| &f.samples) {
+        if sample.name.ends_with("_bytes") {
+            assert!(sample.value >= 0.0, "{} = {}", sample.name, sample.value);
+        }
+    }
+    let gib = 1024f64.powi(3);
+    let gpus = families.iter().flat_map(|f| &f.samples);
+    for gpu in gpus.filter(|s| s.name == "geno_lewm_gpu_memory_used_bytes") {
+        assert!((18.0 * gib..=20.0 * gib).contains(&gpu.value), "{gpu:?}");
+    }
 
     assert_eq!(summary.latencies.len(), SUMMARY_LATENCIES.len());
     for ((name, what), (shown, h)) in SUMMARY_LATENCIES.iter().zip(&summary.latencies) {
