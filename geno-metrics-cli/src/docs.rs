@@ -35,7 +35,7 @@ pub(crate) fn render(registry: &Registry, source: &str, command: &str) -> String
         ));
     }
     if !registry.const_labels.is_empty() {
-        out.push_str("Constant labels, on every series of every exposition before the metric's own labels; each\nprocess takes their values once, at its first snapshot or exposition, from `METRICS.set_const_labels`\nor else the environment:\n\n| Constant label | From | Default |\n|---|---|---|\n");
+        out.push_str("Constant labels, on every series of every exposition before the metric's own labels; each\nprocess takes their values once, at its first snapshot, exposition or export, from `METRICS.set_const_labels`\nor else the environment:\n\n| Constant label | From | Default |\n|---|---|---|\n");
         for label in &registry.const_labels {
             out.push_str(&format!(
                 "| `{}` | `${}` | {} |\n",

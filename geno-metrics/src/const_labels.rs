@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use crate::spec::MetricSpec;
+
 /// One declared constant label: its name and where its value comes from. `registry!`
 /// generates these from `[registry] const_labels` in `metrics.toml`:
 ///
@@ -49,6 +51,112 @@ impl ConstLabelSpec {
         self.default = Some(default);
         self
     }
+}
+
+/// Asserts what `metrics.toml`'s rules guarantee of constant labels, for registries built by
+/// hand: each name is a label name (`[a-z][a-z0-9_]*`) that Prometheus, the runtime or one of
+/// `metrics` gives no meaning of its own, given once; each variable a variable name; no
+/// default empty. The
+/// file name of `default_textfile_path` writes names as they are, so this keeps a name like
+/// `a/b` from ever reaching it.
+pub(crate) const fn assert_valid(labels: &[ConstLabelSpec], metrics: &[MetricSpec]) {
+    let mut i = 0;
+    while i < labels.len() {
+        let label = labels[i];
+        let mut metric = 0;
+        while metric < metrics.len() {
+            let mut own = 0;
+            while own < metrics[metric].labels.len() {
+                assert!(
+                    !eq(
+                        label.name.as_bytes(),
+                        metrics[metric].labels[own].name.as_bytes()
+                    ),
+                    "a constant label may not be a label a metric declares"
+                );
+                own += 1;
+            }
+            metric += 1;
+        }
+        assert!(
+            is_label_name(label.name.as_bytes()),
+            "a constant label's name is lowercase letters, digits and `_`, starting with a letter"
+        );
+        let mut reserved = 0;
+        while reserved < RESERVED.len() {
+            assert!(
+                !eq(label.name.as_bytes(), RESERVED[reserved].as_bytes()),
+                "a constant label may not be le, quantile, job, instance, metric or label"
+            );
+            reserved += 1;
+        }
+        assert!(
+            is_env_name(label.env.as_bytes()),
+            "a constant label's variable is letters, digits and `_`, not starting with a digit"
+        );
+        if let Some(default) = label.default {
+            assert!(
+                !default.is_empty(),
+                "a constant label's default is not empty"
+            );
+        }
+        let mut earlier = 0;
+        while earlier < i {
+            assert!(
+                !eq(label.name.as_bytes(), labels[earlier].name.as_bytes()),
+                "a constant label is declared once"
+            );
+            earlier += 1;
+        }
+        i += 1;
+    }
+}
+
+/// Label names a constant label may not take: `le` and `quantile` (bucket bounds and
+/// quantiles), `job` and `instance` (Prometheus attaches them to every target), `metric` and
+/// `label` (the labels of the dropped-values counter).
+const RESERVED: [&str; 6] = ["le", "quantile", "job", "instance", "metric", "label"];
+
+const fn eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn is_label_name(name: &[u8]) -> bool {
+    if name.is_empty() || !name[0].is_ascii_lowercase() {
+        return false;
+    }
+    let mut i = 1;
+    while i < name.len() {
+        if !(name[i].is_ascii_lowercase() || name[i].is_ascii_digit() || name[i] == b'_') {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn is_env_name(name: &[u8]) -> bool {
+    if name.is_empty() || name[0].is_ascii_digit() {
+        return false;
+    }
+    let mut i = 0;
+    while i < name.len() {
+        if !(name[i].is_ascii_alphanumeric() || name[i] == b'_') {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// The constant labels of a registry as they froze: the values that resolved, in
@@ -160,11 +268,15 @@ pub enum ConstLabelError {
         /// The label.
         label: &'static str,
     },
-    /// `set_const_labels` was called after the values froze, at the registry's first snapshot
-    /// or exposition: a series never changes identity mid-run.
+    /// `set_const_labels` was called after the values froze (at the registry's first
+    /// snapshot, exposition or export, or first call of `const_labels`,
+    /// `default_textfile_path` or `spawn_textfile_exporter(None, ..)`): a series never
+    /// changes identity mid-run.
     Frozen {
-        /// The values they froze with (empty when they could not be resolved).
+        /// The labels that froze with a value, and their values.
         values: Vec<(&'static str, String)>,
+        /// The labels that froze without one: every exposition of this process fails.
+        unset: Vec<&'static str>,
     },
     /// A label's environment variable was unset or empty when the values froze, and the
     /// label has no default. Every exposition fails with this error rather than write series
@@ -212,19 +324,20 @@ impl fmt::Display for ConstLabelError {
                 f,
                 "constant label `{label}` cannot be empty: Prometheus reads an empty value as no label, so the series would collide with another process'"
             ),
-            Self::Frozen { values } => {
+            Self::Frozen { values, unset } => {
                 write!(
                     f,
-                    "the constant labels froze at the registry's first snapshot or exposition"
+                    "the constant labels froze at the registry's first snapshot, exposition or export"
                 )?;
-                if !values.is_empty() {
-                    let values: Vec<String> =
-                        values.iter().map(|(n, v)| format!("{n}={v:?}")).collect();
-                    write!(f, " (as {})", values.join(", "))?;
+                let mut froze: Vec<String> =
+                    values.iter().map(|(n, v)| format!("{n}={v:?}")).collect();
+                froze.extend(unset.iter().map(|n| format!("`{n}` without a value")));
+                if !froze.is_empty() {
+                    write!(f, " (as {})", froze.join(", "))?;
                 }
                 write!(
                     f,
-                    "; call set_const_labels before the first snapshot, export or scrape"
+                    "; call set_const_labels first thing in main, before any snapshot, export, scrape, default_textfile_path or spawn_textfile_exporter"
                 )
             }
             Self::Unset { label, env } => write!(
@@ -321,6 +434,33 @@ mod tests {
         for needed in ["`run`", "$RUN_ID", "default = ", "set_const_labels"] {
             assert!(message.contains(needed), "{message} lacks {needed}");
         }
+    }
+
+    #[test]
+    fn hand_built_specs_are_held_to_the_rules_of_metrics_toml() {
+        assert_valid(&SPECS, &[]);
+        let refused = [
+            ConstLabelSpec::new("a/b", "RANK"),
+            ConstLabelSpec::new("Rank", "RANK"),
+            ConstLabelSpec::new("", "RANK"),
+            ConstLabelSpec::new("job", "RANK"),
+            ConstLabelSpec::new("le", "RANK"),
+            ConstLabelSpec::new("rank", "1RANK"),
+            ConstLabelSpec::new("rank", "RANK-ID"),
+            ConstLabelSpec::new("rank", "RANK").with_default(""),
+        ];
+        for spec in refused {
+            let caught = std::panic::catch_unwind(|| assert_valid(&[spec], &[]));
+            assert!(caught.is_err(), "{spec:?} was accepted");
+        }
+        let twice = [SPECS[0], SPECS[0]];
+        assert!(std::panic::catch_unwind(|| assert_valid(&twice, &[])).is_err());
+        static PHASE: [crate::spec::LabelSpec; 1] =
+            [crate::spec::LabelSpec::enumerated("rank", &["0"])];
+        let labelled = [
+            MetricSpec::new("x_total", crate::spec::MetricKind::Counter, "X.").with_labels(&PHASE),
+        ];
+        assert!(std::panic::catch_unwind(|| assert_valid(&SPECS, &labelled)).is_err());
     }
 
     #[test]

@@ -93,13 +93,18 @@ impl Registry {
     ///
     /// # Panics
     ///
-    /// At compile time (in a static) when the registry has constant labels already.
+    /// At compile time (in a static) when the registry has constant labels already, or when
+    /// `labels` breaks a rule `metrics.toml`'s `const_labels` are held to: a name that is not
+    /// a label name, or is `le`, `quantile`, `job`, `instance`, `metric`, `label` or a label
+    /// of one of the metrics, or comes twice; a variable name that is not one; an empty
+    /// default.
     #[must_use]
     pub const fn with_const_labels(mut self, labels: &'static [ConstLabelSpec]) -> Self {
         assert!(
             self.const_label_specs.is_empty(),
             "Registry::with_const_labels is given every constant label at once"
         );
+        const_labels::assert_valid(labels, self.specs);
         self.const_label_specs = labels;
         self
     }
@@ -114,9 +119,11 @@ impl Registry {
     /// environment or their default. Values may be any UTF-8 but empty; the exposition
     /// escapes them.
     ///
-    /// The values freeze at the registry's first snapshot or exposition (or the first call of
-    /// [`const_labels`](Self::const_labels)), so that a series never changes identity
-    /// mid-run: call this first thing in `main`.
+    /// The values freeze at the registry's first snapshot, exposition or export, or the first
+    /// call of [`const_labels`](Self::const_labels),
+    /// [`default_textfile_path`](Self::default_textfile_path) or
+    /// [`spawn_textfile_exporter`](Self::spawn_textfile_exporter) with the default path, so
+    /// that a series never changes identity mid-run: call this first thing in `main`.
     ///
     /// # Errors
     ///
@@ -148,12 +155,18 @@ impl Registry {
             .unwrap_or_else(PoisonError::into_inner);
         // Freezing holds this lock, so no value set here can be lost to a freeze under way.
         if let Some(frozen) = self.const_label_values.get() {
-            let values = frozen
+            let values: Vec<_> = frozen
                 .values
                 .iter()
                 .map(|(n, v)| (*n, v.to_string()))
                 .collect();
-            return Err(ConstLabelError::Frozen { values });
+            let unset = self
+                .const_label_specs
+                .iter()
+                .map(|spec| spec.name)
+                .filter(|name| values.iter().all(|(n, _)| n != name))
+                .collect();
+            return Err(ConstLabelError::Frozen { values, unset });
         }
         for (name, value) in checked {
             overrides.retain(|(n, _)| *n != name);

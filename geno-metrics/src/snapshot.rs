@@ -44,9 +44,9 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// The value of the unlabelled metric called `name` (whose only labels are the constant
-    /// ones); `None` when there is no such metric or it has labels of its own, since then no one series is the metric's value: pick a series with
-    /// [`get_series`](Self::get_series), go through them with [`series`](Self::series), or
-    /// add them up with [`sum`](Self::sum).
+    /// ones); `None` when there is no such metric or it has labels of its own, since then no
+    /// one series is the metric's value: pick a series with [`get_series`](Self::get_series),
+    /// go through them with [`series`](Self::series), or add them up with [`sum`](Self::sum).
     ///
     /// ```
     /// mod metrics {
@@ -65,7 +65,11 @@ impl Snapshot {
     pub fn get(&self, name: &str) -> Option<&MetricSnapshot> {
         let mut series = self.metrics.iter().filter(|m| m.name == name);
         let first = series.next()?;
-        (first.labels.len() == self.const_labels.len() && series.next().is_none()).then_some(first)
+        let own_labels = first
+            .labels
+            .keys()
+            .any(|k| !self.const_labels.contains_key(k));
+        (!own_labels && series.next().is_none()).then_some(first)
     }
 
     /// Every series of the metric called `name`, in exposition order: one for an unlabelled

@@ -355,7 +355,7 @@ fn query(port: u16, promql: &str) -> Option<Vec<(BTreeMap<String, String>, f64)>
     (!result.is_empty()).then_some(result)
 }
 
-/// The value of a query that yields one series without labels, such as `sum(...)`.
+/// The value of a query that yields one series without labels, such as a sum over everything.
 fn scalar(server: &mut Server, port: u16, promql: &str) -> f64 {
     let result = server.wait_for(promql, Duration::from_secs(10), || query(port, promql));
     assert_eq!(result.len(), 1, "{promql}: {result:?}");
@@ -430,9 +430,29 @@ fn one_prometheus_over_two_hosts_sums_the_ranks_of_the_fleet() {
         prom_port,
         "histogram_quantile(0.9, sum by (le) (geno_lewm_train_step_duration_seconds_bucket))",
     );
+    // The same estimate from the four files: buckets added up by `le` over every rank and
+    // phase, then interpolated as `histogram_quantile` does (`HistogramSnapshot::quantile`).
+    let mut by_le: BTreeMap<u64, (f64, u64)> = BTreeMap::new();
+    for f in &finished {
+        for ((name, labels), value) in read_rank_file(&f.path, f.rank) {
+            if name == "geno_lewm_train_step_duration_seconds_bucket" {
+                let le = parse_go_float(&labels["le"]).unwrap();
+                // f64 bounds ordered by their bits: all are positive.
+                let entry = by_le.entry(le.to_bits()).or_insert((le, 0));
+                entry.1 += value as u64;
+            }
+        }
+    }
+    let merged = geno_metrics::HistogramSnapshot {
+        buckets: by_le.values().map(|(le, _)| *le).collect(),
+        counts: by_le.values().map(|(_, n)| *n).collect(),
+        sum: 0.0,
+        count: by_le.values().last().map_or(0, |(_, n)| *n),
+    };
+    let expected_p90 = merged.quantile(0.9);
     assert!(
-        p90.is_finite() && p90 > 0.0,
-        "p90 step duration over the fleet: {p90}"
+        p90.is_finite() && p90 > 0.0 && (p90 - expected_p90).abs() <= 1e-9 * expected_p90,
+        "p90 step duration over the fleet: Prometheus {p90}, the files {expected_p90}"
     );
     let count = scalar(p, prom_port, "count(geno_lewm_train_steps_total)");
     assert_eq!(count, 4.0, "one step counter per rank");

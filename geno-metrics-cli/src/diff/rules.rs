@@ -209,7 +209,7 @@ fn compare_const_labels(base: &Registry, head: &Registry, changes: &mut Vec<Chan
                 line: head.version_line,
                 required_bump: Bump::Major,
                 message: format!(
-                    "constant label `{}` was removed: every series of the registry loses it and becomes a new series, so the processes it told apart now collide (node_exporter rejects duplicate series; Prometheus keeps one), and queries that filter or group by it go blank; bump the major version of [registry]",
+                    "constant label `{}` was removed: every series of the registry loses it and becomes a new series, so the processes it told apart now collide (node_exporter serves one of the duplicates; Prometheus keeps one), the default textfile's name changes (remove the files written before), and queries that filter or group by it go blank; bump the major version of [registry]",
                     old.name
                 ),
             }),
@@ -246,7 +246,7 @@ fn compare_const_labels(base: &Registry, head: &Registry, changes: &mut Vec<Chan
                 line: new.line,
                 required_bump: Bump::Major,
                 message: format!(
-                    "constant label `{}` was added: every series of the registry gains it and becomes a new series, so graphs break at the deploy and queries that match a series' full label set miss; bump the major version of [registry]",
+                    "constant label `{}` was added: every series of the registry gains it and becomes a new series, so graphs break at the deploy and queries that match a series' full label set miss, and the default textfile's name changes (one file per process): remove the files written before from node_exporter's directory at the deploy, or their series are served beside the new ones; bump the major version of [registry]",
                     new.name
                 ),
             });

@@ -51,7 +51,7 @@ pub struct TextfileExporter {
     stop: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
     status: Arc<Mutex<Status>>,
-    path: PathBuf,
+    destination: Destination,
 }
 
 #[derive(Debug, Default)]
@@ -64,23 +64,30 @@ struct Status {
 impl Registry {
     /// Starts a [`TextfileExporter`] writing to `path` every `interval`, first after one
     /// interval. The default, [`default_textfile_path`](Self::default_textfile_path), is
-    /// resolved now, which freezes the constant labels; when one has no value, the path is
-    /// [`metrics_path`] and every export fails with that error.
+    /// resolved now, which freezes the constant labels. When it cannot be made (a constant
+    /// label without a value, a file name too long), nothing is written anywhere: every
+    /// export fails with that error, and [`path`](TextfileExporter::path) is
+    /// [`metrics_path`], where no file goes.
     pub fn spawn_textfile_exporter(
         &'static self,
         path: Option<&Path>,
         interval: Duration,
     ) -> TextfileExporter {
-        let path = match path {
-            Some(path) => path.to_path_buf(),
-            None => self
-                .default_textfile_path()
-                .unwrap_or_else(|_| metrics_path()),
+        let resolved = path.map_or_else(|| self.default_textfile_path(), |p| Ok(p.to_path_buf()));
+        let destination = match resolved {
+            Ok(path) => Destination {
+                path,
+                unusable: None,
+            },
+            Err(e) => Destination {
+                path: metrics_path(),
+                unusable: Some((e.kind(), e.to_string())),
+            },
         };
         let status = Arc::new(Mutex::new(Status::default()));
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = {
-            let (path, status) = (path.clone(), Arc::clone(&status));
+            let (destination, status) = (destination.clone(), Arc::clone(&status));
             std::thread::Builder::new()
                 .name("geno-metrics-exporter".into())
                 .spawn(move || {
@@ -94,11 +101,7 @@ impl Registry {
                         } else {
                             Export::Periodic
                         };
-                        record(
-                            &status,
-                            export,
-                            self.export_prometheus_textfile(Some(&path)),
-                        );
+                        record(&status, export, destination.export(self));
                         if last {
                             return;
                         }
@@ -125,7 +128,24 @@ impl Registry {
             stop: Some(stop),
             thread,
             status,
-            path,
+            destination,
+        }
+    }
+}
+
+/// Where an exporter writes, or why it cannot.
+#[derive(Debug, Clone)]
+struct Destination {
+    path: PathBuf,
+    /// The error that kept the default path from being made: every export fails with it.
+    unusable: Option<(io::ErrorKind, String)>,
+}
+
+impl Destination {
+    fn export(&self, registry: &Registry) -> io::Result<PathBuf> {
+        match &self.unusable {
+            Some((kind, message)) => Err(io::Error::new(*kind, message.clone())),
+            None => registry.export_prometheus_textfile(Some(&self.path)),
         }
     }
 }
@@ -157,7 +177,7 @@ fn record(status: &Mutex<Status>, export: Export, result: io::Result<PathBuf>) {
 impl TextfileExporter {
     /// Where the exporter writes.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.destination.path
     }
 
     /// Exports that succeeded so far.
@@ -191,7 +211,7 @@ impl Drop for TextfileExporter {
             None => record(
                 &self.status,
                 Export::Final,
-                self.registry.export_prometheus_textfile(Some(&self.path)),
+                self.destination.export(self.registry),
             ),
         }
     }

@@ -35,28 +35,34 @@ pub fn metrics_path() -> PathBuf {
 static TEMP_SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 /// The longest file name the export makes from constant labels: 255 bytes is what ext4, XFS,
-/// btrfs, APFS and NTFS allow in one path component.
-const MAX_FILE_NAME: usize = 255;
+/// btrfs, APFS and NTFS allow in one path component, less what the temporary file's name adds
+/// (`.` before, `.<pid>.<n>.tmp` after, with the longest pid and sequence number).
+const MAX_FILE_NAME: usize = 255 - TEMP_NAME_OVERHEAD;
+
+/// The longest a temporary file's name is beyond the target's: see `temp_name`.
+const TEMP_NAME_OVERHEAD: usize =
+    ".".len() + ".4194304".len() + ".18446744073709551615".len() + ".tmp".len();
 
 impl Registry {
     /// Where [`export_prometheus_textfile(None)`](Self::export_prometheus_textfile) writes.
     ///
     /// Without constant labels, [`metrics_path`]. With them, one file per process in the
-    /// same directory, named from the constant labels' values in declaration order:
-    /// `metrics.rank=3.run=r1.prom`. In a value, lowercase ASCII letters, digits, `_` and
-    /// `-` stay as they are; every other byte of its UTF-8 (capitals, `.`, `=`, `/`, `%`,
-    /// spaces, ...) is written `%XX` in uppercase hex. So the name is safe on any filesystem,
-    /// case-insensitive ones included, ends in `.prom` for node_exporter's textfile
-    /// collector, and two different value sets never share a file. A process that restarts
-    /// with the same values replaces its own file; a finished process' file stays, with its
-    /// last values, until someone removes it.
+    /// same directory, named from the constant labels and their values, labels in name order
+    /// (so declaring them in another order keeps every file name): `metrics.rank=3.run=r1.prom`.
+    /// In a value, lowercase ASCII letters, digits, `_` and `-` stay as they are; every other
+    /// byte of its UTF-8 (capitals, `.`, `=`, `/`, `%`, spaces, ...) is written `%XX` in
+    /// uppercase hex. So the name is safe on any filesystem, case-insensitive ones included,
+    /// ends in `.prom` for node_exporter's textfile collector, and two different value sets
+    /// never share a file. A process that restarts with the same values replaces its own
+    /// file; a finished process' file stays, with its last values, until someone removes it.
     ///
     /// Freezes the constant labels (see [`const_labels`](Self::const_labels)).
     ///
     /// # Errors
     ///
     /// The constant labels' error when one has no value; `InvalidInput` when the name would
-    /// be longer than the 255 bytes a file name may have.
+    /// be longer than 221 bytes (255, what a file name may have, less what the temporary
+    /// file's name adds).
     ///
     /// ```
     /// # mod metrics {
@@ -72,8 +78,10 @@ impl Registry {
         if self.const_label_specs().is_empty() {
             return Ok(base);
         }
+        let mut labels: Vec<_> = self.const_labels()?.iter().collect();
+        labels.sort_by_key(|(label, _)| *label);
         let mut name = String::from("metrics");
-        for (label, value) in self.const_labels()? {
+        for (label, value) in labels {
             name.push('.');
             name.push_str(label);
             name.push('=');
@@ -89,7 +97,7 @@ impl Registry {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
-                    "cannot export metrics: the file name made from the constant labels would be {} bytes, more than the {MAX_FILE_NAME} a file name may have ({}...); shorten their values or pass a path to export_prometheus_textfile",
+                    "cannot export metrics: the file name made from the constant labels would be {} bytes, more than the {MAX_FILE_NAME} the export allows ({}...); shorten their values or pass a path to export_prometheus_textfile",
                     name.len(),
                     &name[..64]
                 ),

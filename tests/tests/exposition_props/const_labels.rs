@@ -162,14 +162,74 @@ fn close_values_get_distinct_files() {
     }
 }
 
+/// The longest name the export makes still leaves room for the temporary file's name, so an
+/// export to it works; a value one byte longer is an error that says what to do.
 #[test]
-fn a_value_too_long_for_a_file_name_is_an_error_that_says_what_to_do() {
-    let long = "r".repeat(300);
-    let err = registry_with(&[long]).default_textfile_path().unwrap_err();
+fn the_longest_file_name_exports_and_a_longer_one_is_an_error_that_says_what_to_do() {
+    let dir = std::env::temp_dir().join(format!("geno-const-long-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // `metrics.rank=` and `.prom`: 18 bytes around the value; 221 in all.
+    let longest = "r".repeat(221 - 18);
+    let name = registry_with(std::slice::from_ref(&longest))
+        .default_textfile_path()
+        .unwrap();
+    let name = name.file_name().unwrap();
+    assert_eq!(name.len(), 221);
+    let written = registry_with(&[longest])
+        .export_prometheus_textfile(Some(&dir.join(name)))
+        .unwrap();
+    assert!(
+        std::fs::read_to_string(written)
+            .unwrap()
+            .contains("hostile_steps_total{rank=\"rrr")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let err = registry_with(&["r".repeat(221 - 17)])
+        .default_textfile_path()
+        .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     let message = err.to_string();
-    assert!(message.contains("more than the 255"), "{message}");
+    assert!(
+        message.contains("222 bytes, more than the 221"),
+        "{message}"
+    );
     assert!(message.contains("pass a path"), "{message}");
+}
+
+/// A periodic exporter whose default file name cannot be made writes nothing anywhere (not
+/// the shared `metrics.prom`): every export, the final one too, fails with the reason.
+#[test]
+fn an_exporter_without_a_usable_default_path_fails_every_export_and_writes_nothing() {
+    let registry = registry_with(&["r".repeat(300)]);
+    let exporter = registry.spawn_textfile_exporter(None, std::time::Duration::from_millis(5));
+    assert_eq!(exporter.path(), geno_metrics::metrics_path());
+    std::thread::sleep(std::time::Duration::from_millis(40));
+    assert_eq!(exporter.exports(), 0);
+    assert!(exporter.failures() >= 1);
+    let error = exporter.last_error().unwrap();
+    assert!(error.contains("more than the 221"), "{error}");
+    drop(exporter);
+    assert!(
+        !geno_metrics::metrics_path().exists(),
+        "nothing written to {}",
+        geno_metrics::metrics_path().display()
+    );
+}
+
+/// Without constant labels the default is `metrics_path()`, as it always was.
+#[test]
+fn without_constant_labels_the_default_path_is_metrics_path() {
+    let registry = registry(
+        vec![spec("plain_steps_total", MetricKind::Counter, "s")],
+        plain,
+    );
+    assert!(registry.const_label_specs().is_empty());
+    assert_eq!(
+        registry.default_textfile_path().unwrap(),
+        geno_metrics::metrics_path()
+    );
+    assert_eq!(registry.const_labels().unwrap(), []);
 }
 
 #[test]
@@ -225,48 +285,52 @@ fn an_unset_label_fails_every_exposition_and_leaves_the_snapshot_without_it() {
     ));
 }
 
+/// Three threads each set a label of their own while a fourth freezes the values with an
+/// exposition: a label's frozen value is its thread's exactly when that thread was told its
+/// value was accepted, and its default otherwise. A value accepted and then lost to the
+/// freeze, or set after it, fails the round.
 #[test]
 fn many_threads_racing_set_and_freeze_never_lose_a_value_that_was_accepted() {
-    for round in 0..50 {
-        let registry = registry_with(&["initial".to_owned()]);
-        // registry_with set the value; a fresh one without it races here.
+    let specs: &'static [ConstLabelSpec] = leak(NAMES.map(|name| {
+        ConstLabelSpec::new(name, "GENO_METRICS_PROPS_NEVER_SET").with_default("default")
+    }));
+    let base = registry(
+        vec![spec("race_steps_total", MetricKind::Counter, "s")],
+        plain,
+    );
+    for round in 0..200 {
         let fresh: &'static Registry = leak(
-            Registry::new(registry.specs(), registry.iter().collect::<Vec<_>>().leak())
-                .with_const_labels(registry.const_label_specs()),
+            Registry::new(base.specs(), base.iter().collect::<Vec<_>>().leak())
+                .with_const_labels(specs),
         );
-        let accepted: Vec<Option<String>> = std::thread::scope(|scope| {
-            let setters: Vec<_> = (0..4)
-                .map(|t| {
+        let accepted: Vec<bool> = std::thread::scope(|scope| {
+            let setters: Vec<_> = NAMES
+                .iter()
+                .map(|name| {
                     scope.spawn(move || {
-                        let value = format!("t{t}");
                         fresh
-                            .set_const_labels(&[("rank", &value)])
-                            .ok()
-                            .map(|()| value)
+                            .set_const_labels(&[(name, &format!("set-{name}"))])
+                            .is_ok()
                     })
                 })
                 .collect();
-            let freezer = scope.spawn(|| {
-                let mut out = Vec::new();
-                // The freeze: whatever it sees must be the last value accepted before it.
-                let _ = fresh.encode_text(&mut out);
-            });
-            freezer.join().unwrap();
+            let mut out = Vec::new();
+            fresh.encode_text(&mut out).unwrap();
             setters.into_iter().map(|s| s.join().unwrap()).collect()
         });
-        let frozen = fresh.const_labels().map(|l| l[0].1.to_string());
-        match frozen {
-            Ok(value) => assert!(
-                accepted.iter().flatten().any(|a| *a == value),
-                "round {round}: froze with {value:?}, accepted {accepted:?}"
-            ),
-            Err(e) => assert!(
-                accepted.iter().all(Option::is_none),
-                "round {round}: froze unset ({e}) though {accepted:?} were accepted"
-            ),
+        let frozen = fresh.const_labels().unwrap();
+        for ((name, accepted), (label, value)) in NAMES.iter().zip(accepted).zip(frozen) {
+            assert_eq!(name, label);
+            let expected = if accepted {
+                format!("set-{name}")
+            } else {
+                "default".to_owned()
+            };
+            assert_eq!(
+                **value, *expected,
+                "round {round}: {name} accepted: {accepted}"
+            );
         }
-        // Every setter either was accepted before the freeze or got Frozen after it; none
-        // accepted after: setting now fails.
         assert!(fresh.set_const_labels(&[("rank", "late")]).is_err());
     }
 }
