@@ -363,7 +363,7 @@ mod tests {
                     let manifest = workspace_root().join(package).join("Cargo.toml");
                     assert!(manifest.is_file(), "{place}: no package {package}");
                 }
-                ["cargo", "run", "--release", "--example", example] => {
+                ["cargo", "run" | "build", "--release", "--example", example] => {
                     let file = format!("tests/examples/{example}.rs");
                     assert!(workspace_root().join(&file).is_file(), "{place}: no {file}");
                 }
