@@ -55,7 +55,7 @@ impl Default for Options {
 
 /// A simulated GenoLeWM training run: trainer threads, a data loader, checkpoints and an
 /// inference thread record into every metric, exported to
-/// $GENO_LEWM_LOG_DIR/metrics.rank=<RANK>.prom (or ./metrics.rank=<RANK>.prom; RANK defaults
+/// `$GENO_LEWM_LOG_DIR/metrics.rank=<RANK>.prom` (or `./metrics.rank=<RANK>.prom`; RANK defaults
 /// to 0) periodically and once more at the end.
 #[derive(Debug, Parser)]
 #[command(name = "training_job")]
