@@ -94,7 +94,11 @@ mod sync;
 pub mod __private;
 
 pub use const_labels::{ConstLabelError, ConstLabelSpec};
-pub use export::{LOG_DIR_ENV, TextfileExporter, metrics_path};
+#[cfg(feature = "http")]
+pub use export::{Exposition, HttpServer};
+pub use export::{
+    LOG_DIR_ENV, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, TextfileExporter, metrics_path,
+};
 pub use kinds::{
     AnyHistogram, AnyShardedHistogram, BucketCounts, Counter, Gauge, Histogram, HistogramCore,
     HistogramTimer, ShardedCounter, ShardedHistogram,

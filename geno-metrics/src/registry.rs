@@ -62,6 +62,8 @@ pub struct Registry {
     /// fills or reads it; a format that needs its own gets a slot of its own beside it. Held as
     /// `Any` so that the registry need not know the formats that build on it.
     pub(crate) text_prepared: OnceLock<Box<dyn Any + Send + Sync>>,
+    /// The same for OpenMetrics, filled and read by `export/openmetrics.rs` alone.
+    pub(crate) openmetrics_prepared: OnceLock<Box<dyn Any + Send + Sync>>,
 }
 
 impl Registry {
@@ -84,6 +86,7 @@ impl Registry {
             hooks: Mutex::new(Vec::new()),
             export_lock: Mutex::new(()),
             text_prepared: OnceLock::new(),
+            openmetrics_prepared: OnceLock::new(),
         }
     }
 

@@ -29,9 +29,28 @@ const CI_STEPS: &[Step] = &[
     Step {
         name: "clippy",
         before: None,
+        // Every feature on: the workspace's tests enable them all anyway.
         args: &[
             "clippy",
             "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: &[],
+        own_target: None,
+    },
+    Step {
+        name: "clippy-default",
+        before: None,
+        // The runtime as a textfile-only user builds it: no feature.
+        args: &[
+            "clippy",
+            "--package",
+            "geno-metrics",
             "--all-targets",
             "--locked",
             "--",
@@ -44,7 +63,14 @@ const CI_STEPS: &[Step] = &[
     Step {
         name: "test",
         before: Some(ensure_prometheus_tools),
-        args: &["test", "--workspace", "--locked"],
+        args: &["test", "--workspace", "--all-features", "--locked"],
+        env: &[],
+        own_target: None,
+    },
+    Step {
+        name: "test-default",
+        before: None,
+        args: &["test", "--package", "geno-metrics", "--locked"],
         env: &[],
         own_target: None,
     },
@@ -66,7 +92,13 @@ const CI_STEPS: &[Step] = &[
     Step {
         name: "doc",
         before: None,
-        args: &["doc", "--workspace", "--no-deps", "--locked"],
+        args: &[
+            "doc",
+            "--workspace",
+            "--all-features",
+            "--no-deps",
+            "--locked",
+        ],
         env: &[("RUSTDOCFLAGS", "-D warnings")],
         own_target: None,
     },
@@ -204,12 +236,28 @@ fn previous_commit(root: &std::path::Path) -> Result<(), String> {
     }
 }
 
-/// The real Prometheus tools the conformance tests drive, and the Debian package of each.
+/// The real Prometheus tools the conformance tests drive, and the Debian package of each: a
+/// program on PATH, or (`python3:` and a module) a module Debian's Python imports.
 const PROMETHEUS_TOOLS: &[(&str, &str)] = &[
     ("promtool", "prometheus"),
     ("prometheus", "prometheus"),
     ("prometheus-node-exporter", "prometheus-node-exporter"),
+    ("curl", "curl"),
+    ("python3:prometheus_client", "python3-prometheus-client"),
 ];
+
+/// Whether `tool` (a program, or `python3:<module>`) is there.
+fn tool_present(tool: &str) -> bool {
+    match tool.strip_prefix("python3:") {
+        // Debian's interpreter, the one its python3-* packages install for (a python3 earlier
+        // on PATH, pyenv's say, would not see them).
+        Some(module) => Command::new("/usr/bin/python3")
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|out| out.status.success()),
+        None => find_on_path(tool).is_some(),
+    }
+}
 
 /// Makes sure the Prometheus tools are on PATH: installs Debian's packages with apt-get when
 /// they are missing and we are root (as on CI), and fails with the command to run otherwise.
@@ -219,14 +267,13 @@ fn ensure_prometheus_tools() -> Result<(), String> {
         PROMETHEUS_TOOLS
             .iter()
             .copied()
-            .filter(|(tool, _)| find_on_path(tool).is_none())
+            .filter(|(tool, _)| !tool_present(tool))
             .collect()
     };
     let absent = missing();
     if absent.is_empty() {
-        println!(
-            "\n==> xtask ci: Prometheus tools present (promtool, prometheus, prometheus-node-exporter)"
-        );
+        let all: Vec<&str> = PROMETHEUS_TOOLS.iter().map(|(tool, _)| *tool).collect();
+        println!("\n==> xtask ci: tools present ({})", all.join(", "));
         return Ok(());
     }
     let mut packages: Vec<&str> = absent.iter().map(|(_, package)| *package).collect();
@@ -474,7 +521,9 @@ mod tests {
             let needle = match step.name {
                 "format" => "cargo fmt --check",
                 "clippy" => "clippy",
+                "clippy-default" => "without any feature",
                 "test" => "every test of the workspace",
+                "test-default" => "tests again\n   without any feature",
                 "loom" => "loom",
                 "doc" => "rustdoc",
                 "package" => "cargo package",

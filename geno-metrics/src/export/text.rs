@@ -1,10 +1,16 @@
-//! Prometheus text exposition format 0.0.4, the format node_exporter's textfile collector reads.
+//! Prometheus text exposition format 0.0.4, the format node_exporter's textfile collector reads,
+//! and the encoder it shares with OpenMetrics 1.0 (`openmetrics.rs`).
 //!
 //! One contiguous block per metric family, in registry order: `# HELP`, `# TYPE`, samples. No
 //! timestamps, no blank lines, LF only, a final newline. HELP escapes `\` and newline; label
-//! values escape `\`, `"` and newline, and a histogram's `le` comes last. Floats are spelled exactly as client_golang spells them
-//! (Go's shortest `'g'` format, `+Inf`/`-Inf`/`NaN`), so a series keeps its identity whichever
-//! client wrote it, including the `le` label that node_exporter re-spells on the way through.
+//! values escape `\`, `"` and newline, and a histogram's `le` comes last. Floats are spelled
+//! exactly as client_golang spells them (Go's shortest `'g'` format, `+Inf`/`-Inf`/`NaN`), so a
+//! series keeps its identity whichever client wrote it, including the `le` label that
+//! node_exporter re-spells on the way through.
+//!
+//! The two formats write the same sample lines; they differ in a family's metadata lines
+//! (OpenMetrics names a counter's family without `_total`, adds `# UNIT`, and escapes `"` in
+//! HELP too) and in the end (`# EOF`). [`Format`] says which is written.
 
 use std::io::{self, Write};
 
@@ -14,6 +20,18 @@ use crate::metric::{Family, Metric};
 use crate::registry::Registry;
 use crate::snapshot::HistogramSnapshot;
 use crate::spec::MetricKind;
+
+/// The media type of the text format 0.0.4, as an HTTP `Content-Type`.
+pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Which text format an exposition is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Prometheus text format 0.0.4.
+    Text,
+    /// OpenMetrics 1.0 text.
+    OpenMetrics,
+}
 
 impl Registry {
     /// Runs the sync hooks, then writes every metric in the Prometheus text format 0.0.4.
@@ -62,7 +80,16 @@ impl Registry {
 
     /// [`encode_text`](Self::encode_text) minus the hooks, for callers that just ran them.
     pub(crate) fn encode_text_without_hooks(&self, w: &mut impl Write) -> io::Result<()> {
-        let prepared = prepared(self)?;
+        self.encode_without_hooks(w, Format::Text)
+    }
+
+    /// Writes every metric in `format`, without running the hooks.
+    pub(crate) fn encode_without_hooks(
+        &self,
+        w: &mut impl Write,
+        format: Format,
+    ) -> io::Result<()> {
+        let prepared = prepared(self, format)?;
         let consts = &*prepared.const_labels;
         for (metric, text) in self.iter().zip(&prepared.families) {
             w.write_all(&text.lead)?;
@@ -70,16 +97,16 @@ impl Registry {
                 Metric::Counter(c) => write_value(w, Value::Int(c.get()))?,
                 Metric::ShardedCounter(c) => write_value(w, Value::Int(c.get()))?,
                 Metric::Gauge(g) => write_value(w, Value::Float(g.get()))?,
-                Metric::Histogram(h) => write_histogram(w, &text.samples, &h.snapshot())?,
+                Metric::Histogram(h) => write_histogram(w, text, &h.snapshot())?,
                 Metric::ShardedHistogram(h) => {
-                    write_histogram(w, &text.samples, &h.snapshot())?;
+                    write_histogram(w, text, &h.snapshot())?;
                 }
                 Metric::Family(family) => {
                     let name = family.spec().name;
                     for index in 0..family.len() {
                         if let Some(series) = family.series(index) {
                             let labels = SeriesLabels { family, index };
-                            encode_samples(w, name, consts, &labels, series, &text.le)?;
+                            encode_samples(w, name, consts, &labels, series, text)?;
                         }
                     }
                 }
@@ -87,19 +114,23 @@ impl Registry {
         }
         let mut dropped = self.dropped_label_values().peekable();
         if dropped.peek().is_some() {
-            write_help_and_type(
-                w,
-                DROPPED_LABEL_VALUES_METRIC,
-                DROPPED_LABEL_VALUES_HELP,
-                None,
-                MetricKind::Counter,
-            )?;
+            let family = FamilyMetadata {
+                name: DROPPED_LABEL_VALUES_METRIC,
+                help: DROPPED_LABEL_VALUES_HELP,
+                deprecated: None,
+                kind: MetricKind::Counter,
+                unit: "",
+            };
+            family.write_metadata(w, format)?;
             for (metric, label, count) in dropped {
                 let labels = [("metric", metric), ("label", label)];
                 let value = Value::Int(count);
                 let name = DROPPED_LABEL_VALUES_METRIC;
                 write_sample(w, name, "", consts, &labels, None, value)?;
             }
+        }
+        if format == Format::OpenMetrics {
+            w.write_all(b"# EOF\n")?;
         }
         Ok(())
     }
@@ -116,33 +147,36 @@ struct Prepared {
     families: Box<[FamilyText]>,
 }
 
-/// The registry's prepared text, made on its first exposition; the constant labels' error
-/// when they have no values (every exposition fails with it, see `Registry::const_labels`).
-fn prepared(registry: &Registry) -> io::Result<&Prepared> {
+/// The registry's prepared text in `format`, made on its first exposition in that format; the
+/// constant labels' error when they have no values (every exposition fails with it, see
+/// `Registry::const_labels`).
+fn prepared(registry: &Registry, format: Format) -> io::Result<&Prepared> {
     registry.const_labels()?;
-    registry
-        .text_prepared
-        .get_or_init(|| {
-            let mut const_labels = Vec::new();
-            for (i, (name, value)) in registry.frozen_const_labels().values.iter().enumerate() {
-                if i > 0 {
-                    const_labels.push(b',');
-                }
-                // Writing into a Vec cannot fail.
-                let _ = write_label(&mut const_labels, name, value);
+    let slot = match format {
+        Format::Text => &registry.text_prepared,
+        Format::OpenMetrics => &registry.openmetrics_prepared,
+    };
+    slot.get_or_init(|| {
+        let mut const_labels = Vec::new();
+        for (i, (name, value)) in registry.frozen_const_labels().values.iter().enumerate() {
+            if i > 0 {
+                const_labels.push(b',');
             }
-            let families = registry
-                .iter()
-                .map(|metric| FamilyText::new(metric, &const_labels))
-                .collect();
-            Box::new(Prepared {
-                const_labels: const_labels.into_boxed_slice(),
-                families,
-            })
+            // Writing into a Vec cannot fail.
+            let _ = write_label(&mut const_labels, name, value);
+        }
+        let families = registry
+            .iter()
+            .map(|metric| FamilyText::new(metric, &const_labels, format))
+            .collect();
+        Box::new(Prepared {
+            const_labels: const_labels.into_boxed_slice(),
+            families,
         })
-        .downcast_ref::<Prepared>()
-        // Only this function fills the slot, so the type always matches.
-        .ok_or_else(|| io::Error::other("the registry's prepared exposition text has another type"))
+    })
+    .downcast_ref::<Prepared>()
+    // Only this function fills the slot, so the type always matches.
+    .ok_or_else(|| io::Error::other("the registry's prepared exposition text has another type"))
 }
 
 /// `name="value"`, the value escaped.
@@ -154,17 +188,16 @@ fn write_label(w: &mut impl Write, name: &str, value: &str) -> io::Result<()> {
 }
 
 /// An unlabelled histogram's samples: each precomputed prefix, then its value.
-fn write_histogram(
-    w: &mut impl Write,
-    prefixes: &[Box<[u8]>],
-    s: &HistogramSnapshot,
-) -> io::Result<()> {
-    let values = s
-        .counts
-        .iter()
-        .map(|&c| Value::Int(c))
-        .chain([Value::Float(s.sum), Value::Int(s.count)]);
-    for (prefix, value) in prefixes.iter().zip(values) {
+fn write_histogram(w: &mut impl Write, text: &FamilyText, s: &HistogramSnapshot) -> io::Result<()> {
+    let buckets = s.counts.iter().map(|&c| Value::Int(c));
+    let sum_and_count = [Value::Float(s.sum), Value::Int(s.count)];
+    let take = if text.sum_and_count.writes(s.sum) {
+        2
+    } else {
+        0
+    };
+    let values = buckets.chain(sum_and_count.into_iter().take(take));
+    for (prefix, value) in text.samples.iter().zip(values) {
         w.write_all(prefix)?;
         write_value(w, value)?;
     }
@@ -183,21 +216,47 @@ pub(crate) struct FamilyText {
     samples: Box<[Box<[u8]>]>,
     /// A histogram's `le` values as spelled, `+Inf` last.
     le: Box<[Box<str>]>,
+    /// When a histogram's samples include `_sum` and `_count`.
+    sum_and_count: SumAndCount,
+}
+
+/// When a histogram's samples include `_sum` and `_count`: always in 0.0.4. In OpenMetrics a
+/// histogram's sum is a counter, never negative nor NaN; the specification forbids the sum of
+/// a histogram with a negative bucket bound, and readers refuse a `_count` without a `_sum`.
+/// So in OpenMetrics both are left out when a bound is negative, and from a snapshot whose
+/// sum is negative or NaN (a negative observation into a histogram whose bounds are all
+/// `>= 0`, a misuse for durations and sizes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SumAndCount {
+    Always,
+    WhenSumNotNegative,
+    Never,
+}
+
+impl SumAndCount {
+    fn writes(self, sum: f64) -> bool {
+        match self {
+            Self::Always => true,
+            Self::WhenSumNotNegative => sum >= 0.0,
+            Self::Never => false,
+        }
+    }
 }
 
 impl FamilyText {
     /// `consts` is the constant labels as written inside braces (see `Prepared`).
-    fn new(metric: Metric, consts: &[u8]) -> Self {
+    fn new(metric: Metric, consts: &[u8], format: Format) -> Self {
         let spec = metric.spec();
         let mut lead = Vec::new();
+        let family = FamilyMetadata {
+            name: spec.name,
+            help: spec.summary,
+            deprecated: spec.deprecated,
+            kind: spec.kind,
+            unit: spec.unit,
+        };
         // Writing into a Vec cannot fail.
-        let _ = write_help_and_type(
-            &mut lead,
-            spec.name,
-            spec.summary,
-            spec.deprecated,
-            spec.kind,
-        );
+        let _ = family.write_metadata(&mut lead, format);
         let le: Box<[Box<str>]> = spec
             .buckets
             .iter()
@@ -221,6 +280,13 @@ impl FamilyText {
             line.push(b' ');
             line.into_boxed_slice()
         };
+        let sum_and_count = match format {
+            Format::Text => SumAndCount::Always,
+            Format::OpenMetrics if spec.buckets.iter().any(|bound| *bound < 0.0) => {
+                SumAndCount::Never
+            }
+            Format::OpenMetrics => SumAndCount::WhenSumNotNegative,
+        };
         let mut samples = Vec::new();
         match metric {
             Metric::Counter(_) | Metric::ShardedCounter(_) | Metric::Gauge(_) => {
@@ -230,8 +296,10 @@ impl FamilyText {
                 for bound in le.iter() {
                     samples.push(prefix("_bucket", Some(bound)));
                 }
-                samples.push(prefix("_sum", None));
-                samples.push(prefix("_count", None));
+                if sum_and_count != SumAndCount::Never {
+                    samples.push(prefix("_sum", None));
+                    samples.push(prefix("_count", None));
+                }
             }
             Metric::Family(_) => {}
         }
@@ -239,6 +307,7 @@ impl FamilyText {
             lead: lead.into_boxed_slice(),
             samples: samples.into_boxed_slice(),
             le,
+            sum_and_count,
         }
     }
 }
@@ -273,27 +342,73 @@ fn write_value(w: &mut impl Write, value: Value) -> io::Result<()> {
     }
 }
 
-fn write_help_and_type(
-    w: &mut impl Write,
-    name: &str,
-    help: &str,
-    deprecated: Option<&str>,
+/// What a family's metadata lines say.
+struct FamilyMetadata<'a> {
+    /// The metric's name, a counter's with its `_total`.
+    name: &'a str,
+    help: &'a str,
+    deprecated: Option<&'a str>,
     kind: MetricKind,
-) -> io::Result<()> {
-    w.write_all(b"# HELP ")?;
-    w.write_all(name.as_bytes())?;
-    w.write_all(b" ")?;
-    write_escaped_help(w, help)?;
-    if let Some(reason) = deprecated {
-        w.write_all(b" (Deprecated: ")?;
-        write_escaped_help(w, reason)?;
-        w.write_all(b")")?;
+    /// Empty when none is declared.
+    unit: &'a str,
+}
+
+impl FamilyMetadata<'_> {
+    /// The 0.0.4 `# HELP` and `# TYPE` lines, or OpenMetrics' `# TYPE`, `# UNIT` (when a unit
+    /// is declared) and `# HELP`, which name a counter's family without its `_total`.
+    fn write_metadata(&self, w: &mut impl Write, format: Format) -> io::Result<()> {
+        match format {
+            Format::Text => {
+                self.write_help(w, self.name, format)?;
+                self.write_type(w, self.name)
+            }
+            Format::OpenMetrics => {
+                let family = match self.kind {
+                    MetricKind::Counter => self.name.strip_suffix("_total").unwrap_or(self.name),
+                    _ => self.name,
+                };
+                self.write_type(w, family)?;
+                if !self.unit.is_empty() {
+                    w.write_all(b"# UNIT ")?;
+                    w.write_all(family.as_bytes())?;
+                    w.write_all(b" ")?;
+                    w.write_all(self.unit.as_bytes())?;
+                    w.write_all(b"\n")?;
+                }
+                self.write_help(w, family, format)
+            }
+        }
     }
-    w.write_all(b"\n# TYPE ")?;
-    w.write_all(name.as_bytes())?;
-    w.write_all(b" ")?;
-    w.write_all(kind.as_str().as_bytes())?;
-    w.write_all(b"\n")
+
+    fn write_help(&self, w: &mut impl Write, family: &str, format: Format) -> io::Result<()> {
+        w.write_all(b"# HELP ")?;
+        w.write_all(family.as_bytes())?;
+        w.write_all(b" ")?;
+        write_help_text(w, self.help, format)?;
+        if let Some(reason) = self.deprecated {
+            w.write_all(b" (Deprecated: ")?;
+            write_help_text(w, reason, format)?;
+            w.write_all(b")")?;
+        }
+        w.write_all(b"\n")
+    }
+
+    fn write_type(&self, w: &mut impl Write, family: &str) -> io::Result<()> {
+        w.write_all(b"# TYPE ")?;
+        w.write_all(family.as_bytes())?;
+        w.write_all(b" ")?;
+        w.write_all(self.kind.as_str().as_bytes())?;
+        w.write_all(b"\n")
+    }
+}
+
+/// HELP text as `format` escapes it.
+fn write_help_text(w: &mut impl Write, text: &str, format: Format) -> io::Result<()> {
+    match format {
+        Format::Text => write_escaped_help(w, text),
+        // OpenMetrics' escaped-string: `\`, newline and `"` (normal-char excludes the quote).
+        Format::OpenMetrics => write_escaped_label_value(w, text),
+    }
 }
 
 /// The `(name, value)` label pairs of one series, written without collecting them.
@@ -331,14 +446,15 @@ impl Labels for SeriesLabels {
 }
 
 /// The samples of one series of a labelled family; `consts` is the constant labels as written
-/// inside braces, `le` the histogram's bounds as spelled.
+/// inside braces, `text` the family's prepared text (a histogram's bounds as spelled, and
+/// whether it has `_sum` and `_count`).
 fn encode_samples(
     w: &mut impl Write,
     name: &str,
     consts: &[u8],
     labels: &(impl Labels + ?Sized),
     metric: Metric,
-    le: &[Box<str>],
+    text: &FamilyText,
 ) -> io::Result<()> {
     let sample =
         |w: &mut _, suffix, le, value| write_sample(w, name, suffix, consts, labels, le, value);
@@ -348,11 +464,14 @@ fn encode_samples(
         Metric::Gauge(g) => sample(w, "", None, Value::Float(g.get())),
         Metric::Histogram(h) => {
             let s = h.snapshot();
-            for (bound, &count) in le.iter().zip(&s.counts) {
+            for (bound, &count) in text.le.iter().zip(&s.counts) {
                 sample(w, "_bucket", Some(&**bound), Value::Int(count))?;
             }
-            sample(w, "_sum", None, Value::Float(s.sum))?;
-            sample(w, "_count", None, Value::Int(s.count))
+            if text.sum_and_count.writes(s.sum) {
+                sample(w, "_sum", None, Value::Float(s.sum))?;
+                sample(w, "_count", None, Value::Int(s.count))?;
+            }
+            Ok(())
         }
         // Neither exists inside a family; nothing to write.
         Metric::Family(_) | Metric::ShardedHistogram(_) => Ok(()),

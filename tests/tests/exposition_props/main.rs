@@ -18,5 +18,6 @@ mod const_labels;
 mod counters;
 mod help;
 mod labels;
+mod openmetrics;
 mod support;
 mod values;
