@@ -177,20 +177,21 @@ pub fn start_node_exporter(
     (node, port, exposed)
 }
 
-/// Starts a Prometheus server on a free port scraping `targets` (ports on 127.0.0.1) every
-/// second as job `geno`, its configuration, storage and log in `dir`; returns it and its port.
-pub fn start_prometheus(targets: &[u16], dir: &Path) -> (Server, u16) {
+/// Starts a Prometheus server on a free port, scraping every second one job per entry of
+/// `jobs` (its name, and its targets as ports on 127.0.0.1); its configuration, storage and
+/// log in `dir`. Returns it and its port.
+pub fn start_prometheus(jobs: &[(&str, &[u16])], dir: &Path) -> (Server, u16) {
     let port = free_port();
     let config = dir.join("prometheus.yml");
-    let targets: Vec<String> = targets.iter().map(|t| format!("'127.0.0.1:{t}'")).collect();
-    fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: geno\n    static_configs:\n      - targets: [{}]\n",
+    let mut yaml = String::from("global:\n  scrape_interval: 1s\nscrape_configs:\n");
+    for (job, targets) in jobs {
+        let targets: Vec<String> = targets.iter().map(|t| format!("'127.0.0.1:{t}'")).collect();
+        yaml.push_str(&format!(
+            "  - job_name: {job}\n    static_configs:\n      - targets: [{}]\n",
             targets.join(", ")
-        ),
-    )
-    .unwrap_or_else(|e| panic!("cannot write {}: {e}", config.display()));
+        ));
+    }
+    fs::write(&config, yaml).unwrap_or_else(|e| panic!("cannot write {}: {e}", config.display()));
     let server = Server::start(
         "prometheus",
         &crate::tools::tool("prometheus"),

@@ -231,7 +231,7 @@ fn the_example_job_passes_promtool_node_exporter_and_prometheus() {
     assert_same_samples("node_exporter", &theirs, &ours);
 
     // 4. A Prometheus server scraping that node_exporter returns the same values.
-    let (mut server, prom_port) = start_prometheus(&[node_port], &dir);
+    let (mut server, prom_port) = start_prometheus(&[("geno", &[node_port])], &dir);
     let query = |q: &str| -> Option<serde_json::Value> {
         let body = http_get(
             prom_port,

@@ -1,5 +1,6 @@
-//! `encode_text` byte for byte against a golden file, plus the structural rules of the text
-//! format checked line by line.
+//! `encode_text` and `encode_openmetrics` byte for byte against golden files, plus the
+//! structural rules of the text format checked line by line, and the OpenMetrics golden file
+//! read by client_python's strict OpenMetrics parser.
 
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,6 +12,7 @@ mod golden {
 use golden::{LATENCY_SECONDS, METRICS, ODD_HELP_RATIO, REQUESTS_TOTAL, TEMPERATURE_CELSIUS};
 
 const GOLDEN: &str = include_str!("../golden/exposition.prom");
+const GOLDEN_OPENMETRICS: &str = include_str!("../golden/exposition.openmetrics");
 
 /// Records the golden values, once per process whichever test runs first.
 fn record() {
@@ -30,6 +32,62 @@ fn encode() -> String {
     let mut out = Vec::new();
     METRICS.encode_text(&mut out).unwrap();
     String::from_utf8(out).unwrap()
+}
+
+/// The same registry as OpenMetrics: byte for byte the golden file, which client_python's
+/// OpenMetrics parser reads back with every HELP, unit, label value and value.
+#[test]
+fn openmetrics_matches_its_golden_file_and_client_python_reads_it() {
+    record();
+    TEMPERATURE_CELSIUS.set(f64::NAN);
+    let mut out = Vec::new();
+    METRICS.encode_openmetrics(&mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/golden/exposition.openmetrics");
+    if std::env::var_os("GOLDEN_OVERWRITE").is_some() {
+        std::fs::write(path, &text).unwrap();
+        return;
+    }
+    assert_eq!(
+        text, GOLDEN_OPENMETRICS,
+        "regenerate with GOLDEN_OVERWRITE=1 and review the diff"
+    );
+    let read = geno_metrics_tests::python::read_openmetrics(&[std::path::Path::new(path)]);
+    let families = match &read[0] {
+        Ok(families) => families,
+        Err(e) => panic!("client_python refuses the golden file: {e}"),
+    };
+    // Every family of the text format, under its OpenMetrics name, in the same order.
+    let text_families: Vec<String> = GOLDEN
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .map(|l| {
+            let (name, kind) = l.split_once(' ').unwrap();
+            match kind {
+                "counter" => name.strip_suffix("_total").unwrap_or(name).to_owned(),
+                _ => name.to_owned(),
+            }
+        })
+        .collect();
+    let om_families: Vec<&str> = families.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(om_families, text_families);
+    let samples: Vec<(String, f64)> = families
+        .iter()
+        .flat_map(|f| &f.samples)
+        .map(|s| (s.name.clone(), s.float()))
+        .collect();
+    let text_samples = GOLDEN.lines().filter(|l| !l.starts_with('#')).count();
+    assert_eq!(
+        samples.len(),
+        text_samples,
+        "the same samples as the text format"
+    );
+    assert!(
+        samples
+            .iter()
+            .any(|(name, v)| name == "golden_requests_total" && *v == u64::MAX as f64),
+        "{samples:?}"
+    );
 }
 
 #[test]

@@ -390,7 +390,7 @@ fn one_prometheus_over_two_hosts_sums_the_ranks_of_the_fleet() {
     let (_node_a, port_a, _) = start_node_exporter("node_exporter_a", &host_a, &dir);
     let (_node_b, port_b, _) = start_node_exporter("node_exporter_b", &host_b, &dir);
     let started = Instant::now();
-    let (mut server, prom_port) = servers::start_prometheus(&[port_a, port_b], &dir);
+    let (mut server, prom_port) = servers::start_prometheus(&[("geno", &[port_a, port_b])], &dir);
     // Both targets scraped: every rank's step counter is in.
     server.wait_for("all four ranks", Duration::from_secs(60), || {
         let count = query(prom_port, "count(geno_lewm_train_steps_total)")?;
