@@ -2,8 +2,11 @@
 //! textfile periodically and prints a summary.
 //!
 //! ```text
-//! cargo run --release --example training_job -- [--steps N] [--threads N] [--interval SECONDS]
+//! cargo run --release --example training_job -- [--steps N] [--threads N] [--interval SECONDS] [--listen ADDR]
 //! ```
+//!
+//! With `--listen ADDR` it also serves `/metrics` over HTTP while it runs (OpenMetrics or the
+//! text format by the request's `Accept`, gzip by its `Accept-Encoding`).
 //!
 //! Like a rank started by torchrun or another launcher, it takes its rank from `$RANK` (0 when
 //! unset): every series carries `rank="<RANK>"`, and the textfile goes to
@@ -22,7 +25,8 @@ use geno_metrics_tests::genolewm::METRICS;
 use geno_metrics_tests::training_job::{self, Flags, Summary};
 
 fn main() -> ExitCode {
-    let options = Flags::parse().options();
+    let flags = Flags::parse();
+    let options = flags.options();
     // Resolve the constant labels now: a rank without its identity should fail at start, not
     // at its first export.
     let identity = match METRICS.const_labels() {
@@ -40,6 +44,18 @@ fn main() -> ExitCode {
         "training ({identity}): {} steps on {} threads, exporting every {:?}",
         options.steps, options.threads, options.interval
     );
+    // Held until the end of main: dropping it stops the server.
+    let _server = match flags.listen.as_deref().map(|addr| METRICS.serve_http(addr)) {
+        None => None,
+        Some(Ok(server)) => {
+            println!("serving http://{}/metrics", server.local_addr());
+            Some(server)
+        }
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let started = Instant::now();
     let outcome = match training_job::run(&options) {
         Ok(outcome) => outcome,

@@ -69,6 +69,10 @@ pub struct Flags {
     /// Seconds between periodic exports (fractions allowed).
     #[arg(long, value_name = "SECONDS", default_value = "0.5", value_parser = interval)]
     pub interval: Duration,
+    /// Also serve /metrics over HTTP on this address while the job runs, as an inference
+    /// service would (e.g. 127.0.0.1:9464; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
 }
 
 /// A positive, finite number of seconds.
@@ -121,6 +125,9 @@ mod flag_tests {
         let flags = parse(&["--steps", "10", "--threads", "2", "--interval", "0.25"]).unwrap();
         let options = flags.options();
         assert_eq!((options.steps, options.threads), (10, 2));
+        assert_eq!(flags.listen, None);
+        let listen = parse(&["--listen", "127.0.0.1:9464"]).unwrap().listen;
+        assert_eq!(listen.as_deref(), Some("127.0.0.1:9464"));
         assert_eq!(options.interval, Duration::from_millis(250));
         assert_eq!(
             parse(&[]).unwrap().options().steps,

@@ -410,7 +410,17 @@ mod tests {
                     let manifest = workspace_root().join(package).join("Cargo.toml");
                     assert!(manifest.is_file(), "{place}: no package {package}");
                 }
-                ["cargo", "run" | "build", "--release", "--example", example] => {
+                ["cargo", "run" | "build", "--release", "--example", example]
+                | [
+                    "cargo",
+                    "run" | "build",
+                    "--release",
+                    "--example",
+                    example,
+                    "--",
+                    ..,
+                ]
+                | ["cargo", "run", "--example", example, "--", ..] => {
                     let file = format!("tests/examples/{example}.rs");
                     assert!(workspace_root().join(&file).is_file(), "{place}: no {file}");
                 }
