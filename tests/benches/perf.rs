@@ -86,6 +86,7 @@ const TWO_THREAD_SAMPLE: u32 = 1 << 17;
 fn main() {
     print_memory();
     print_outputs_1000();
+    print_scrape_latencies();
     divan::main();
     if let Some(dir) = BENCH_DIR.get() {
         let _ = fs::remove_dir_all(dir);
@@ -514,6 +515,19 @@ mod encode_1000_counters {
         encode(bencher, fill_geno_1000());
     }
 
+    /// `Registry::encode_openmetrics` into one `Vec`, cleared each time: the same format as
+    /// prometheus-client's encoder below.
+    #[divan::bench]
+    fn geno_encode_openmetrics(bencher: Bencher<'_, '_>) {
+        let registry = fill_geno_1000();
+        let mut buffer = Vec::new();
+        bencher.bench_local(|| {
+            buffer.clear();
+            registry.encode_openmetrics(&mut buffer).unwrap();
+            black_box(&buffer);
+        });
+    }
+
     /// The same counters with two constant labels on every series
     /// (`{rank="3",run="r-2026-11-29"}`): the labels are escaped once, at the first
     /// exposition, and copied after that.
@@ -763,5 +777,198 @@ mod export_split {
         let registry = exported.registry();
         let target = exported.target();
         bencher.bench_local(|| registry.export_prometheus_textfile(Some(&target)).unwrap());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A full scrape over loopback
+// ---------------------------------------------------------------------------------------
+
+/// The GenoLeWM registry after one run of the example job: every metric has values.
+fn genolewm_recorded() -> &'static Registry {
+    static RECORDED: Once = Once::new();
+    RECORDED.call_once(|| {
+        let dir = bench_dir().join("genolewm-job");
+        let options = geno_metrics_tests::training_job::Options {
+            steps: 300,
+            threads: 2,
+            interval: std::time::Duration::from_secs(60),
+            path: Some(dir.join("metrics.prom")),
+            checkpoint_every: 100,
+            checkpoint_dir: dir.join("checkpoints"),
+        };
+        geno_metrics_tests::training_job::run(&options).unwrap();
+    });
+    &geno_metrics_tests::genolewm::METRICS
+}
+
+/// `serve_http` over the GenoLeWM registry, started once.
+fn geno_server() -> std::net::SocketAddr {
+    static SERVER: OnceLock<geno_metrics::HttpServer> = OnceLock::new();
+    SERVER
+        .get_or_init(|| genolewm_recorded().serve_http("127.0.0.1:0").unwrap())
+        .local_addr()
+}
+
+/// metrics-exporter-prometheus' HTTP listener serving the same series, values and help as
+/// the GenoLeWM registry (histograms on the same buckets), on a tokio runtime of its own.
+fn metrics_exporter_server() -> std::net::SocketAddr {
+    static ADDR: OnceLock<std::net::SocketAddr> = OnceLock::new();
+    *ADDR.get_or_init(|| {
+        let snapshot = genolewm_recorded().snapshot_all();
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap();
+        let mut builder =
+            metrics_exporter_prometheus::PrometheusBuilder::new().with_http_listener(addr);
+        for spec in genolewm_recorded().specs() {
+            if !spec.buckets.is_empty() {
+                builder = builder
+                    .set_buckets_for_metric(
+                        metrics_exporter_prometheus::Matcher::Full(spec.name.to_owned()),
+                        spec.buckets,
+                    )
+                    .unwrap();
+            }
+        }
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let (recorder, exporter) = builder.build().unwrap();
+                sender.send(recorder).unwrap();
+                let _ = exporter.await;
+            });
+        });
+        let recorder: &'static metrics_exporter_prometheus::PrometheusRecorder =
+            Box::leak(Box::new(receiver.recv().unwrap()));
+        metrics::with_local_recorder(recorder, || replay(genolewm_recorded(), &snapshot));
+        addr
+    })
+}
+
+/// Records `snapshot` into the current `metrics` recorder: counters as absolute values,
+/// gauges set, each histogram's bucket counts as observations at the buckets' bounds.
+fn replay(registry: &Registry, snapshot: &geno_metrics::Snapshot) {
+    use geno_metrics::MetricValue;
+    for spec in registry.specs() {
+        let name = spec.name;
+        match spec.kind {
+            geno_metrics::MetricKind::Counter => metrics::describe_counter!(name, spec.summary),
+            geno_metrics::MetricKind::Gauge => metrics::describe_gauge!(name, spec.summary),
+            geno_metrics::MetricKind::Histogram => metrics::describe_histogram!(name, spec.summary),
+        }
+    }
+    for series in &snapshot.metrics {
+        let labels: Vec<metrics::Label> = series
+            .labels
+            .iter()
+            .map(|(k, v)| metrics::Label::new(k.to_string(), v.to_string()))
+            .collect();
+        let name = series.name.to_string();
+        match &series.value {
+            MetricValue::Counter(n) => metrics::counter!(name, labels).absolute(*n),
+            MetricValue::Gauge(v) => metrics::gauge!(name, labels).set(*v),
+            MetricValue::Histogram(h) => {
+                let histogram = metrics::histogram!(name, labels);
+                let mut before = 0;
+                let largest = h
+                    .buckets
+                    .iter()
+                    .copied()
+                    .filter(|b| b.is_finite())
+                    .fold(1.0, f64::max);
+                for (bound, &count) in h.buckets.iter().zip(&h.counts) {
+                    let at = if bound.is_finite() {
+                        *bound
+                    } else {
+                        largest * 2.0
+                    };
+                    for _ in before..count {
+                        histogram.record(at);
+                    }
+                    before = count;
+                }
+            }
+        }
+    }
+}
+
+/// One scrape as a scraper without keep-alive makes it: connect, `GET /metrics`, read the
+/// whole answer. Returns the bytes read.
+fn scrape(addr: std::net::SocketAddr) -> usize {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = Vec::with_capacity(64 * 1024);
+    stream.read_to_end(&mut answer).unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    answer.len()
+}
+
+/// p50 and p99 of 2,000 scrapes of each server, alternated, and the bytes of one answer.
+fn print_scrape_latencies() {
+    let (geno, theirs) = (geno_server(), metrics_exporter_server());
+    for addr in [geno, theirs] {
+        for _ in 0..50 {
+            scrape(addr); // warm up: connections, caches, the prepared text
+        }
+    }
+    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let mut bytes = [0, 0];
+    for _ in 0..2000 {
+        for (i, addr) in [geno, theirs].into_iter().enumerate() {
+            let started = std::time::Instant::now();
+            bytes[i] = scrape(addr);
+            times[i].push(started.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    println!("scrape_genolewm: connect, GET /metrics, read the answer; 2,000 scrapes each (us)");
+    let mut p = [[0.0; 2]; 2];
+    for (i, who) in ["geno serve_http", "metrics-exporter-prometheus listener"]
+        .iter()
+        .enumerate()
+    {
+        times[i].sort_by(f64::total_cmp);
+        let at = |q: f64| times[i][((times[i].len() as f64 - 1.0) * q) as usize];
+        p[i] = [at(0.5), at(0.99)];
+        println!(
+            "  {who:<40} p50 {:>8.1}  p99 {:>8.1}  {:>6} B",
+            p[i][0], p[i][1], bytes[i]
+        );
+    }
+    println!(
+        "  geno / metrics-exporter-prometheus: p50 {:.3}x, p99 {:.3}x (budget <= 0.5x)",
+        p[0][0] / p[1][0],
+        p[0][1] / p[1][1]
+    );
+    println!();
+}
+
+/// A full scrape of the GenoLeWM registry over loopback, per server.
+mod scrape_genolewm {
+    use super::*;
+
+    /// `Registry::serve_http`.
+    #[divan::bench]
+    fn geno_serve_http(bencher: Bencher<'_, '_>) {
+        let addr = geno_server();
+        bencher.bench(|| scrape(addr));
+    }
+
+    /// metrics-exporter-prometheus' HTTP listener with the same series.
+    #[divan::bench]
+    fn metrics_exporter_http_listener(bencher: Bencher<'_, '_>) {
+        let addr = metrics_exporter_server();
+        bencher.bench(|| scrape(addr));
     }
 }
