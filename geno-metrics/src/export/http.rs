@@ -16,8 +16,9 @@
 //! thread would; sync hooks run there too, so they should be quick.
 
 use std::convert::Infallible;
+use std::fmt;
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -166,19 +167,21 @@ impl Registry {
     /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn serve_http(&'static self, addr: impl ToSocketAddrs) -> io::Result<HttpServer> {
+    pub fn serve_http(
+        &'static self,
+        addr: impl ToSocketAddrs + fmt::Debug,
+    ) -> io::Result<HttpServer> {
         let addrs: Vec<SocketAddr> = addr
             .to_socket_addrs()
             .map_err(|e| {
                 io::Error::new(
                     e.kind(),
-                    format!("cannot serve metrics: the address does not resolve: {e}"),
+                    format!(
+                        "cannot serve metrics on {addr:?}: the address does not resolve: {e}; give a host and a port, e.g. \"0.0.0.0:9464\" or \"127.0.0.1:0\""
+                    ),
                 )
             })?
             .collect();
-        let listener = TcpListener::bind(&addrs[..]).map_err(|e| bind_error(&addrs, &e))?;
-        listener.set_nonblocking(true)?;
-        let local_addr = listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .enable_time()
@@ -186,9 +189,15 @@ impl Registry {
             .map_err(|e| {
                 io::Error::new(
                     e.kind(),
-                    format!("cannot serve metrics on {local_addr}: cannot start its runtime: {e}"),
+                    format!("cannot serve metrics on {addr:?}: cannot start its runtime: {e}"),
                 )
             })?;
+        // Bound now, in the caller's thread, so that a bad address is the caller's error.
+        let listener = {
+            let _runtime = runtime.enter();
+            listen(&addrs).map_err(|e| bind_error(&addrs, &e))?
+        };
+        let local_addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("geno-metrics-http".into())
@@ -209,6 +218,34 @@ impl Registry {
             thread: Some(thread),
         })
     }
+}
+
+/// A listening socket on the first of `addrs` that can be bound, with a queue of pending
+/// connections as long as the server's connection limit (std's is 128: a burst of scrapers
+/// past that would have connections dropped and retried a second later).
+fn listen(addrs: &[SocketAddr]) -> io::Result<tokio::net::TcpListener> {
+    let mut last = io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "the address resolves to nothing",
+    );
+    for addr in addrs {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        // As std's bind does on Unix: a restarted server binds its port at once.
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        match socket
+            .bind(*addr)
+            .and_then(|()| socket.listen(MAX_CONNECTIONS as u32))
+        {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 /// A bind that failed, said with the address and the likely remedy.
@@ -268,16 +305,9 @@ impl Drop for HttpServer {
 /// Accepts connections until told to stop, each served on a task of its own.
 async fn accept_loop(
     registry: &'static Registry,
-    listener: TcpListener,
+    listener: tokio::net::TcpListener,
     mut stopped: oneshot::Receiver<()>,
 ) {
-    let listener = match tokio::net::TcpListener::from_std(listener) {
-        Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("geno-metrics: the /metrics server cannot listen: {e}");
-            return;
-        }
-    };
     let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let accepted = tokio::select! {
@@ -575,6 +605,19 @@ mod tests {
             (Some("application/openmetrics-text;q=abc"), text),
         ] {
             assert_eq!(negotiate_format(accept), expected, "{accept:?}");
+        }
+    }
+
+    #[test]
+    fn an_address_that_does_not_resolve_is_named_with_what_to_do() {
+        let registry: &'static Registry = Box::leak(Box::new(Registry::new(&[], &[])));
+        for addr in ["127.0.0.1", "localhost:notaport"] {
+            let Err(e) = registry.serve_http(addr) else {
+                panic!("{addr} was served")
+            };
+            let message = e.to_string();
+            assert!(message.contains(&format!("{addr:?}")), "{message}");
+            assert!(message.contains("give a host and a port"), "{message}");
         }
     }
 
