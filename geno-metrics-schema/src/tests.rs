@@ -1218,3 +1218,30 @@ fn a_const_label_clash_points_at_the_metrics_label() {
         "the note names the metric's label: {text}"
     );
 }
+
+#[test]
+fn a_counter_family_may_not_be_another_metrics_name() {
+    let report = report_of(&with_header(
+        r#"
+[[metric]]
+name = "app_jobs"
+kind = "gauge"
+summary = "Jobs."
+
+[[metric]]
+name = "app_jobs_total"
+kind = "counter"
+summary = "Jobs done."
+"#,
+    ));
+    assert_eq!(report.rules(), ["series-collision"], "{report}");
+    let text = report.to_string();
+    assert!(
+        text.contains("metric `app_jobs` has the name of counter `app_jobs_total`'s family"),
+        "{text}"
+    );
+    assert!(
+        text.contains("metrics.toml:7:8"),
+        "points at the gauge: {text}"
+    );
+}

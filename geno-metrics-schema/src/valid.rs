@@ -1108,6 +1108,30 @@ fn check_across_metrics(sink: &mut Sink<'_>, metrics: &[RawMetric]) {
         }
     }
 
+    // OpenMetrics names a counter's family without `_total`: that family may not be another
+    // metric's name, or the exposition would declare one family twice.
+    for counter in metrics
+        .iter()
+        .filter(|m| m.kind.as_ref().is_some_and(|k| k.value == "counter"))
+    {
+        let Some(c) = &counter.name else { continue };
+        let Some(family) = c.value.strip_suffix("_total") else {
+            continue;
+        };
+        if let Some(clash) = first_seen.get(family) {
+            sink.error(
+                "series-collision",
+                clash.span.clone(),
+                format!(
+                    "metric `{family}` has the name of counter `{}`'s family in OpenMetrics, which names a counter without `_total`",
+                    c.value
+                ),
+            )
+            .note_at("the counter is declared at", c.span.start)
+            .help("rename one of the two metrics");
+        }
+    }
+
     for metric in metrics {
         let (Some(name), Some(old)) = (&metric.name, &metric.renamed_from) else {
             continue;

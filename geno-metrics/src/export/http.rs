@@ -1,5 +1,5 @@
-//! `/metrics` over HTTP (cargo feature `http`): content negotiation as Prometheus and
-//! client_golang's promhttp practise it, and a small server on hyper.
+//! `/metrics` over HTTP (cargo feature `http`): content negotiation by RFC 9110's rules, and a
+//! small server on hyper.
 //!
 //! [`Registry::negotiate`] is the whole of what a scrape needs from the registry: from a
 //! request's `Accept` and `Accept-Encoding` headers it picks OpenMetrics 1.0 or the text format
@@ -182,36 +182,67 @@ impl Registry {
                 )
             })?
             .collect();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .enable_time()
-            .build()
-            .map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("cannot serve metrics on {addr:?}: cannot start its runtime: {e}"),
-                )
-            })?;
-        // Bound now, in the caller's thread, so that a bad address is the caller's error.
-        let listener = {
-            let _runtime = runtime.enter();
-            listen(&addrs).map_err(|e| bind_error(&addrs, &e))?
-        };
-        let local_addr = listener.local_addr()?;
+        let described = format!("{addr:?}");
+        // The runtime is built, used and dropped on the server's thread only: dropped on the
+        // caller's, inside an async context of its own, it would panic.
+        let (started, start) = std::sync::mpsc::channel::<io::Result<SocketAddr>>();
         let (stop, stopped) = oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("geno-metrics-http".into())
             .spawn(move || {
-                runtime.block_on(accept_loop(self, listener, stopped));
-                // Connections still open are dropped; an encode under way may finish.
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_io()
+                    .enable_time()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = started.send(Err(io::Error::new(
+                            e.kind(),
+                            format!(
+                                "cannot serve metrics on {described}: cannot start its runtime: {e}"
+                            ),
+                        )));
+                        return;
+                    }
+                };
+                let bound = {
+                    let _runtime = runtime.enter();
+                    listen(&addrs)
+                        .and_then(|listener| Ok((listener.local_addr()?, listener)))
+                        .map_err(|e| bind_error(&described, &addrs, &e))
+                };
+                match bound {
+                    Ok((local_addr, listener)) => {
+                        let _ = started.send(Ok(local_addr));
+                        runtime.block_on(accept_loop(self, listener, stopped));
+                    }
+                    Err(e) => {
+                        let _ = started.send(Err(e));
+                    }
+                }
+                // Connections still open are dropped.
                 runtime.shutdown_timeout(Duration::from_secs(1));
             })
             .map_err(|e| {
                 io::Error::new(
                     e.kind(),
-                    format!("cannot serve metrics on {local_addr}: cannot start its thread: {e}"),
+                    format!("cannot serve metrics on {addr:?}: cannot start its thread: {e}"),
                 )
             })?;
+        let local_addr = match start.recv() {
+            Ok(Ok(local_addr)) => local_addr,
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(e);
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(io::Error::other(format!(
+                    "cannot serve metrics on {addr:?}: the server's thread ended before it listened"
+                )));
+            }
+        };
         Ok(HttpServer {
             local_addr,
             stop: Some(stop),
@@ -248,13 +279,14 @@ fn listen(addrs: &[SocketAddr]) -> io::Result<tokio::net::TcpListener> {
     Err(last)
 }
 
-/// A bind that failed, said with the address and the likely remedy.
-fn bind_error(addrs: &[SocketAddr], e: &io::Error) -> io::Error {
+/// A bind that failed, said with the address as given, what it resolved to, and the likely
+/// remedy.
+fn bind_error(described: &str, addrs: &[SocketAddr], e: &io::Error) -> io::Error {
     let tried: Vec<String> = addrs.iter().map(ToString::to_string).collect();
-    let tried = if tried.is_empty() {
-        "no address".to_owned()
-    } else {
-        tried.join(", ")
+    let resolved = match tried.as_slice() {
+        [] => " (it resolves to no address)".to_owned(),
+        [one] if format!("{one:?}") == described => String::new(),
+        _ => format!(" (resolved to {})", tried.join(", ")),
     };
     let hint = match e.kind() {
         io::ErrorKind::AddrInUse => {
@@ -270,7 +302,7 @@ fn bind_error(addrs: &[SocketAddr], e: &io::Error) -> io::Error {
     };
     io::Error::new(
         e.kind(),
-        format!("cannot serve metrics on {tried}: {e}{hint}"),
+        format!("cannot serve metrics on {described}{resolved}: {e}{hint}"),
     )
 }
 
@@ -365,12 +397,16 @@ fn respond(registry: &'static Registry, request: &Request<Incoming>) -> Response
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
     }
+    // A header sent on several lines is one comma-separated list (RFC 9110, 5.3); a line that
+    // is not visible ASCII counts for nothing.
     let header = |name| {
-        request
+        let lines: Vec<&str> = request
             .headers()
-            .get(name)
-            .and_then(|value: &HeaderValue| value.to_str().ok())
-            .map(str::to_owned)
+            .get_all(name)
+            .iter()
+            .filter_map(|value: &HeaderValue| value.to_str().ok())
+            .collect();
+        (!lines.is_empty()).then(|| lines.join(", "))
     };
     let (accept, accept_encoding) = (header(header::ACCEPT), header(header::ACCEPT_ENCODING));
     // Encoded on the server's thread: microseconds for a registry, less than a hand-off to
@@ -619,6 +655,22 @@ mod tests {
             assert!(message.contains(&format!("{addr:?}")), "{message}");
             assert!(message.contains("give a host and a port"), "{message}");
         }
+    }
+
+    /// A service inside its own tokio runtime gets the error, not a panic from a runtime
+    /// dropped in an async context.
+    #[test]
+    fn a_bind_error_inside_an_async_context_is_an_error_not_a_panic() {
+        let registry: &'static Registry = Box::leak(Box::new(Registry::new(&[], &[])));
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let result = runtime.block_on(async { registry.serve_http(addr) });
+        let message = result.unwrap_err().to_string();
+        assert!(message.contains(&addr.to_string()), "{message}");
+        assert!(message.contains("pick another port"), "{message}");
     }
 
     #[test]

@@ -34,6 +34,11 @@ impl Registry {
     /// `# EOF` last. Floats are spelled as in [`encode_text`](Self::encode_text), `le` values
     /// too, so a series keeps its identity whichever format a scrape negotiates.
     ///
+    /// The rules of `metrics.toml` make every exposition valid OpenMetrics (a counter ends
+    /// in `_total`, a unit is the name's suffix, no counter's family is another metric's
+    /// name). A registry built by hand with [`MetricSpec::new`](crate::MetricSpec::new)
+    /// should follow them too; a unit that is not the name's suffix gets no `# UNIT`.
+    ///
     /// # Errors
     ///
     /// What writing to `w` returns; an error naming the panic when a sync hook panics; the

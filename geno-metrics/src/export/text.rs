@@ -368,7 +368,12 @@ impl FamilyMetadata<'_> {
                     _ => self.name,
                 };
                 self.write_type(w, family)?;
-                if !self.unit.is_empty() {
+                // OpenMetrics requires the family name to end in its unit; `metrics.toml`'s
+                // rules guarantee it, a hand-built spec might not: then no `# UNIT`.
+                let unit_suffix = family
+                    .strip_suffix(self.unit)
+                    .is_some_and(|rest| rest.ends_with('_'));
+                if !self.unit.is_empty() && unit_suffix {
                     w.write_all(b"# UNIT ")?;
                     w.write_all(family.as_bytes())?;
                     w.write_all(b" ")?;

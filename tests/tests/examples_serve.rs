@@ -1,0 +1,86 @@
+//! The examples serve `/metrics`, as the README says: `examples/axum_service.rs`, the
+//! README's way to mount it on a service's own axum router with `Registry::negotiate`, runs
+//! its self-test (it serves on a free port, scrapes itself as Prometheus does and checks that
+//! OpenMetrics was negotiated); the example job with `--listen` serves while it trains.
+//!
+//! `cargo test` builds the examples before it runs any test; these tests run the built ones.
+//! Alone (`cargo test --test examples_serve`) cargo builds no example: build them first with
+//! `cargo build -p geno-metrics-tests --examples`.
+
+// Test code: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The built example `name`, in the profile this test was built in.
+fn example(name: &str) -> PathBuf {
+    // CARGO_TARGET_TMPDIR is <target>/tmp; the test binary is <target>/<profile>/deps/...
+    let profile_dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .to_path_buf();
+    let exe = profile_dir.join("examples").join(name);
+    assert!(
+        exe.is_file(),
+        "{} is not built: run the whole `cargo test`, which builds the examples, or `cargo build -p geno-metrics-tests --examples` first",
+        exe.display()
+    );
+    exe
+}
+
+#[test]
+fn the_axum_example_serves_openmetrics_from_its_own_router() {
+    let out = Command::new(example("axum_service"))
+        .arg("--self-test")
+        .env_remove("RANK")
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("self-test passed"), "{said}");
+}
+
+#[test]
+fn the_example_job_serves_metrics_while_it_trains() {
+    let mut job = Command::new(example("training_job"))
+        .args(["--steps", "100000000", "--listen", "127.0.0.1:0"])
+        .env_remove("RANK")
+        .env(
+            "GENO_LEWM_LOG_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("examples_serve"),
+        )
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(job.stdout.take().unwrap()).lines();
+    let serving = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .find_map(|line| line.strip_prefix("serving http://").map(str::to_owned));
+    let addr = serving
+        .as_deref()
+        .and_then(|s| s.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("the job never said where it serves"))
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let _ = job.kill();
+    let _ = job.wait();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("\ngeno_lewm_train_steps_total{rank=\"0\"} "),
+        "{answer}"
+    );
+}
