@@ -1086,49 +1086,49 @@ fn check_across_metrics(sink: &mut Sink<'_>, metrics: &[RawMetric]) {
         }
     }
 
-    for histogram in metrics
-        .iter()
-        .filter(|m| m.kind.as_ref().is_some_and(|k| k.value == "histogram"))
-    {
-        let Some(h) = &histogram.name else { continue };
-        for suffix in HISTOGRAM_SERIES {
-            let series = format!("{}{suffix}", h.value);
-            if let Some(clash) = first_seen.get(series.as_str()) {
+    // The names a metric takes beside its own: a histogram's series, and a counter's family
+    // in OpenMetrics, which names a counter without `_total`. No other metric may have one,
+    // or the exposition would hold one name twice.
+    for metric in metrics {
+        let (Some(owner), Some(kind)) = (&metric.name, &metric.kind) else {
+            continue;
+        };
+        let taken: Vec<(String, String)> = match kind.value.as_str() {
+            "histogram" => HISTOGRAM_SERIES
+                .iter()
+                .map(|suffix| {
+                    let series = format!("{}{suffix}", owner.value);
+                    let why = format!("a series of histogram `{}`", owner.value);
+                    (series, why)
+                })
+                .collect(),
+            "counter" => owner
+                .value
+                .strip_suffix("_total")
+                .map(|family| {
+                    let why = format!(
+                        "counter `{}`'s family in OpenMetrics, which names a counter without `_total`",
+                        owner.value
+                    );
+                    (family.to_owned(), why)
+                })
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (name, why) in taken {
+            if let Some(clash) = first_seen.get(name.as_str()) {
                 sink.error(
                     "series-collision",
                     clash.span.clone(),
-                    format!(
-                        "metric `{series}` has the name of a series of histogram `{}`",
-                        h.value
-                    ),
+                    format!("metric `{name}` has the name of {why}"),
                 )
-                .note_at("the histogram is declared at", h.span.start)
+                .note_at(
+                    format!("the {} is declared at", kind.value),
+                    owner.span.start,
+                )
                 .help("rename one of the two metrics");
             }
-        }
-    }
-
-    // OpenMetrics names a counter's family without `_total`: that family may not be another
-    // metric's name, or the exposition would declare one family twice.
-    for counter in metrics
-        .iter()
-        .filter(|m| m.kind.as_ref().is_some_and(|k| k.value == "counter"))
-    {
-        let Some(c) = &counter.name else { continue };
-        let Some(family) = c.value.strip_suffix("_total") else {
-            continue;
-        };
-        if let Some(clash) = first_seen.get(family) {
-            sink.error(
-                "series-collision",
-                clash.span.clone(),
-                format!(
-                    "metric `{family}` has the name of counter `{}`'s family in OpenMetrics, which names a counter without `_total`",
-                    c.value
-                ),
-            )
-            .note_at("the counter is declared at", c.span.start)
-            .help("rename one of the two metrics");
         }
     }
 
