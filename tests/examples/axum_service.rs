@@ -14,7 +14,7 @@
 use std::process::ExitCode;
 
 use axum::Router;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use geno_metrics_tests::genolewm::{METRICS, TRAIN_STEPS_TOTAL};
@@ -24,14 +24,13 @@ async fn metrics(headers: HeaderMap) -> Response {
     let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
     match METRICS.negotiate(header(header::ACCEPT), header(header::ACCEPT_ENCODING)) {
         Ok(exposition) => {
+            let headers: Vec<_> = exposition.headers().collect();
             let mut response = exposition.body.into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(exposition.content_type),
-            );
-            if let Some(encoding) = exposition.content_encoding {
-                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+            for (name, value) in headers {
+                response.headers_mut().insert(
+                    HeaderName::from_static(name),
+                    HeaderValue::from_static(value),
+                );
             }
             response
         }

@@ -193,12 +193,6 @@ pub(crate) fn diff(base: Option<&Registry>, head: &Registry) -> Verdict {
 /// `[registry] const_labels`: one gained or lost changes every series' identity; where a
 /// value comes from changes no series a process already exposes.
 fn compare_const_labels(base: &Registry, head: &Registry, changes: &mut Vec<Change>) {
-    let names = |r: &Registry| {
-        r.const_labels
-            .iter()
-            .map(|l| l.name.clone())
-            .collect::<Vec<_>>()
-    };
     for old in &base.const_labels {
         match head.const_labels.iter().find(|l| l.name == old.name) {
             None => changes.push(Change {
@@ -237,7 +231,7 @@ fn compare_const_labels(base: &Registry, head: &Registry, changes: &mut Vec<Chan
         }
     }
     for new in &head.const_labels {
-        if !names(base).contains(&new.name) {
+        if !base.const_labels.iter().any(|l| l.name == new.name) {
             changes.push(Change {
                 rule: "const-label-added",
                 metric: new.name.clone(),

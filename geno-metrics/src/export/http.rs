@@ -72,6 +72,40 @@ pub struct Exposition {
     pub body: Vec<u8>,
 }
 
+impl Exposition {
+    /// The response headers that go with the body, as lowercase names and values: the
+    /// `content-type`, the `content-encoding` when gzipped, and `vary: Accept,
+    /// Accept-Encoding` (the answer depends on both, which caches must know).
+    ///
+    /// ```
+    /// # #[cfg(feature = "http")] {
+    /// # mod metrics {
+    /// #     geno_metrics::registry!("examples/quickstart.toml");
+    /// # }
+    /// let scrape = metrics::METRICS.negotiate(None, Some("gzip"))?;
+    /// assert_eq!(
+    ///     scrape.headers().collect::<Vec<_>>(),
+    ///     [
+    ///         ("content-type", geno_metrics::TEXT_CONTENT_TYPE),
+    ///         ("content-encoding", "gzip"),
+    ///         ("vary", "Accept, Accept-Encoding"),
+    ///     ]
+    /// );
+    /// # }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &'static str)> + use<> {
+        [
+            Some(("content-type", self.content_type)),
+            self.content_encoding
+                .map(|encoding| ("content-encoding", encoding)),
+            Some(("vary", "Accept, Accept-Encoding")),
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
 impl Registry {
     /// The exposition a scrape with these request headers asks for: the format and the
     /// encoding chosen from `accept` and `accept_encoding` (`None` when the request has no
@@ -413,19 +447,14 @@ fn respond(registry: &'static Registry, request: &Request<Incoming>) -> Response
     // another thread would cost. A sync hook runs here too: keep hooks quick.
     match registry.negotiate(accept.as_deref(), accept_encoding.as_deref()) {
         Ok(exposition) => {
+            let headers: Vec<_> = exposition.headers().collect();
             let mut response = Response::new(Full::new(Bytes::from(exposition.body)));
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(exposition.content_type),
-            );
-            if let Some(encoding) = exposition.content_encoding {
-                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+            for (name, value) in headers {
+                response.headers_mut().insert(
+                    header::HeaderName::from_static(name),
+                    HeaderValue::from_static(value),
+                );
             }
-            headers.insert(
-                header::VARY,
-                HeaderValue::from_static("Accept, Accept-Encoding"),
-            );
             response
         }
         Err(e) => plain(
