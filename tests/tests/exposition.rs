@@ -28,6 +28,10 @@ fn record_once() {
     }
 }
 
+/// Both golden tests set `TEMPERATURE_CELSIUS` and then encode; they run on parallel threads of
+/// one process, so each holds this lock from its `set` to the end of its encoding.
+static TEMPERATURE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn encode() -> String {
     let mut out = Vec::new();
     METRICS.encode_text(&mut out).unwrap();
@@ -39,9 +43,14 @@ fn encode() -> String {
 #[test]
 fn openmetrics_matches_its_golden_file_and_client_python_reads_it() {
     record();
-    TEMPERATURE_CELSIUS.set(f64::NAN);
     let mut out = Vec::new();
-    METRICS.encode_openmetrics(&mut out).unwrap();
+    {
+        let _held = TEMPERATURE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        TEMPERATURE_CELSIUS.set(f64::NAN);
+        METRICS.encode_openmetrics(&mut out).unwrap();
+    }
     let text = String::from_utf8(out).unwrap();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/golden/exposition.openmetrics");
     if std::env::var_os("GOLDEN_OVERWRITE").is_some() {
@@ -93,6 +102,9 @@ fn openmetrics_matches_its_golden_file_and_client_python_reads_it() {
 #[test]
 fn exposition_matches_the_golden_file() {
     record();
+    let _held = TEMPERATURE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for (value, spelled) in [
         (f64::NAN, "NaN"),
         (f64::INFINITY, "+Inf"),
