@@ -2,7 +2,7 @@
 //! requests the tests make of them, and how their answers are read. A failure to start one
 //! panics: it is how a test fails.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -74,12 +74,23 @@ impl Drop for Server {
     }
 }
 
-/// A port that was free a moment ago on 127.0.0.1.
+/// A port that was free a moment ago on 127.0.0.1, and that no other call in this process
+/// returned: the system hands a port just released to the next bind to port 0 now and then,
+/// and two tests starting servers at once must not get the same one.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"))
-        .port()
+    static HANDED_OUT: std::sync::Mutex<BTreeSet<u16>> = std::sync::Mutex::new(BTreeSet::new());
+    let mut handed_out = HANDED_OUT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"))
+            .port();
+        if handed_out.insert(port) {
+            return port;
+        }
+    }
 }
 
 /// A minimal HTTP/1.0 GET on 127.0.0.1: the body of a 200 answer, `None` otherwise.

@@ -163,6 +163,9 @@ fn open_fds() -> usize {
 /// saying how to raise the hard one.
 fn allow_open_files(needed: u64) {
     use rustix::process::{Resource, getrlimit, setrlimit};
+    // Read and raised under one lock: two tests raising it at once never lower it.
+    static RAISING: Mutex<()> = Mutex::new(());
+    let _raising = RAISING.lock().unwrap_or_else(PoisonError::into_inner);
     let limit = getrlimit(Resource::Nofile);
     if limit.current.is_none_or(|soft| soft >= needed) {
         return;
@@ -1512,6 +1515,8 @@ fn under_load_every_response_is_complete_consistent_and_never_goes_back() {
 
 #[test]
 fn a_port_in_use_is_named_with_what_to_do() {
+    // Its sockets would count among another test's open descriptors.
+    let _one = exclusive();
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
     let error = METRICS
@@ -1529,6 +1534,7 @@ fn a_port_in_use_is_named_with_what_to_do() {
 
 #[test]
 fn an_address_not_of_this_host_is_named_with_what_to_do() {
+    let _one = exclusive();
     // TEST-NET-1 (RFC 5737): never an address of this host.
     let error = METRICS
         .serve_http("192.0.2.1:0")
