@@ -103,6 +103,7 @@ fn label_line(label: &Label) -> String {
         LabelValues::FreeForm { max_series } => {
             format!("{name}: free-form, up to {max_series} values, then `{OVERFLOW_LABEL_VALUE}`")
         }
+        LabelValues::Info => format!("{name}: any value, given by each `set(..)`"),
     }
 }
 

@@ -56,6 +56,10 @@ fn statics(registry: &Registry) -> TokenStream {
     let enums = label_enums(registry);
     let entries = registry.metrics.iter().map(|m| {
         let ident = format_ident!("{}", m.handle);
+        if m.kind == MetricKind::Info {
+            let info = series_static(m);
+            return quote! { ::geno_metrics::Metric::Info(&#info) };
+        }
         if m.family_type.is_some() {
             let series = series_static(m);
             return quote! { ::geno_metrics::Metric::Family(&#series) };
@@ -70,6 +74,7 @@ fn statics(registry: &Registry) -> TokenStream {
                 quote! { ::geno_metrics::Metric::ShardedHistogram(&#ident) }
             }
             MetricKind::Histogram => quote! { ::geno_metrics::Metric::Histogram(&#ident) },
+            MetricKind::Info => unreachable!("returned above"),
         }
     });
     let version = registry.version.to_string();
@@ -123,6 +128,7 @@ fn spec(metric: &Metric) -> TokenStream {
             MetricKind::Counter => "Counter",
             MetricKind::Gauge => "Gauge",
             MetricKind::Histogram => "Histogram",
+            MetricKind::Info => "Info",
         }
     );
     let summary = &metric.summary;
@@ -137,6 +143,7 @@ fn spec(metric: &Metric) -> TokenStream {
             LabelValues::FreeForm { max_series } => {
                 quote! { ::geno_metrics::LabelSpec::free_form(#name, #max_series) }
             }
+            LabelValues::Info => quote! { ::geno_metrics::LabelSpec::info(#name) },
         }
     });
     let unit = metric
@@ -233,6 +240,9 @@ fn float(value: f64) -> TokenStream {
 }
 
 fn handle(index: usize, metric: &Metric) -> TokenStream {
+    if metric.kind == MetricKind::Info {
+        return info_handle(index, metric);
+    }
     let ident = format_ident!("{}", metric.handle);
     let (ty, constructor) = match metric.kind {
         MetricKind::Counter if metric.sharded => (
@@ -261,6 +271,7 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
                 quote! { ::geno_metrics::Histogram::<#n>::new },
             )
         }
+        MetricKind::Info => unreachable!("info_handle"),
     };
     let docs = doc_lines(metric)
         .into_iter()
@@ -292,7 +303,7 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
             let ty = format_ident!("{}", type_name);
             quote! { #ty }
         }
-        LabelValues::FreeForm { .. } => quote! { &str },
+        LabelValues::FreeForm { .. } | LabelValues::Info => quote! { &str },
     });
     // The series index, first label slowest: ((p0 * w1) + p1) * w2 + p2 ...
     let series_index = metric.labels.iter().zip(&parameters).enumerate().fold(
@@ -304,6 +315,8 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
                 LabelValues::FreeForm { .. } => {
                     quote! { ::geno_metrics::__private::free_form_position(self.0, #i, #parameter) }
                 }
+                // An info metric's labels never reach a family (see `info_handle`).
+                LabelValues::Info => quote! { 0usize },
             };
             quote! { #series_index * #width + #position }
         },
@@ -345,6 +358,77 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
     }
 }
 
+/// An info metric: its `Info<N>` in a private static, and a handle type whose `set` takes one
+/// named `&str` per label, in declaration order.
+fn info_handle(index: usize, metric: &Metric) -> TokenStream {
+    let ident = format_ident!("{}", metric.handle);
+    let Some(ty) = &metric.family_type else {
+        unreachable!("the schema gives every info metric a handle type");
+    };
+    let ty = format_ident!("{}", ty);
+    let info = series_static(metric);
+    let n = metric.labels.len();
+    let inner = quote! { ::geno_metrics::Info<#n> };
+    let parameters: Vec<_> = metric.labels.iter().map(parameter).collect();
+    let docs = doc_lines(metric)
+        .into_iter()
+        .map(|line| quote! { #[doc = #line] });
+    let deprecated = metric
+        .deprecated
+        .as_ref()
+        .map(|reason| quote! { #[deprecated(note = #reason)] });
+    let type_doc = format!(
+        " The handle type of the info metric `{}`: [`set`](Self::set) its label values; it dereferences to [`Info`](::geno_metrics::Info) for `get` and `clear`.",
+        metric.name
+    );
+    let labels: Vec<String> = metric
+        .labels
+        .iter()
+        .map(|l| format!("`{}`", l.name))
+        .collect();
+    let set_doc = [
+        " Replaces the label values: the one series becomes".to_owned(),
+        format!(
+            " `{}{{{}}} 1` at the next exposition. Any strings; takes a lock and copies them.",
+            metric.name,
+            metric
+                .labels
+                .iter()
+                .map(|l| format!("{}=\"...\"", l.name))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        String::new(),
+        format!(" Labels, in declaration order: {}.", labels.join(", ")),
+    ];
+    quote! {
+        static #info: #inner = ::geno_metrics::Info::<#n>::new(&__GENO_METRICS_SPECS[#index]);
+
+        #[doc = #type_doc]
+        #[derive(Debug)]
+        pub struct #ty(&'static #inner);
+
+        impl #ty {
+            #(#[doc = #set_doc])*
+            pub fn set(&self, #(#parameters: &str),*) {
+                self.0.set([#(#parameters),*]);
+            }
+        }
+
+        impl ::core::ops::Deref for #ty {
+            type Target = #inner;
+
+            fn deref(&self) -> &#inner {
+                self.0
+            }
+        }
+
+        #(#docs)*
+        #deprecated
+        pub static #ident: #ty = #ty(&#info);
+    }
+}
+
 /// The private static holding a labelled metric's series; its handle refers to it, and so
 /// does `METRICS` (a reference into the handle itself could not be promoted to `'static`).
 /// `SERIES_` keeps it apart from the spec array `__GENO_METRICS_SPECS` whatever the handle.
@@ -368,6 +452,7 @@ fn with_doc(metric: &Metric) -> Vec<String> {
                 " - `{}`: any string. The first {max_series} distinct values get a series each; later ones share the `{}` series and count as dropped. Only a value's first use allocates (a copy of it).",
                 label.name, OVERFLOW_LABEL_VALUE
             ),
+            LabelValues::Info => format!(" - `{}`: any string.", label.name),
         });
     }
     lines
@@ -412,6 +497,10 @@ fn doc_lines(metric: &Metric) -> Vec<String> {
             }
             LabelValues::FreeForm { max_series } => format!(
                 " - label `{}`: free-form, up to {max_series} values, then `{OVERFLOW_LABEL_VALUE}`",
+                label.name
+            ),
+            LabelValues::Info => format!(
+                " - label `{}`: any value, given by each `set(..)`",
                 label.name
             ),
         });

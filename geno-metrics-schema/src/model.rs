@@ -69,11 +69,14 @@ pub enum MetricKind {
     Gauge,
     /// Observations counted into cumulative buckets.
     Histogram,
+    /// Label values describing the process (a loaded model, a build), exposed with the
+    /// value 1; its name ends in `_info`.
+    Info,
 }
 
 impl MetricKind {
     /// Every kind, in declaration order.
-    pub const ALL: [MetricKind; 3] = [Self::Counter, Self::Gauge, Self::Histogram];
+    pub const ALL: [MetricKind; 4] = [Self::Counter, Self::Gauge, Self::Histogram, Self::Info];
 
     /// The spelling used in `metrics.toml` and in Prometheus' `# TYPE` line.
     pub fn as_str(self) -> &'static str {
@@ -81,6 +84,7 @@ impl MetricKind {
             Self::Counter => "counter",
             Self::Gauge => "gauge",
             Self::Histogram => "histogram",
+            Self::Info => "info",
         }
     }
 }
@@ -96,7 +100,7 @@ impl std::fmt::Display for MetricKind {
 pub struct Metric {
     /// The full Prometheus metric name, namespace included.
     pub name: String,
-    /// Counter, gauge or histogram.
+    /// Counter, gauge, histogram or info.
     pub kind: MetricKind,
     /// The unit, when declared (`seconds`, `bytes`, ...); always a suffix of the name.
     pub unit: Option<String>,
@@ -120,7 +124,8 @@ pub struct Metric {
     /// The labels, in declaration order; empty for an unlabelled metric.
     pub labels: Vec<Label>,
     /// The type of the generated handle of a labelled metric (e.g. `StepDurationSecondsFamily`,
-    /// the handle in upper camel case plus `Family`); `None` without labels.
+    /// the handle in upper camel case plus `Family`; for an info metric the handle in upper
+    /// camel case, e.g. `ModelInfo`); `None` without labels.
     pub family_type: Option<String>,
 }
 
@@ -154,6 +159,7 @@ impl Label {
         match &self.values {
             LabelValues::Enumerated { values, .. } => values.len(),
             LabelValues::FreeForm { max_series } => max_series + 1,
+            LabelValues::Info => 1,
         }
     }
 }
@@ -176,6 +182,9 @@ pub enum LabelValues {
         /// How many distinct values get a series of their own.
         max_series: usize,
     },
+    /// A label of an info metric (`labels = ["model", "checkpoint"]`): any string, given
+    /// with the metric's other labels at each `set`; one value at a time.
+    Info,
 }
 
 /// One value of an enumerated label.

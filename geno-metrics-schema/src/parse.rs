@@ -56,6 +56,8 @@ pub(crate) struct RawMetric {
     pub(crate) sharded: Option<Sp<bool>>,
     /// `labels = { ... }`, in declaration order; the span is the whole table's.
     pub(crate) labels: Option<Sp<Vec<RawLabel>>>,
+    /// Whether the table has a `labels` key, also one that could not be read.
+    pub(crate) has_labels_key: bool,
 }
 
 /// One entry of a metric's `labels` table as written.
@@ -73,6 +75,8 @@ pub(crate) enum RawLabelValues {
     Enumerated(Sp<Vec<Sp<String>>>),
     /// `model = { max_series = 64 }`.
     FreeForm { max_series: Option<Sp<i64>> },
+    /// One name of `labels = ["model", "checkpoint"]`, the form of an info metric's labels.
+    Info,
 }
 
 const TOP_KEYS: &[&str] = &["registry", "metric"];
@@ -226,6 +230,7 @@ fn read_metric(sink: &mut Sink<'_>, table: &DeTable<'_>, span: Range<usize>) -> 
         deprecated: None,
         renamed_from: None,
         labels: None,
+        has_labels_key: false,
         sharded: None,
     };
     for (key, value) in table {
@@ -241,6 +246,7 @@ fn read_metric(sink: &mut Sink<'_>, table: &DeTable<'_>, span: Range<usize>) -> 
                 continue;
             }
             "labels" => {
+                metric.has_labels_key = true;
                 metric.labels = labels(sink, value);
                 continue;
             }
@@ -317,12 +323,17 @@ fn buckets(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Option<Sp<Vec<S
     })
 }
 
-/// `labels = { name = ["a", "b"], other = { max_series = 8 }, ... }`.
+/// `labels = { name = ["a", "b"], other = { max_series = 8 }, ... }`, or an info metric's
+/// `labels = ["model", "checkpoint"]`.
 fn labels(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Option<Sp<Vec<RawLabel>>> {
-    let DeValue::Table(table) = value.get_ref() else {
-        wrong_type(sink, "labels", value, "a table of labels")
-            .help("write `labels = { phase = [\"train\", \"eval\"] }` (values listed) or `labels = { model = { max_series = 64 } }` (free-form)");
-        return None;
+    let table = match value.get_ref() {
+        DeValue::Table(table) => table,
+        DeValue::Array(names) => return info_labels(sink, names, value.span()),
+        _ => {
+            wrong_type(sink, "labels", value, "a table of labels")
+                .help("write `labels = { phase = [\"train\", \"eval\"] }` (values listed) or `labels = { model = { max_series = 64 } }` (free-form); an info metric's labels are a list of names, `labels = [\"model\", \"checkpoint\"]`");
+            return None;
+        }
     };
     let mut labels = Vec::with_capacity(table.len());
     let mut all_read = true;
@@ -362,6 +373,30 @@ fn labels(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Option<Sp<Vec<Ra
     all_read.then(|| Sp {
         value: labels,
         span: value.span(),
+    })
+}
+
+/// `labels = ["model", "checkpoint"]`: the label names of an info metric, whose values each
+/// `set` gives.
+fn info_labels(
+    sink: &mut Sink<'_>,
+    names: &toml::de::DeArray<'_>,
+    span: Range<usize>,
+) -> Option<Sp<Vec<RawLabel>>> {
+    let mut labels = Vec::with_capacity(names.len());
+    let mut all_read = true;
+    for element in names.iter() {
+        match string(sink, "labels", element) {
+            Some(name) => labels.push(RawLabel {
+                name,
+                values: RawLabelValues::Info,
+            }),
+            None => all_read = false,
+        }
+    }
+    all_read.then_some(Sp {
+        value: labels,
+        span,
     })
 }
 

@@ -837,7 +837,13 @@ fn free_form_labels_are_bounded() {
         20,
         "max_series",
     );
-    assert_single(&labelled("[\"phase\"]"), "wrong-type", 9, 10, "labels = {");
+    assert_single(
+        &labelled("[\"phase\"]"),
+        "info-labels",
+        9,
+        11,
+        "labels = { phase = [",
+    );
     assert_single(
         &labelled("{ phase = [1] }"),
         "wrong-type",
@@ -1243,5 +1249,130 @@ summary = "Jobs done."
     assert!(
         text.contains("metrics.toml:7:8"),
         "points at the gauge: {text}"
+    );
+}
+
+#[test]
+fn an_info_metric_lists_its_label_names() {
+    let registry = parse(
+        &with_header(
+            "[[metric]]\nname = \"app_model_info\"\nkind = \"info\"\nsummary = \"The model loaded.\"\nlabels = [\"model\", \"checkpoint\"]\n",
+        ),
+        "m.toml",
+    )
+    .unwrap();
+    let metric = &registry.metrics[0];
+    assert_eq!(metric.kind, MetricKind::Info);
+    assert_eq!(metric.family_type.as_deref(), Some("ModelInfo"));
+    let labels: Vec<(&str, &crate::LabelValues)> = metric
+        .labels
+        .iter()
+        .map(|l| (l.name.as_str(), &l.values))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("model", &crate::LabelValues::Info),
+            ("checkpoint", &crate::LabelValues::Info)
+        ]
+    );
+    assert_eq!(metric.series_count(), 1);
+}
+
+#[test]
+fn info_suffix() {
+    assert_single(
+        "[[metric]]\nname = \"app_model\"\nkind = \"info\"\nsummary = \"x\"\nlabels = [\"model\"]\n",
+        "info-suffix",
+        6,
+        8,
+        "rename it to `app_model_info`",
+    );
+    assert_single(
+        "[[metric]]\nname = \"app_build_info\"\nkind = \"gauge\"\nsummary = \"x\"\n",
+        "info-suffix",
+        6,
+        8,
+        "make it `kind = \"info\"`",
+    );
+}
+
+#[test]
+fn info_labels() {
+    // None at all.
+    assert_single(
+        "[[metric]]\nname = \"app_build_info\"\nkind = \"info\"\nsummary = \"x\"\n",
+        "info-labels",
+        6,
+        8,
+        "labels = [\"model\", \"checkpoint\"]",
+    );
+    // Values listed on an info metric.
+    assert_single(
+        "[[metric]]\nname = \"app_build_info\"\nkind = \"info\"\nsummary = \"x\"\nlabels = { model = [\"a\"] }\n",
+        "info-labels",
+        9,
+        12,
+        "list the label names only",
+    );
+    // A list of names on a counter.
+    assert_single(
+        "[[metric]]\nname = \"app_jobs_total\"\nkind = \"counter\"\nsummary = \"x\"\nlabels = [\"model\"]\n",
+        "info-labels",
+        9,
+        11,
+        "labels = { model = [\"a\", \"b\"] }",
+    );
+    // A name that is not a string.
+    assert_eq!(
+        rules(
+            "[[metric]]\nname = \"app_build_info\"\nkind = \"info\"\nsummary = \"x\"\nlabels = [\"model\", 3]\n"
+        ),
+        ["wrong-type"]
+    );
+}
+
+#[test]
+fn info_unit() {
+    assert_single(
+        "[[metric]]\nname = \"app_build_info\"\nkind = \"info\"\nsummary = \"x\"\nunit = \"seconds\"\nlabels = [\"version\"]\n",
+        "info-unit",
+        9,
+        8,
+        "remove `unit`",
+    );
+}
+
+#[test]
+fn duplicate_label() {
+    assert_single(
+        "[[metric]]\nname = \"app_build_info\"\nkind = \"info\"\nsummary = \"x\"\nlabels = [\"version\", \"version\"]\n",
+        "duplicate-label",
+        9,
+        22,
+        "remove one of them",
+    );
+}
+
+#[test]
+fn an_info_family_takes_its_name_without_info() {
+    let report = report_of(&with_header(
+        "[[metric]]\nname = \"app_model\"\nkind = \"gauge\"\nsummary = \"x\"\n\n[[metric]]\nname = \"app_model_info\"\nkind = \"info\"\nsummary = \"x\"\nlabels = [\"model\"]\n",
+    ));
+    assert_eq!(report.rules(), ["series-collision"], "{report}");
+    assert!(
+        report.diagnostics[0]
+            .message
+            .contains("info metric `app_model_info`'s family")
+    );
+}
+
+#[test]
+fn reserved_labels_apply_to_info_metrics() {
+    assert_eq!(
+        rules(
+            "[[metric]]\nname = \"app_build_info\"\nkind = \"info\"\nsummary = \"x\"\nlabels = [\"le\", \"quantile\"]\n"
+        ),
+        ["reserved-label", "reserved-label"]
     );
 }

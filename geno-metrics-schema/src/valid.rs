@@ -180,12 +180,31 @@ fn check_metric(
     if let (Some(kind), true) = (kind, name_ok) {
         ok &= check_suffixes(sink, name, kind);
         ok &= check_name_units(sink, name);
-        if let Some(unit) = &raw.unit {
-            ok &= check_unit(sink, name, kind, unit);
+        match &raw.unit {
+            Some(unit) if kind == MetricKind::Info => {
+                sink.error(
+                    "info-unit",
+                    unit.span.clone(),
+                    format!("info metric `{}` declares a unit", name.value),
+                )
+                .help("remove `unit`: an info metric's value is always 1, and what it says is in its labels");
+                ok = false;
+            }
+            Some(unit) => ok &= check_unit(sink, name, kind, unit),
+            None => {}
         }
     }
     let buckets = kind.and_then(|kind| check_buckets(sink, raw, kind));
     let labels = match (&raw.labels, kind) {
+        (None, Some(MetricKind::Info)) if !raw.has_labels_key => {
+            sink.error(
+                "info-labels",
+                name.span.clone(),
+                format!("info metric `{}` declares no labels", name.value),
+            )
+            .help("an info metric says what it says in its labels: `labels = [\"model\", \"checkpoint\"]`");
+            None
+        }
         (None, _) => Some(Vec::new()),
         (Some(declared), Some(kind)) => check_labels(sink, declared, kind),
         (Some(_), None) => None,
@@ -215,8 +234,11 @@ fn check_metric(
         renamed_from,
         sharded,
         line: sink.line_column(name.span.start).0,
-        family_type: (!labels.is_empty())
-            .then(|| format!("{}Family", upper_camel(&handle.to_ascii_lowercase()))),
+        family_type: match kind {
+            MetricKind::Info => Some(upper_camel(&handle.to_ascii_lowercase())),
+            _ => (!labels.is_empty())
+                .then(|| format!("{}Family", upper_camel(&handle.to_ascii_lowercase()))),
+        },
         handle,
         labels,
     })
@@ -235,7 +257,7 @@ fn check_kind(sink: &mut Sink<'_>, kind: &Sp<String>) -> Option<MetricKind> {
         }
         other => match closest(other, MetricKind::ALL.map(MetricKind::as_str)) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => "use `counter`, `gauge` or `histogram`".to_owned(),
+            None => "use `counter`, `gauge`, `histogram` or `info`".to_owned(),
         },
     };
     sink.error(
@@ -369,7 +391,28 @@ fn check_suffixes(sink: &mut Sink<'_>, name: &Sp<String>, kind: MetricKind) -> b
             .help(format!("rename it to `{}`", with_total(n)));
             ok = false;
         }
-        MetricKind::Gauge | MetricKind::Histogram if n.ends_with("_total") => {
+        MetricKind::Info if !n.ends_with("_info") => {
+            sink.error(
+                "info-suffix",
+                span(),
+                format!("info metric `{n}` must end in `_info`"),
+            )
+            .help(format!(
+                "rename it to `{}_info`",
+                n.trim_end_matches("_total")
+            ));
+            ok = false;
+        }
+        MetricKind::Counter | MetricKind::Gauge | MetricKind::Histogram if n.ends_with("_info") => {
+            sink.error(
+                "info-suffix",
+                span(),
+                format!("{kind} `{n}` must not end in `_info`, which marks info metrics"),
+            )
+            .help("make it `kind = \"info\"` if its labels describe something and its value is always 1, or rename it");
+            ok = false;
+        }
+        MetricKind::Gauge | MetricKind::Histogram | MetricKind::Info if n.ends_with("_total") => {
             sink.error(
                 "total-suffix",
                 span(),
@@ -622,12 +665,52 @@ fn check_labels(
     let mut ok = true;
     for raw in &declared.value {
         let name_ok = check_label_name(sink, &raw.name, kind);
-        let values = match &raw.values {
-            RawLabelValues::Enumerated(values) => check_label_values(sink, &raw.name, values),
-            RawLabelValues::FreeForm { max_series, .. } => max_series
+        let values = match (&raw.values, kind) {
+            (RawLabelValues::Info, MetricKind::Info) => Some(LabelValues::Info),
+            (RawLabelValues::Info, _) => {
+                sink.error(
+                    "info-labels",
+                    raw.name.span.clone(),
+                    format!("a {kind}'s labels are a table of names and values, not a list"),
+                )
+                .help(format!(
+                    "write `labels = {{ {} = [\"a\", \"b\"] }}` (values listed) or `labels = {{ {} = {{ max_series = 64 }} }}` (free-form); a list of names is an info metric's",
+                    raw.name.value, raw.name.value
+                ));
+                None
+            }
+            (_, MetricKind::Info) => {
+                sink.error(
+                    "info-labels",
+                    raw.name.span.clone(),
+                    format!(
+                        "an info metric's label `{}` declares values; its values are given by each `set`",
+                        raw.name.value
+                    ),
+                )
+                .help("list the label names only: `labels = [\"model\", \"checkpoint\"]`");
+                None
+            }
+            (RawLabelValues::Enumerated(values), _) => check_label_values(sink, &raw.name, values),
+            (RawLabelValues::FreeForm { max_series, .. }, _) => max_series
                 .as_ref()
                 .and_then(|m| check_max_series(sink, &raw.name, m)),
         };
+        if let Some(first) = declared
+            .value
+            .iter()
+            .find(|l| l.name.value == raw.name.value)
+            && !std::ptr::eq(first, raw)
+        {
+            sink.error(
+                "duplicate-label",
+                raw.name.span.clone(),
+                format!("label `{}` is listed twice", raw.name.value),
+            )
+            .note_at("first listed at", first.name.span.start)
+            .help("remove one of them");
+            ok = false;
+        }
         match values {
             Some(values) if name_ok => labels.push(Label {
                 name: raw.name.value.clone(),
@@ -673,6 +756,7 @@ fn check_labels(
                         l.name
                     )
                 }
+                LabelValues::Info => format!("1 {}", l.name),
             })
             .collect();
         sink.error(
@@ -1086,8 +1170,8 @@ fn check_across_metrics(sink: &mut Sink<'_>, metrics: &[RawMetric]) {
         }
     }
 
-    // The names a metric takes beside its own: a histogram's series, and a counter's family
-    // in OpenMetrics, which names a counter without `_total`. No other metric may have one,
+    // The names a metric takes beside its own: a histogram's series, and a counter's or info
+    // metric's family in OpenMetrics, which names them without `_total` or `_info`. No other metric may have one,
     // or the exposition would hold one name twice.
     for metric in metrics {
         let (Some(owner), Some(kind)) = (&metric.name, &metric.kind) else {
@@ -1108,6 +1192,18 @@ fn check_across_metrics(sink: &mut Sink<'_>, metrics: &[RawMetric]) {
                 .map(|family| {
                     let why = format!(
                         "counter `{}`'s family in OpenMetrics, which names a counter without `_total`",
+                        owner.value
+                    );
+                    (family.to_owned(), why)
+                })
+                .into_iter()
+                .collect(),
+            "info" => owner
+                .value
+                .strip_suffix("_info")
+                .map(|family| {
+                    let why = format!(
+                        "info metric `{}`'s family in OpenMetrics, which names an info metric without `_info`",
                         owner.value
                     );
                     (family.to_owned(), why)

@@ -65,7 +65,8 @@ renamed_from = "job_latency_seconds"
 "#;
 
 /// A namespace, constant labels (one through a dotted key), enumerated and free-form labels,
-/// a label shared by two metrics, default and explicit buckets, a dotted key and inline tables.
+/// a label shared by two metrics, default and explicit buckets, a dotted key, inline tables
+/// and an info metric.
 const LABELLED: &str = r#"[registry]
 namespace = "app"
 version = "1.2.3"
@@ -97,6 +98,12 @@ deprecated = "read app_device_heat_celsius"
 name = "app_queue_wait_seconds"
 kind = "histogram"
 summary = "Queue wait, default buckets."
+
+[[metric]]
+name = "app_model_info"
+kind = "info"
+summary = "The model loaded."
+labels = ["model", "type"]
 "#;
 
 /// The valid texts mutations start from.
@@ -175,6 +182,7 @@ const TOKENS: &[&str] = &[
     "kind = \"counter\"",
     "kind = \"histogram\"",
     "kind = \"summary\"",
+    "kind = \"info\"",
     "kind = 1",
     "summary = \"\"",
     "summary = \" \"",
@@ -197,6 +205,10 @@ const TOKENS: &[&str] = &[
     "labels = { phase = [\"x\", \"y\"] }",
     "labels = { self = [\"Self\"] }",
     "labels = { m = { max_series = 0 } }",
+    "labels = [\"model\", \"model\"]",
+    "labels = [\"le\", 1, \"\"]",
+    "labels = []",
+    "name = \"app_x_info\"",
     "labels = { m = { max_series = 1023 }, n = { max_series = 1023 } }",
     "labels = { m = { max_series = -9223372036854775808 } }",
     "labels = { m = { max_series = 99999999999999999999 } }",
@@ -448,6 +460,7 @@ const WORDS: &[&str] = &[
     "counter",
     "gauge",
     "histogram",
+    "info",
     "summary",
     "true",
     "seconds",

@@ -40,6 +40,7 @@
 //! | `kind = "histogram"`, `sharded = true` | `REQUEST_DURATION_SECONDS` | [`ShardedHistogram<3>`](ShardedHistogram) |
 //! | `labels = { status = ["ok", "error"], model = { max_series = 2 } }` | `REQUESTS_TOTAL` | `RequestsTotalFamily`, and the enum `Status` |
 //! | `labels = { phase = ["train", "eval"] }` on a histogram | `PHASE_DURATION_SECONDS` | `PhaseDurationSecondsFamily`, and the enum `Phase` |
+//! | `kind = "info"`, `labels = ["model", "checkpoint"]` | `MODEL_INFO` | `ModelInfo` |
 //! | every metric | `METRICS` | [`Registry`] |
 //!
 //! A labelled metric's handle is a generated `<Name>Family` type. Its `with(..)` takes one
@@ -47,6 +48,10 @@
 //! label (one enum per label name, with `all()`, `as_str()` and `Display`), a `&str` for a
 //! free-form one. It returns the series' [`Counter`], [`Gauge`] or [`Histogram`], and the
 //! family dereferences to [`Labelled`] for the by-value and iterating views.
+//!
+//! An info metric's handle is a generated type named after the handle (`ModelInfo`), whose
+//! `set(..)` takes one `&str` per label and replaces the one series' values; it dereferences
+//! to [`Info`] for `get` and `clear`.
 //!
 //! ```
 //! mod metrics {
@@ -61,6 +66,7 @@
 //! REQUEST_DURATION_SECONDS.observe(0.05);
 //! REQUESTS_TOTAL.with(Status::Ok, "resnet").inc();
 //! PHASE_DURATION_SECONDS.with(Phase::Eval).observe(42.0);
+//! MODEL_INFO.set("resnet", "ckpt-000100");
 //!
 //! assert_eq!(Status::all(), [Status::Ok, Status::Error]);
 //! assert_eq!(Phase::Eval.as_str(), "eval");
@@ -100,8 +106,8 @@ pub use export::{
     LOG_DIR_ENV, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, TextfileExporter, metrics_path,
 };
 pub use kinds::{
-    AnyHistogram, AnyShardedHistogram, BucketCounts, Counter, Gauge, Histogram, HistogramCore,
-    HistogramTimer, ShardedCounter, ShardedHistogram,
+    AnyHistogram, AnyInfo, AnyShardedHistogram, BucketCounts, Counter, Gauge, Histogram,
+    HistogramCore, HistogramTimer, Info, ShardedCounter, ShardedHistogram,
 };
 
 /// The old name of [`AnyShardedHistogram`].
@@ -121,12 +127,16 @@ pub use spec::{LabelSpec, LabelValues, MetricKind, MetricSpec};
 ///
 /// - one `pub static` per metric, named after the metric without the namespace prefix, in
 ///   upper snake case (`geno_lewm_train_steps_total` -> `TRAIN_STEPS_TOTAL`), of type
-///   [`Counter`], [`Gauge`] or [`Histogram<N>`](Histogram); with `sharded = true`,
+///   [`Counter`], [`Gauge`], [`Histogram<N>`](Histogram) or an info metric's generated type;
+///   with `sharded = true`,
 ///   [`ShardedCounter`] or [`ShardedHistogram<N>`](ShardedHistogram); its rustdoc is the
 ///   summary, name, kind, unit and buckets, and a deprecated metric's handle is
 ///   `#[deprecated]`;
 /// - for a labelled metric, a `<Name>Family` type as the handle's type, whose `with(..)` takes
 ///   one argument per label and returns the series (it dereferences to [`Labelled`]);
+/// - for an info metric (`kind = "info"`), a type named after the handle in upper camel case
+///   (`MODEL_INFO` -> `ModelInfo`) whose `set(..)` takes one `&str` per label (it
+///   dereferences to [`Info`]);
 /// - one enum per enumerated label name, in upper camel case (`device_kind` -> `DeviceKind`),
 ///   a variant per value (`in_progress` -> `InProgress`, `2xx` -> `V2xx`), with `all()`,
 ///   `as_str()` and `Display`;

@@ -4,7 +4,9 @@
 
 use std::fmt::Debug;
 
-use crate::kinds::{AnyHistogram, AnyShardedHistogram, Counter, Gauge, Histogram, ShardedCounter};
+use crate::kinds::{
+    AnyHistogram, AnyInfo, AnyShardedHistogram, Counter, Gauge, Histogram, ShardedCounter,
+};
 use crate::labels::{FreeLabel, Labelled};
 use crate::snapshot::MetricValue;
 use crate::spec::MetricSpec;
@@ -24,6 +26,8 @@ pub enum Metric {
     ShardedHistogram(&'static dyn AnyShardedHistogram),
     /// A labelled metric of any kind: a family of series.
     Family(&'static dyn Family),
+    /// An info metric, of any label count: one series while it has values, none before.
+    Info(&'static dyn AnyInfo),
 }
 
 impl Metric {
@@ -36,11 +40,13 @@ impl Metric {
             Self::Histogram(h) => h.spec(),
             Self::ShardedHistogram(h) => h.spec(),
             Self::Family(f) => f.spec(),
+            Self::Info(i) => i.spec(),
         }
     }
 
     /// The metric's current value (a consistent copy, for histograms); `None` for a family,
-    /// whose values are those of its series.
+    /// whose values are those of its series. An info metric's value is
+    /// [`MetricValue::Info`] whether or not it has label values: read them from the metric.
     pub fn value(&self) -> Option<MetricValue> {
         match self {
             Self::Counter(c) => Some(MetricValue::Counter(c.get())),
@@ -49,6 +55,7 @@ impl Metric {
             Self::Histogram(h) => Some(MetricValue::Histogram(h.snapshot())),
             Self::ShardedHistogram(h) => Some(MetricValue::Histogram(h.snapshot())),
             Self::Family(_) => None,
+            Self::Info(_) => Some(MetricValue::Info),
         }
     }
 }

@@ -427,6 +427,16 @@ impl Registry {
                         }
                     }
                 }
+                // No series before the first `set`, as in the exposition.
+                Metric::Info(info) => info.with_values(&mut |values| {
+                    let labels = spec
+                        .labels
+                        .iter()
+                        .zip(values)
+                        .map(|(l, value)| (l.name.into(), value.to_string().into()))
+                        .collect();
+                    metrics.push(entry(MetricValue::Info, labels));
+                }),
                 unlabelled => {
                     if let Some(value) = unlabelled.value() {
                         metrics.push(entry(value, Default::default()));

@@ -173,6 +173,7 @@ impl MetricSnapshot {
             MetricValue::Counter(_) => MetricKind::Counter,
             MetricValue::Gauge(_) => MetricKind::Gauge,
             MetricValue::Histogram(_) => MetricKind::Histogram,
+            MetricValue::Info => MetricKind::Info,
         }
     }
 }
@@ -187,6 +188,9 @@ pub enum MetricValue {
     Gauge(#[serde(with = "float_repr")] f64),
     /// A histogram's buckets, sum and count.
     Histogram(HistogramSnapshot),
+    /// An info metric's series: its value is always 1 and what it says is in its labels. In
+    /// JSON, `{"kind": "info"}`.
+    Info,
 }
 
 /// A consistent copy of a histogram.

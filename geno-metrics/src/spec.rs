@@ -18,6 +18,9 @@ pub enum MetricKind {
     Gauge,
     /// Observations counted into buckets ([`Histogram`](crate::Histogram)).
     Histogram,
+    /// Label values that describe the process, exposed with the value 1
+    /// ([`Info`](crate::Info)).
+    Info,
 }
 
 impl MetricKind {
@@ -27,6 +30,7 @@ impl MetricKind {
             Self::Counter => "counter",
             Self::Gauge => "gauge",
             Self::Histogram => "histogram",
+            Self::Info => "info",
         }
     }
 }
@@ -160,7 +164,7 @@ impl MetricSpec {
 pub struct LabelSpec {
     /// The label name, e.g. `phase`.
     pub name: &'static str,
-    /// Its values: a fixed list, or free-form and bounded.
+    /// Its values: a fixed list, free-form and bounded, or an info metric's.
     pub values: LabelValues,
 }
 
@@ -182,12 +186,22 @@ impl LabelSpec {
         }
     }
 
+    /// A label of an info metric ([`Info`](crate::Info)), whose value each `set` gives.
+    pub const fn info(name: &'static str) -> Self {
+        Self {
+            name,
+            values: LabelValues::Info,
+        }
+    }
+
     /// How many series positions the label spans: its value count when enumerated,
-    /// `max_series + 1` (the [overflow series](crate::OVERFLOW_LABEL_VALUE)) when free-form.
+    /// `max_series + 1` (the [overflow series](crate::OVERFLOW_LABEL_VALUE)) when free-form,
+    /// 1 for an info metric's label (an info metric has one series at a time).
     pub const fn width(&self) -> usize {
         match self.values {
             LabelValues::Enumerated(values) => values.len(),
             LabelValues::FreeForm { max_series } => max_series + 1,
+            LabelValues::Info => 1,
         }
     }
 }
@@ -206,6 +220,9 @@ pub enum LabelValues {
         /// How many distinct values get a series of their own.
         max_series: usize,
     },
+    /// A label of an info metric: any string, given together with the metric's other labels
+    /// by each [`Info::set`](crate::Info::set); one value at a time.
+    Info,
 }
 
 /// The candidate closest to `word` when it is near enough to be a typo: at most a third of

@@ -860,6 +860,8 @@ fn replay(registry: &Registry, snapshot: &geno_metrics::Snapshot) {
             geno_metrics::MetricKind::Counter => metrics::describe_counter!(name, spec.summary),
             geno_metrics::MetricKind::Gauge => metrics::describe_gauge!(name, spec.summary),
             geno_metrics::MetricKind::Histogram => metrics::describe_histogram!(name, spec.summary),
+            // The `metrics` crate has no info type: a gauge of 1, as 0.0.4 writes it.
+            geno_metrics::MetricKind::Info => metrics::describe_gauge!(name, spec.summary),
         }
     }
     for series in &snapshot.metrics {
@@ -872,6 +874,7 @@ fn replay(registry: &Registry, snapshot: &geno_metrics::Snapshot) {
         match &series.value {
             MetricValue::Counter(n) => metrics::counter!(name, labels).absolute(*n),
             MetricValue::Gauge(v) => metrics::gauge!(name, labels).set(*v),
+            MetricValue::Info => metrics::gauge!(name, labels).set(1.0),
             MetricValue::Histogram(h) => {
                 let histogram = metrics::histogram!(name, labels);
                 let mut before = 0;

@@ -341,12 +341,14 @@ fn write_checkpoint(options: &Options, step: u64, rng: &mut Rng) {
         options.checkpoint_dir.clone()
     };
     let size = 256 * 1024 + (rng.next() % (256 * 1024)) as usize;
-    let written = std::fs::write(dir.join(format!("step-{step}.ckpt")), vec![0u8; size]);
+    let file = format!("step-{step}.ckpt");
+    let written = std::fs::write(dir.join(&file), vec![0u8; size]);
     match written {
         Ok(()) => {
             drop(timer);
             CHECKPOINT_WRITES_TOTAL.inc();
             CHECKPOINT_SIZE_BYTES.set(size as f64);
+            CHECKPOINT_INFO.set(TRAINED_MODEL, &file);
         }
         Err(_) => {
             timer.discard();
@@ -354,6 +356,9 @@ fn write_checkpoint(options: &Options, step: u64, rng: &mut Rng) {
         }
     }
 }
+
+/// The model the trainer threads train, as the checkpoint's info metric names it.
+pub const TRAINED_MODEL: &str = "geno-lewm-base";
 
 /// The models the inference thread serves: free-form label values, as a server would read
 /// them from its configuration.

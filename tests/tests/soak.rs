@@ -297,6 +297,7 @@ impl Checker {
                         assert!(g >= b, "{source}: {key} went from {b} to {g}");
                     }
                 }
+                (MetricValue::Info, _) => unreachable!("the soak registry has no info metric"),
             }
         }
         self.last = now;

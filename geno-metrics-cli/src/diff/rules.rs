@@ -557,6 +557,10 @@ fn compare_labels(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
                     LabelValues::Enumerated { .. } => format!(
                         "values outside the list can no longer be recorded, and the `{OVERFLOW_LABEL_VALUE}` series goes away"
                     ),
+                    LabelValues::Info => {
+                        "its value now comes with the others at each `set(..)`, one at a time"
+                            .to_owned()
+                    }
                 };
                 push(
                     "label-form-changed",
@@ -639,6 +643,7 @@ fn values_declaration(values: &LabelValues) -> String {
     match values {
         LabelValues::Enumerated { values, .. } => value_list(values),
         LabelValues::FreeForm { max_series } => format!("{{ max_series = {max_series} }}"),
+        LabelValues::Info => "(an info metric's label)".to_owned(),
     }
 }
 
@@ -662,6 +667,7 @@ fn form(values: &LabelValues) -> &'static str {
     match values {
         LabelValues::Enumerated { .. } => "enumerated",
         LabelValues::FreeForm { .. } => "free-form",
+        LabelValues::Info => "info",
     }
 }
 
@@ -673,6 +679,7 @@ fn detail(values: &LabelValues) -> String {
             format!("({})", code_list(&values))
         }
         LabelValues::FreeForm { max_series } => format!("(up to {max_series} values)"),
+        LabelValues::Info => "(any value, one at a time)".to_owned(),
     }
 }
 
@@ -680,7 +687,7 @@ fn detail(values: &LabelValues) -> String {
 fn argument_type(values: &LabelValues) -> String {
     match values {
         LabelValues::Enumerated { type_name, .. } => type_name.clone(),
-        LabelValues::FreeForm { .. } => "&str".to_owned(),
+        LabelValues::FreeForm { .. } | LabelValues::Info => "&str".to_owned(),
     }
 }
 

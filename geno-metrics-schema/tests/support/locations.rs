@@ -252,7 +252,23 @@ fn check_registry(source: &str, registry: &Registry) {
             MetricKind::Counter | MetricKind::Gauge => {
                 assert!(m.buckets.is_empty(), "{what}: no buckets");
             }
+            MetricKind::Info => {
+                assert!(m.buckets.is_empty(), "{what}: no buckets");
+                assert!(m.unit.is_none(), "{what}: no unit");
+                assert!(!m.labels.is_empty(), "{what}: info metrics have labels");
+                assert!(
+                    m.labels
+                        .iter()
+                        .all(|l| matches!(l.values, LabelValues::Info)),
+                    "{what}: only info labels"
+                );
+            }
         }
+        assert_eq!(
+            m.kind == MetricKind::Info,
+            m.name.ends_with("_info"),
+            "{what}: info metrics, and only they, end in _info"
+        );
         assert!(
             !(m.sharded && m.kind == MetricKind::Gauge),
             "{what}: sharded gauge"

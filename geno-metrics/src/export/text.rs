@@ -19,7 +19,7 @@ use crate::labels::{DROPPED_LABEL_VALUES_HELP, DROPPED_LABEL_VALUES_METRIC};
 use crate::metric::{Family, Metric};
 use crate::registry::Registry;
 use crate::snapshot::HistogramSnapshot;
-use crate::spec::MetricKind;
+use crate::spec::{MetricKind, MetricSpec};
 
 /// The media type of the text format 0.0.4, as an HTTP `Content-Type`.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -100,6 +100,16 @@ impl Registry {
                 Metric::Histogram(h) => write_histogram(w, text, &h.snapshot())?,
                 Metric::ShardedHistogram(h) => {
                     write_histogram(w, text, &h.snapshot())?;
+                }
+                Metric::Info(info) => {
+                    let spec = info.spec();
+                    let mut written = Ok(());
+                    info.with_values(&mut |values| {
+                        let labels = InfoLabels { spec, values };
+                        let one = Value::Int(1);
+                        written = write_sample(w, spec.name, "", consts, &labels, None, one);
+                    });
+                    written?;
                 }
                 Metric::Family(family) => {
                     let name = family.spec().name;
@@ -301,7 +311,7 @@ impl FamilyText {
                     samples.push(prefix("_count", None));
                 }
             }
-            Metric::Family(_) => {}
+            Metric::Family(_) | Metric::Info(_) => {}
         }
         Self {
             lead: lead.into_boxed_slice(),
@@ -360,14 +370,20 @@ impl FamilyMetadata<'_> {
         match format {
             Format::Text => {
                 self.write_help(w, self.name, format)?;
-                self.write_type(w, self.name)
+                // 0.0.4 has no info type: an info metric is a gauge of value 1 there.
+                let kind = match self.kind {
+                    MetricKind::Info => MetricKind::Gauge,
+                    kind => kind,
+                };
+                self.write_type(w, self.name, kind)
             }
             Format::OpenMetrics => {
                 let family = match self.kind {
                     MetricKind::Counter => self.name.strip_suffix("_total").unwrap_or(self.name),
+                    MetricKind::Info => self.name.strip_suffix("_info").unwrap_or(self.name),
                     _ => self.name,
                 };
-                self.write_type(w, family)?;
+                self.write_type(w, family, self.kind)?;
                 // OpenMetrics requires the family name to end in its unit; `metrics.toml`'s
                 // rules guarantee it, a hand-built spec might not: then no `# UNIT`.
                 let unit_suffix = family
@@ -398,11 +414,11 @@ impl FamilyMetadata<'_> {
         w.write_all(b"\n")
     }
 
-    fn write_type(&self, w: &mut impl Write, family: &str) -> io::Result<()> {
+    fn write_type(&self, w: &mut impl Write, family: &str, kind: MetricKind) -> io::Result<()> {
         w.write_all(b"# TYPE ")?;
         w.write_all(family.as_bytes())?;
         w.write_all(b" ")?;
-        w.write_all(self.kind.as_str().as_bytes())?;
+        w.write_all(kind.as_str().as_bytes())?;
         w.write_all(b"\n")
     }
 }
@@ -430,6 +446,22 @@ impl Labels for [(&str, &str)] {
 impl<const N: usize> Labels for [(&str, &str); N] {
     fn write(&self, w: &mut dyn FnMut(&str, &str) -> io::Result<()>) -> io::Result<()> {
         self.as_slice().write(w)
+    }
+}
+
+/// The one series of an info metric: its labels with the values of its last `set`.
+struct InfoLabels<'a> {
+    spec: &'static MetricSpec,
+    values: &'a [Box<str>],
+}
+
+impl Labels for InfoLabels<'_> {
+    fn write(&self, w: &mut dyn FnMut(&str, &str) -> io::Result<()>) -> io::Result<()> {
+        self.spec
+            .labels
+            .iter()
+            .zip(self.values)
+            .try_for_each(|(label, value)| w(label.name, value))
     }
 }
 
@@ -478,8 +510,8 @@ fn encode_samples(
             }
             Ok(())
         }
-        // Neither exists inside a family; nothing to write.
-        Metric::Family(_) | Metric::ShardedHistogram(_) => Ok(()),
+        // None of these exists inside a family; nothing to write.
+        Metric::Family(_) | Metric::ShardedHistogram(_) | Metric::Info(_) => Ok(()),
     }
 }
 

@@ -78,7 +78,8 @@ impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
     ///
     /// # Panics
     ///
-    /// At compile time (in a static) when the spec has no labels, `S` is not its
+    /// At compile time (in a static) when the spec has no labels or an info metric's label,
+    /// `S` is not its
     /// [`series_count`](MetricSpec::series_count) or `F` not its number of free-form labels.
     pub(crate) const fn new(spec: &'static MetricSpec, series: [M; S]) -> Self {
         assert!(
@@ -93,6 +94,14 @@ impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
             spec.free_form_count() == F,
             "Labelled<M, S, F>: F must be the spec's number of free-form labels"
         );
+        let mut i = 0;
+        while i < spec.labels.len() {
+            assert!(
+                !matches!(spec.labels[i].values, LabelValues::Info),
+                "Labelled::new: an info metric's labels belong to an Info, not a family"
+            );
+            i += 1;
+        }
         Self {
             spec,
             series,
@@ -147,6 +156,8 @@ impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
                 .all(|(label, value)| match label.values {
                     LabelValues::Enumerated(known) => known.contains(value),
                     LabelValues::FreeForm { .. } => true,
+                    // Never in a valid labelled spec (`new` refuses one).
+                    LabelValues::Info => false,
                 });
         if !enumerated_known {
             return None;
@@ -156,6 +167,7 @@ impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
             let position = match label.values {
                 LabelValues::Enumerated(known) => known.iter().position(|v| v == value)?,
                 LabelValues::FreeForm { .. } => self.free_form_position(i, value),
+                LabelValues::Info => return None,
             };
             index = index * label.width() + position;
         }
@@ -171,6 +183,7 @@ impl<M, const S: usize, const F: usize> Labelled<M, S, F> {
                 let (free, max_series) = free_form(self.spec, label)?;
                 self.free.get(free)?.value(max_series, position)
             }
+            LabelValues::Info => None,
         }
     }
 

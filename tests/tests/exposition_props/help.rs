@@ -30,6 +30,7 @@ fn check_help(metrics: &[(String, Option<String>)]) {
                 MetricKind::Counter => format!("hostile_m{i}_total"),
                 MetricKind::Gauge => format!("hostile_m{i}_ratio"),
                 MetricKind::Histogram => format!("hostile_m{i}_seconds"),
+                MetricKind::Info => unreachable!("not among the kinds drawn"),
             };
             let mut spec = spec(&name, kind, summary);
             spec.deprecated = deprecated.as_deref().map(leak_str);
@@ -56,6 +57,7 @@ fn check_help(metrics: &[(String, Option<String>)]) {
             MetricKind::Counter => Kind::Counter,
             MetricKind::Gauge => Kind::Gauge,
             MetricKind::Histogram => Kind::Histogram,
+            MetricKind::Info => unreachable!("not among the kinds drawn"),
         };
         assert_eq!(family.kind, kind);
         let samples = if kind == Kind::Histogram { 5 } else { 1 };

@@ -193,6 +193,7 @@ fn check_labels(case: &LabelCase) {
         MetricKind::Counter => family(spec, Counter::new),
         MetricKind::Gauge => family(spec, Gauge::new),
         MetricKind::Histogram => family(spec, Histogram::<3>::new),
+        MetricKind::Info => unreachable!("not among the kinds drawn"),
     });
 
     for call in &case.calls {

@@ -8,7 +8,9 @@
 
 use std::path::PathBuf;
 
-use geno_metrics::{ConstLabelSpec, Counter, LabelSpec, Metric, MetricKind, MetricValue, Registry};
+use geno_metrics::{
+    ConstLabelSpec, Counter, Info, LabelSpec, Metric, MetricKind, MetricValue, Registry,
+};
 use geno_metrics_tests::python::{self, Family};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -22,6 +24,8 @@ struct Case {
     deprecated: Option<String>,
     const_value: String,
     free_value: String,
+    /// The values of the info metric's two labels; either may be empty.
+    info_values: [String; 2],
     gauge: f64,
     bounds: Vec<f64>,
     observations: Vec<f64>,
@@ -33,16 +37,27 @@ fn case() -> impl Strategy<Value = Case> {
         prop::option::of(hostile_string(8)),
         hostile_string(10).prop_filter("a constant label value is not empty", |s| !s.is_empty()),
         hostile_string(10).prop_filter("an empty value overflows", |s| !s.is_empty()),
+        [hostile_string(10), hostile_string(10)],
         hostile_f64(),
         bucket_bounds(),
         prop::collection::vec(hostile_f64(), 0..6),
     )
         .prop_map(
-            |(help, deprecated, const_value, free_value, gauge, bounds, observations)| Case {
+            |(
                 help,
                 deprecated,
                 const_value,
                 free_value,
+                info_values,
+                gauge,
+                bounds,
+                observations,
+            )| Case {
+                help,
+                deprecated,
+                const_value,
+                free_value,
+                info_values,
                 gauge,
                 bounds,
                 observations,
@@ -51,7 +66,8 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 /// A fresh registry recording `case`: a counter and a gauge with units, a histogram on the
-/// case's bounds, a counter with a free-form label; every series with the constant label.
+/// case's bounds, a counter with a free-form label, an info metric; every series with the
+/// constant label.
 fn record(case: &Case) -> &'static Registry {
     let mut counter = spec(
         "hostile_work_seconds_total",
@@ -67,12 +83,21 @@ fn record(case: &Case) -> &'static Registry {
     histogram.buckets = case.bounds.clone().leak();
     let mut labelled = spec("hostile_requests_total", MetricKind::Counter, "Requests.");
     labelled.labels = leak([LabelSpec::free_form("model", 2)]);
-    let base = registry(vec![counter, gauge, histogram, labelled], |spec| {
-        match (spec.kind, spec.labels.is_empty()) {
+    let mut info = spec("hostile_build_info", MetricKind::Info, &case.help);
+    info.labels = leak([LabelSpec::info("version"), LabelSpec::info("path")]);
+    let info_handle = std::cell::Cell::new(None);
+    let base = registry(
+        vec![counter, gauge, histogram, labelled, info],
+        |spec| match (spec.kind, spec.labels.is_empty()) {
             (MetricKind::Counter, false) => family(spec, Counter::new),
+            (MetricKind::Info, _) => {
+                let handle: &'static Info<2> = leak(Info::new(spec));
+                info_handle.set(Some(handle));
+                Metric::Info(handle)
+            }
             _ => plain(spec),
-        }
-    });
+        },
+    );
     let const_labels: &'static [ConstLabelSpec] =
         leak([ConstLabelSpec::new("rank", "GENO_METRICS_PROPS_NEVER_SET")]);
     let registry: &'static Registry = leak(
@@ -91,6 +116,10 @@ fn record(case: &Case) -> &'static Registry {
                 if let Some(Metric::Counter(series)) = f.with_values(&[&case.free_value]) {
                     series.inc_by(3);
                 }
+            }
+            Metric::Info(_) => {
+                let [version, path] = &case.info_values;
+                info_handle.get().unwrap().set([version, path]);
             }
             _ => unreachable!("the case declares no other kind"),
         }
@@ -117,6 +146,7 @@ fn check(case: &Case, registry: &Registry, families: &[Family], text: &str) {
             ("hostile_level_ratio", "gauge", "ratio"),
             ("hostile_latency_seconds", "histogram", "seconds"),
             ("hostile_requests", "counter", ""),
+            ("hostile_build", "info", ""),
             ("geno_metrics_dropped_label_values", "counter", ""),
         ],
         "{what}"
@@ -195,7 +225,22 @@ fn check(case: &Case, registry: &Registry, families: &[Family], text: &str) {
         "{what}"
     );
     assert_eq!(requests[0].float(), 3.0);
-    let dropped = &families[4].samples;
+    let info = &families[4].samples;
+    assert_eq!(info.len(), 1, "{what}");
+    assert_eq!(info[0].name, "hostile_build_info", "{what}");
+    assert_eq!(info[0].float(), 1.0, "{what}");
+    assert_eq!(
+        info[0].labels.get("version"),
+        Some(&case.info_values[0]),
+        "{what}"
+    );
+    assert_eq!(
+        info[0].labels.get("path"),
+        Some(&case.info_values[1]),
+        "{what}"
+    );
+    assert_eq!(families[4].help, case.help, "{what}");
+    let dropped = &families[5].samples;
     assert_eq!(dropped.len(), 1, "{what}");
     assert_eq!(dropped[0].name, "geno_metrics_dropped_label_values_total");
     assert_eq!(dropped[0].float(), 0.0, "{what}");

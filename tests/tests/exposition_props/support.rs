@@ -125,6 +125,7 @@ pub(crate) fn plain(spec: &'static MetricSpec) -> Metric {
         MetricKind::Counter => Metric::Counter(leak(Counter::new(spec))),
         MetricKind::Gauge => Metric::Gauge(leak(Gauge::new(spec))),
         MetricKind::Histogram => Metric::Histogram(histogram(spec)),
+        MetricKind::Info => unreachable!("an info metric has labels; build an Info"),
     }
 }
 

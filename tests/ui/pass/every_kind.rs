@@ -12,8 +12,8 @@ use geno_metrics::{
     ShardedHistogram,
 };
 use metrics::{
-    JOB_DURATION_SECONDS, JOBS_TOTAL, METRICS, PACKETS_TOTAL, PAYLOAD_BYTES, QUEUE_ITEMS,
-    REQUEST_DURATION_SECONDS,
+    JOB_DURATION_SECONDS, JOBS_TOTAL, METRICS, MODEL_INFO, ModelInfo, PACKETS_TOTAL, PAYLOAD_BYTES,
+    QUEUE_ITEMS, REQUEST_DURATION_SECONDS,
 };
 
 fn main() {
@@ -24,6 +24,8 @@ fn main() {
     let _: &'static Registry = &METRICS;
     let _: &'static ShardedCounter = &PACKETS_TOTAL;
     let _: &'static ShardedHistogram<2> = &REQUEST_DURATION_SECONDS;
+    let _: &'static ModelInfo = &MODEL_INFO;
+    let _: &geno_metrics::Info<2> = &MODEL_INFO;
 
     JOBS_TOTAL.inc();
     JOBS_TOTAL.inc_by(2);
@@ -85,12 +87,25 @@ fn main() {
             "app_payload_bytes",
             "app_legacy_queue_items",
             "app_packets_total",
-            "app_request_duration_seconds"
+            "app_request_duration_seconds",
+            "app_model_info"
         ]
     );
     assert_eq!(METRICS.specs()[4].deprecated, Some("use app_queue_items"));
+    // No series until the info metric is set; then one, its labels the values.
+    assert_eq!(METRICS.snapshot_all().metrics.len(), 7);
+    MODEL_INFO.set("resnet", "vision");
+    assert_eq!(
+        MODEL_INFO.get(),
+        Some(["resnet".to_owned(), "vision".to_owned()])
+    );
+    assert_eq!(MODEL_INFO.spec().kind, MetricKind::Info);
     let snapshot = METRICS.snapshot_all();
-    assert_eq!(snapshot.metrics.len(), 7);
+    assert_eq!(snapshot.metrics.len(), 8);
+    let info = snapshot.get_series("app_model_info", &[("model", "resnet"), ("type", "vision")]);
+    assert_eq!(info.map(|s| &s.value), Some(&geno_metrics::MetricValue::Info));
+    MODEL_INFO.clear();
+    assert_eq!(MODEL_INFO.get(), None);
     assert_eq!(
         snapshot.get("app_packets_total").unwrap().value,
         geno_metrics::MetricValue::Counter(3)
