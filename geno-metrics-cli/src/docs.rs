@@ -34,6 +34,21 @@ pub(crate) fn render(registry: &Registry, source: &str, command: &str) -> String
             "A free-form label takes any string: the first `max_series` distinct values each get a series, later\nones share the series whose value is `{OVERFLOW_LABEL_VALUE}`. The runtime adds the counter\n`{DROPPED_LABEL_VALUES_METRIC}` to the exposition, one series per metric and free-form label\n(labels `metric` and `label`), counting the `with(..)` calls whose value went to the overflow series.\n\n"
         ));
     }
+    if !registry.collectors.is_empty() {
+        let listed: Vec<String> = registry
+            .collectors
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect();
+        out.push_str(&format!(
+            "Collectors ({}): the rows marked with one are the runtime's, read or known when exposed, not
+recorded; `process` reads `/proc` (Linux) under client_golang's names, `build_info` is set from the
+build (crate version and name, registry version, rustc, `$GENO_METRICS_GIT_COMMIT`).
+
+",
+            listed.join(", ")
+        ));
+    }
     if !registry.const_labels.is_empty() {
         out.push_str("Constant labels, on every series of every exposition before the metric's own labels; each\nprocess takes their values once, at its first snapshot, exposition or export, from `METRICS.set_const_labels`\nor else the environment:\n\n| Constant label | From | Default |\n|---|---|---|\n");
         for label in &registry.const_labels {
@@ -79,14 +94,19 @@ pub(crate) fn render(registry: &Registry, source: &str, command: &str) -> String
 
 /// The Handle cell: the static a user imports, and a labelled metric's generated type.
 fn handle_cell(metric: &Metric) -> String {
-    match &metric.family_type {
-        Some(family) => format!("`{}` (type `{family}`)", metric.handle),
-        None => format!("`{}`", metric.handle),
+    match (&metric.family_type, metric.collector) {
+        (_, Some(collector)) => format!("`{}` (collector `{collector}`)", metric.handle),
+        (Some(family), None) => format!("`{}` (type `{family}`)", metric.handle),
+        (None, None) => format!("`{}`", metric.handle),
     }
 }
 
 /// The Labels cell: one line per label in declaration order; empty for an unlabelled metric.
 fn labels_cell(metric: &Metric) -> String {
+    if metric.collector.is_some() {
+        let names: Vec<String> = metric.labels.iter().map(|l| code(&l.name)).collect();
+        return names.join(", ");
+    }
     let lines: Vec<String> = metric.labels.iter().map(label_line).collect();
     lines.join("<br>")
 }

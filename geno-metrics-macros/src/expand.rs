@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use geno_metrics_schema::{Label, LabelValues, Metric, MetricKind, OVERFLOW_LABEL_VALUE, Registry};
+use geno_metrics_schema::{
+    Collector, Label, LabelValues, Metric, MetricKind, OVERFLOW_LABEL_VALUE, Registry,
+};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use syn::LitStr;
@@ -52,10 +54,18 @@ fn statics(registry: &Registry) -> TokenStream {
         .metrics
         .iter()
         .enumerate()
-        .map(|(i, m)| handle(i, m));
+        .map(|(i, m)| match m.collector {
+            Some(collector) => collected_handle(i, m, collector, registry),
+            None => handle(i, m),
+        });
     let enums = label_enums(registry);
     let entries = registry.metrics.iter().map(|m| {
         let ident = format_ident!("{}", m.handle);
+        match m.collector {
+            Some(Collector::Process) => return quote! { ::geno_metrics::Metric::Process(&#ident) },
+            Some(Collector::BuildInfo) => return quote! { ::geno_metrics::Metric::Info(&#ident) },
+            None => {}
+        }
         if m.kind == MetricKind::Info {
             let info = series_static(m);
             return quote! { ::geno_metrics::Metric::Info(&#info) };
@@ -355,6 +365,78 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
         #(#docs)*
         #deprecated
         pub static #ident: #family = #family(&#series_static);
+    }
+}
+
+/// A collector's metric: a `ProcessMetric` reading `/proc`, or the `build_info` collector's
+/// `Info` with the values known when the invoking crate is compiled.
+fn collected_handle(
+    index: usize,
+    metric: &Metric,
+    collector: Collector,
+    registry: &Registry,
+) -> TokenStream {
+    let ident = format_ident!("{}", metric.handle);
+    let mut docs = doc_lines(metric);
+    let spec = quote! { &__GENO_METRICS_SPECS[#index] };
+    let (ty, value) = match collector {
+        Collector::Process => {
+            docs.push(String::new());
+            docs.push(
+                " Read from `/proc` by the `process` collector each time it is exposed; `None` off Linux or when the read fails."
+                    .to_owned(),
+            );
+            let reading = format_ident!(
+                "{}",
+                match metric.name.as_str() {
+                    "process_cpu_seconds_total" => "CpuSeconds",
+                    "process_open_fds" => "OpenFds",
+                    "process_max_fds" => "MaxFds",
+                    "process_virtual_memory_bytes" => "VirtualMemory",
+                    "process_virtual_memory_max_bytes" => "VirtualMemoryMax",
+                    "process_resident_memory_bytes" => "ResidentMemory",
+                    "process_start_time_seconds" => "StartTime",
+                    "process_threads" => "Threads",
+                    other => unreachable!("the schema knows no process metric `{other}`"),
+                }
+            );
+            (
+                quote! { ::geno_metrics::ProcessMetric },
+                quote! {
+                    ::geno_metrics::ProcessMetric::new(#spec, ::geno_metrics::ProcessReading::#reading)
+                },
+            )
+        }
+        Collector::BuildInfo => {
+            docs.push(String::new());
+            docs.push(
+                " Set from the start by the `build_info` collector, with values known when this crate was compiled."
+                    .to_owned(),
+            );
+            let n = metric.labels.len();
+            let registry_version = registry.version.to_string();
+            let rustc_version = env!("GENO_METRICS_RUSTC_VERSION");
+            (
+                quote! { ::geno_metrics::Info<#n> },
+                quote! {
+                    ::geno_metrics::Info::with_values(#spec, [
+                        ::core::env!("CARGO_PKG_VERSION"),
+                        ::core::env!("CARGO_PKG_NAME"),
+                        #registry_version,
+                        #rustc_version,
+                        match ::core::option_env!("GENO_METRICS_GIT_COMMIT") {
+                            ::core::option::Option::Some(commit) => commit,
+                            ::core::option::Option::None => "",
+                        },
+                    ])
+                },
+            )
+        }
+    };
+    let docs = docs.into_iter().map(|line| quote! { #[doc = #line] });
+    quote! {
+        #(#docs)*
+        pub static #ident: #ty = #value;
     }
 }
 

@@ -38,8 +38,135 @@ pub struct Registry {
     /// `[registry] const_labels`, in declaration order: labels every series of every
     /// exposition carries, before the metric's own, with values from the environment.
     pub const_labels: Vec<ConstLabel>,
-    /// Every metric, in file order.
+    /// `[registry] collectors`, in declaration order.
+    pub collectors: Vec<Collector>,
+    /// Every metric: the `[[metric]]` tables in file order, then the metrics of each
+    /// collector (see [`Metric::collector`]).
     pub metrics: Vec<Metric>,
+}
+
+/// A collector of `[registry] collectors`: metrics the runtime reads or knows itself instead
+/// of a handle the program records into. Its metrics are in [`Registry::metrics`] like
+/// declared ones, marked with [`Metric::collector`], so every exposition, the catalogue and
+/// the diff guard see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Collector {
+    /// The process' own CPU, memory, file descriptors, threads and start time, read from
+    /// `/proc` at each exposition, under client_golang's names ([`PROCESS_METRICS`]).
+    Process,
+    /// `<namespace>_build_info`: which build of the program runs (see [`BUILD_INFO_LABELS`]).
+    BuildInfo,
+}
+
+impl Collector {
+    /// Every collector.
+    pub const ALL: [Collector; 2] = [Self::Process, Self::BuildInfo];
+
+    /// The spelling of `collectors = [...]`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Process => "process",
+            Self::BuildInfo => "build_info",
+        }
+    }
+}
+
+impl std::fmt::Display for Collector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One metric of the `process` collector: name, kind, unit (empty when none) and HELP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessMetric {
+    /// The Prometheus name, without any namespace: these names are a convention every
+    /// client follows, and dashboards query them as they are.
+    pub name: &'static str,
+    /// Counter or gauge.
+    pub kind: MetricKind,
+    /// The unit, empty when none.
+    pub unit: &'static str,
+    /// The HELP text, client_golang's where it has the metric.
+    pub summary: &'static str,
+}
+
+/// The metrics of the `process` collector: client_golang's process collector (names, types
+/// and HELP), plus `process_threads`.
+pub const PROCESS_METRICS: [ProcessMetric; 8] = [
+    ProcessMetric {
+        name: "process_cpu_seconds_total",
+        kind: MetricKind::Counter,
+        unit: "seconds",
+        summary: "Total user and system CPU time spent in seconds.",
+    },
+    ProcessMetric {
+        name: "process_open_fds",
+        kind: MetricKind::Gauge,
+        unit: "",
+        summary: "Number of open file descriptors.",
+    },
+    ProcessMetric {
+        name: "process_max_fds",
+        kind: MetricKind::Gauge,
+        unit: "",
+        summary: "Maximum number of open file descriptors.",
+    },
+    ProcessMetric {
+        name: "process_virtual_memory_bytes",
+        kind: MetricKind::Gauge,
+        unit: "bytes",
+        summary: "Virtual memory size in bytes.",
+    },
+    ProcessMetric {
+        name: "process_virtual_memory_max_bytes",
+        kind: MetricKind::Gauge,
+        unit: "bytes",
+        summary: "Maximum amount of virtual memory available in bytes.",
+    },
+    ProcessMetric {
+        name: "process_resident_memory_bytes",
+        kind: MetricKind::Gauge,
+        unit: "bytes",
+        summary: "Resident memory size in bytes.",
+    },
+    ProcessMetric {
+        name: "process_start_time_seconds",
+        kind: MetricKind::Gauge,
+        unit: "seconds",
+        summary: "Start time of the process since unix epoch in seconds.",
+    },
+    ProcessMetric {
+        name: "process_threads",
+        kind: MetricKind::Gauge,
+        unit: "",
+        summary: "Number of OS threads in the process.",
+    },
+];
+
+/// The labels of `<namespace>_build_info`, in order: the version of the crate that invokes
+/// `registry!` (`CARGO_PKG_VERSION`), its name (`CARGO_PKG_NAME`), the registry's
+/// `[registry] version`, the version of rustc that compiled it, and the git commit when the
+/// build sets `GENO_METRICS_GIT_COMMIT` (empty otherwise, which Prometheus reads as no label).
+pub const BUILD_INFO_LABELS: [&str; 5] = [
+    "version",
+    "package",
+    "registry_version",
+    "rustc_version",
+    "git_commit",
+];
+
+/// The HELP text of `<namespace>_build_info`.
+pub const BUILD_INFO_SUMMARY: &str = "Which build of the program runs: its crate's version and name, the metrics registry's version, the rustc that compiled it and its git commit ($GENO_METRICS_GIT_COMMIT at build time); the value is always 1.";
+
+/// The name of the `build_info` collector's metric: `<namespace>_build_info`, or `build_info`
+/// without a namespace.
+pub fn build_info_name(namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) => format!("{ns}_build_info"),
+        None => "build_info".to_owned(),
+    }
 }
 
 /// One constant label, as `const_labels = { rank = { env = "RANK", default = "0" } }`
@@ -117,8 +244,11 @@ pub struct Metric {
     /// several threads record into all the time; its handle is a `ShardedCounter` or a
     /// `ShardedHistogram<N>`.
     pub sharded: bool,
-    /// 1-based line of the `name` value (of the `[[metric]]` header when the name is missing).
+    /// 1-based line of the `name` value (of the `[[metric]]` header when the name is missing);
+    /// for a collector's metric, of the collector's name in `collectors = [...]`.
     pub line: usize,
+    /// The collector whose metric this is, `None` for a `[[metric]]` table.
+    pub collector: Option<Collector>,
     /// The identifier of the generated static handle, e.g. `TRAIN_STEPS_TOTAL`.
     pub handle: String,
     /// The labels, in declaration order; empty for an unlabelled metric.

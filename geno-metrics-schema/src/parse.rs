@@ -26,6 +26,8 @@ pub(crate) struct RawRegistry {
     pub(crate) version: Option<Sp<String>>,
     /// `const_labels = { rank = { env = "RANK", default = "0" } }`, in declaration order.
     pub(crate) const_labels: Vec<RawConstLabel>,
+    /// `collectors = ["process", "build_info"]`; the span is the array's.
+    pub(crate) collectors: Option<Sp<Vec<Sp<String>>>>,
     pub(crate) metrics: Vec<RawMetric>,
 }
 
@@ -80,7 +82,7 @@ pub(crate) enum RawLabelValues {
 }
 
 const TOP_KEYS: &[&str] = &["registry", "metric"];
-const REGISTRY_KEYS: &[&str] = &["namespace", "version", "const_labels"];
+const REGISTRY_KEYS: &[&str] = &["namespace", "version", "const_labels", "collectors"];
 const CONST_LABEL_KEYS: &[&str] = &["env", "default"];
 const METRIC_KEYS: &[&str] = &[
     "name",
@@ -142,6 +144,7 @@ fn read_registry(
             "namespace" => raw.namespace = string(sink, "namespace", value),
             "version" => raw.version = string(sink, "version", value),
             "const_labels" => raw.const_labels = const_labels(sink, value),
+            "collectors" => raw.collectors = collectors(sink, value),
             other => unknown_key(sink, key, other, REGISTRY_KEYS, "in `[registry]`"),
         }
     }
@@ -149,6 +152,27 @@ fn read_registry(
         sink.error("missing-key", span, "`[registry]` has no `version`")
             .help("add `version = \"1.0.0\"`: the diff guard compares it between releases");
     }
+}
+
+/// `collectors = ["process", "build_info"]`.
+fn collectors(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Option<Sp<Vec<Sp<String>>>> {
+    let DeValue::Array(names) = value.get_ref() else {
+        wrong_type(sink, "collectors", value, "an array of collector names")
+            .help("write `collectors = [\"process\", \"build_info\"]`");
+        return None;
+    };
+    let mut collectors = Vec::with_capacity(names.len());
+    let mut all_read = true;
+    for element in names.iter() {
+        match string(sink, "collectors", element) {
+            Some(name) => collectors.push(name),
+            None => all_read = false,
+        }
+    }
+    all_read.then(|| Sp {
+        value: collectors,
+        span: value.span(),
+    })
 }
 
 /// `const_labels = { rank = { env = "RANK", default = "0" }, ... }`.

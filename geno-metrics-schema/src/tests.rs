@@ -1376,3 +1376,121 @@ fn reserved_labels_apply_to_info_metrics() {
         ["reserved-label", "reserved-label"]
     );
 }
+
+/// A registry whose `[registry]` table also has `collectors`.
+fn with_collectors(collectors: &str, metrics: &str) -> String {
+    format!("{HEADER}collectors = {collectors}\n\n{metrics}")
+}
+
+#[test]
+fn collectors_add_their_metrics_after_the_declared_ones() {
+    let registry = parse(
+        &with_collectors(
+            "[\"process\", \"build_info\"]",
+            "[[metric]]\nname = \"app_jobs_total\"\nkind = \"counter\"\nsummary = \"Jobs.\"\n",
+        ),
+        "m.toml",
+    )
+    .unwrap();
+    assert_eq!(
+        registry.collectors,
+        [crate::Collector::Process, crate::Collector::BuildInfo]
+    );
+    let names: Vec<&str> = registry.metrics.iter().map(|m| m.name.as_str()).collect();
+    let mut expected = vec!["app_jobs_total"];
+    expected.extend(crate::PROCESS_METRICS.iter().map(|m| m.name));
+    expected.push("app_build_info");
+    assert_eq!(names, expected);
+    let build_info = registry.metrics.last().unwrap();
+    assert_eq!(build_info.kind, MetricKind::Info);
+    assert_eq!(build_info.handle, "BUILD_INFO");
+    assert_eq!(build_info.collector, Some(crate::Collector::BuildInfo));
+    assert_eq!(build_info.line, 4, "the line of `collectors`");
+    let labels: Vec<&str> = build_info.labels.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(labels, crate::BUILD_INFO_LABELS);
+    let cpu = &registry.metrics[1];
+    assert_eq!(
+        (cpu.handle.as_str(), cpu.kind, cpu.unit.as_deref()),
+        (
+            "PROCESS_CPU_SECONDS_TOTAL",
+            MetricKind::Counter,
+            Some("seconds")
+        )
+    );
+    assert_eq!(registry.metrics[0].collector, None);
+    // Without a namespace, build_info is `build_info`.
+    let bare = parse(
+        "[registry]\nversion = \"1.0.0\"\ncollectors = [\"build_info\"]\n",
+        "m.toml",
+    )
+    .unwrap();
+    assert_eq!(bare.metrics[0].name, "build_info");
+}
+
+#[test]
+fn unknown_collector() {
+    let report = report_of(&with_collectors("[\"proces\"]", ""));
+    assert_eq!(report.rules(), ["unknown-collector"], "{report}");
+    assert_eq!(
+        report.diagnostics[0].help.as_deref(),
+        Some("did you mean `process`?")
+    );
+    let report = report_of(&with_collectors("[\"go\"]", ""));
+    assert!(
+        report.diagnostics[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("`process` and `build_info`")
+    );
+    assert_eq!(
+        report_of(&with_collectors("\"process\"", "")).rules(),
+        ["wrong-type"]
+    );
+    assert_eq!(
+        report_of(&with_collectors("[1]", "")).rules(),
+        ["wrong-type"]
+    );
+}
+
+#[test]
+fn duplicate_collector() {
+    let report = report_of(&with_collectors("[\"process\", \"process\"]", ""));
+    assert_eq!(report.rules(), ["duplicate-collector"], "{report}");
+    assert_eq!(
+        (report.diagnostics[0].line, report.diagnostics[0].column),
+        (4, 26)
+    );
+}
+
+#[test]
+fn collector_name_clash() {
+    // The same name, in a registry without a namespace.
+    let report = report_of(
+        "[registry]\nversion = \"1.0.0\"\ncollectors = [\"process\"]\n\n[[metric]]\nname = \"process_open_fds\"\nkind = \"gauge\"\nsummary = \"x\"\n",
+    );
+    assert_eq!(report.rules(), ["collector-name-clash"], "{report}");
+    assert_eq!(report.diagnostics[0].line, 6);
+    // The OpenMetrics family of a collector's counter.
+    let report = report_of(
+        "[registry]\nversion = \"1.0.0\"\ncollectors = [\"process\"]\n\n[[metric]]\nname = \"process_cpu_seconds\"\nkind = \"gauge\"\nunit = \"seconds\"\nsummary = \"x\"\n",
+    );
+    assert_eq!(report.rules(), ["collector-name-clash"], "{report}");
+    // A declared metric whose handle would be a collector's.
+    let report = report_of(&with_collectors(
+        "[\"process\"]",
+        "[[metric]]\nname = \"app_process_threads\"\nkind = \"gauge\"\nsummary = \"x\"\n",
+    ));
+    assert_eq!(report.rules(), ["collector-name-clash"], "{report}");
+    assert!(
+        report.diagnostics[0]
+            .message
+            .contains("handle `PROCESS_THREADS`")
+    );
+    // build_info's name.
+    let report = report_of(&with_collectors(
+        "[\"build_info\"]",
+        "[[metric]]\nname = \"app_build_info\"\nkind = \"info\"\nsummary = \"x\"\nlabels = [\"v\"]\n",
+    ));
+    assert_eq!(report.rules(), ["collector-name-clash"], "{report}");
+}

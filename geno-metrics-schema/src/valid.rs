@@ -7,8 +7,9 @@ use std::collections::HashMap;
 
 use crate::diagnostic::Sink;
 use crate::model::{
-    ConstLabel, DEFAULT_BUCKETS, DROPPED_LABEL_VALUES_METRIC, Label, LabelValue, LabelValues,
-    MAX_SERIES_PER_METRIC, Metric, MetricKind, Registry,
+    BUILD_INFO_LABELS, BUILD_INFO_SUMMARY, Collector, ConstLabel, DEFAULT_BUCKETS,
+    DROPPED_LABEL_VALUES_METRIC, Label, LabelValue, LabelValues, MAX_SERIES_PER_METRIC, Metric,
+    MetricKind, PROCESS_METRICS, Registry, build_info_name,
 };
 use crate::parse::{RawConstLabel, RawLabel, RawLabelValues, RawMetric, RawRegistry, Sp};
 use crate::{closest, units};
@@ -69,19 +70,154 @@ pub(crate) fn validate(sink: &mut Sink<'_>, raw: RawRegistry) -> Option<Registry
     check_across_metrics(sink, &raw.metrics);
     check_label_types(sink, &raw.metrics, &metrics);
     let const_labels = check_const_labels(sink, &raw.const_labels, &raw.metrics);
+    let collectors = raw
+        .collectors
+        .as_ref()
+        .map(|c| check_collectors(sink, c, &raw.metrics, namespace.as_deref(), &metrics));
 
     let (version, version_line) = version?;
     let const_labels = const_labels?;
+    let collectors = collectors.unwrap_or(Some(Vec::new()))?;
     if !sink.is_empty() || metrics.len() != raw.metrics.len() {
         return None;
+    }
+    for (collector, line) in &collectors {
+        metrics.extend(collector_metrics(*collector, namespace.as_deref(), *line));
     }
     Some(Registry {
         namespace,
         version,
         version_line,
         const_labels,
+        collectors: collectors.into_iter().map(|(c, _)| c).collect(),
         metrics,
     })
+}
+
+/// `collectors = [...]`: known names, each once, and no declared metric (or its handle)
+/// where a collector's metric is. Returns each collector with the line of its name.
+fn check_collectors(
+    sink: &mut Sink<'_>,
+    declared: &Sp<Vec<Sp<String>>>,
+    raw_metrics: &[RawMetric],
+    namespace: Option<&str>,
+    metrics: &[Metric],
+) -> Option<Vec<(Collector, usize)>> {
+    let mut collectors: Vec<(Collector, usize)> = Vec::new();
+    let mut ok = true;
+    for (i, name) in declared.value.iter().enumerate() {
+        let Some(collector) = Collector::ALL
+            .into_iter()
+            .find(|c| c.as_str() == name.value)
+        else {
+            let help = match closest(&name.value, Collector::ALL.map(Collector::as_str)) {
+                Some(known) => format!("did you mean `{known}`?"),
+                None => "the collectors are `process` and `build_info`".to_owned(),
+            };
+            sink.error(
+                "unknown-collector",
+                name.span.clone(),
+                format!("unknown collector `{}`", name.value),
+            )
+            .help(help);
+            ok = false;
+            continue;
+        };
+        if let Some(first) = declared.value[..i].iter().find(|n| n.value == name.value) {
+            sink.error(
+                "duplicate-collector",
+                name.span.clone(),
+                format!("collector `{}` is listed twice", name.value),
+            )
+            .note_at("first listed at", first.span.start)
+            .help("remove one of them");
+            ok = false;
+            continue;
+        }
+        let line = sink.line_column(name.span.start).0;
+        for theirs in collector_metrics(collector, namespace, line) {
+            let family = openmetrics_family(&theirs);
+            for raw in raw_metrics {
+                let Some(ours) = &raw.name else { continue };
+                let handle = metrics
+                    .iter()
+                    .find(|m| m.name == ours.value)
+                    .map(|m| m.handle.as_str());
+                let clash = if ours.value == theirs.name || ours.value == family {
+                    format!(
+                        "metric `{}` is a name of the `{collector}` collector's metric `{}`",
+                        ours.value, theirs.name
+                    )
+                } else if handle == Some(theirs.handle.as_str()) {
+                    format!(
+                        "metric `{}` would generate the handle `{}`, which is the `{collector}` collector's metric `{}`",
+                        ours.value, theirs.handle, theirs.name
+                    )
+                } else {
+                    continue;
+                };
+                sink.error("collector-name-clash", ours.span.clone(), clash)
+                    .note_at(format!("the collector `{collector}` is listed at"), name.span.start)
+                    .help(format!(
+                        "rename the metric, or drop `{collector}` from `collectors` and keep your own"
+                    ));
+                ok = false;
+            }
+        }
+        collectors.push((collector, line));
+    }
+    ok.then_some(collectors)
+}
+
+/// The name OpenMetrics gives the family of `metric`: without a counter's `_total` or an info
+/// metric's `_info`.
+fn openmetrics_family(metric: &Metric) -> &str {
+    let suffix = match metric.kind {
+        MetricKind::Counter => "_total",
+        MetricKind::Info => "_info",
+        _ => "",
+    };
+    metric.name.strip_suffix(suffix).unwrap_or(&metric.name)
+}
+
+/// The metrics `collector` adds to a registry in `namespace`; `line` is where it is listed.
+fn collector_metrics(collector: Collector, namespace: Option<&str>, line: usize) -> Vec<Metric> {
+    let metric = |name: &str, kind, unit: &str, summary: &str, labels| Metric {
+        name: name.to_owned(),
+        kind,
+        unit: (!unit.is_empty()).then(|| unit.to_owned()),
+        summary: summary.to_owned(),
+        buckets: Vec::new(),
+        deprecated: None,
+        renamed_from: None,
+        sharded: false,
+        line,
+        collector: Some(collector),
+        handle: name.to_ascii_uppercase(),
+        labels,
+        family_type: None,
+    };
+    match collector {
+        Collector::Process => PROCESS_METRICS
+            .iter()
+            .map(|m| metric(m.name, m.kind, m.unit, m.summary, Vec::new()))
+            .collect(),
+        Collector::BuildInfo => {
+            let labels = BUILD_INFO_LABELS
+                .iter()
+                .map(|name| Label {
+                    name: (*name).to_owned(),
+                    parameter: parameter_ident(name),
+                    values: LabelValues::Info,
+                    line,
+                })
+                .collect();
+            let name = build_info_name(namespace);
+            let mut build_info = metric(&name, MetricKind::Info, "", BUILD_INFO_SUMMARY, labels);
+            build_info.handle = "BUILD_INFO".to_owned();
+            vec![build_info]
+        }
+    }
 }
 
 fn check_namespace(sink: &mut Sink<'_>, ns: &Sp<String>) -> Option<String> {
@@ -234,6 +370,7 @@ fn check_metric(
         renamed_from,
         sharded,
         line: sink.line_column(name.span.start).0,
+        collector: None,
         family_type: match kind {
             MetricKind::Info => Some(upper_camel(&handle.to_ascii_lowercase())),
             _ => (!labels.is_empty())

@@ -71,6 +71,7 @@ const LABELLED: &str = r#"[registry]
 namespace = "app"
 version = "1.2.3"
 const_labels = { rank = { env = "RANK", default = "0" }, run.env = "APP_RUN_ID" }
+collectors = ["process", "build_info"]
 
 [[metric]]
 name = "app_requests_total"
@@ -206,6 +207,10 @@ const TOKENS: &[&str] = &[
     "labels = { self = [\"Self\"] }",
     "labels = { m = { max_series = 0 } }",
     "labels = [\"model\", \"model\"]",
+    "collectors = [\"process\", \"process\", \"proc\", 1]",
+    "collectors = []",
+    "name = \"process_open_fds\"",
+    "name = \"app_build_info\"",
     "labels = [\"le\", 1, \"\"]",
     "labels = []",
     "name = \"app_x_info\"",

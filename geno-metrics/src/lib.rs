@@ -107,7 +107,8 @@ pub use export::{
 };
 pub use kinds::{
     AnyHistogram, AnyInfo, AnyShardedHistogram, BucketCounts, Counter, Gauge, Histogram,
-    HistogramCore, HistogramTimer, Info, ShardedCounter, ShardedHistogram,
+    HistogramCore, HistogramTimer, Info, ProcessMetric, ProcessReading, ShardedCounter,
+    ShardedHistogram,
 };
 
 /// The old name of [`AnyShardedHistogram`].

@@ -5,11 +5,12 @@
 use std::fmt::Debug;
 
 use crate::kinds::{
-    AnyHistogram, AnyInfo, AnyShardedHistogram, Counter, Gauge, Histogram, ShardedCounter,
+    AnyHistogram, AnyInfo, AnyShardedHistogram, Counter, Gauge, Histogram, ProcessMetric,
+    ShardedCounter,
 };
 use crate::labels::{FreeLabel, Labelled};
 use crate::snapshot::MetricValue;
-use crate::spec::MetricSpec;
+use crate::spec::{MetricKind, MetricSpec};
 
 /// A reference to one live metric of a registry.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +29,8 @@ pub enum Metric {
     Family(&'static dyn Family),
     /// An info metric, of any label count: one series while it has values, none before.
     Info(&'static dyn AnyInfo),
+    /// A metric of the `process` collector, read from `/proc` when exposed.
+    Process(&'static ProcessMetric),
 }
 
 impl Metric {
@@ -41,12 +44,14 @@ impl Metric {
             Self::ShardedHistogram(h) => h.spec(),
             Self::Family(f) => f.spec(),
             Self::Info(i) => i.spec(),
+            Self::Process(p) => p.spec(),
         }
     }
 
     /// The metric's current value (a consistent copy, for histograms); `None` for a family,
     /// whose values are those of its series. An info metric's value is
     /// [`MetricValue::Info`] whether or not it has label values: read them from the metric.
+    /// A process metric's is read now, `None` when the read fails.
     pub fn value(&self) -> Option<MetricValue> {
         match self {
             Self::Counter(c) => Some(MetricValue::Counter(c.get())),
@@ -56,6 +61,11 @@ impl Metric {
             Self::ShardedHistogram(h) => Some(MetricValue::Histogram(h.snapshot())),
             Self::Family(_) => None,
             Self::Info(_) => Some(MetricValue::Info),
+            // A read that fails leaves the metric out.
+            Self::Process(p) => p.get().map(|v| match p.spec().kind {
+                MetricKind::Counter => MetricValue::FloatCounter(v),
+                _ => MetricValue::Gauge(v),
+            }),
         }
     }
 }

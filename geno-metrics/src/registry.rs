@@ -335,12 +335,13 @@ impl Registry {
         pick: impl FnOnce(Metric) -> Option<T>,
     ) -> Result<T, LookupError> {
         let metric = self.get(name)?;
-        if let Metric::Family(f) = metric {
-            return Err(LookupError::Labelled {
+        match metric {
+            Metric::Family(f) => Err(LookupError::Labelled {
                 name: f.spec().name,
-            });
+            }),
+            Metric::Info(_) | Metric::Process(_) => Err(no_handle(metric)),
+            _ => pick(metric).ok_or_else(|| wrong_kind(metric, expected)),
         }
-        pick(metric).ok_or_else(|| wrong_kind(metric, expected))
     }
 
     /// The sharded histogram (`sharded = true`) called `name`.
@@ -373,6 +374,7 @@ impl Registry {
     pub fn get_family(&self, name: &str) -> Result<&'static dyn Family, LookupError> {
         match self.get(name)? {
             Metric::Family(f) => Ok(f),
+            other @ (Metric::Info(_) | Metric::Process(_)) => Err(no_handle(other)),
             other => Err(LookupError::Unlabelled {
                 name: other.spec().name,
             }),
@@ -433,6 +435,7 @@ impl Registry {
                         .labels
                         .iter()
                         .zip(values)
+                        .filter(|(_, value)| !value.is_empty())
                         .map(|(l, value)| (l.name.into(), value.to_string().into()))
                         .collect();
                     metrics.push(entry(MetricValue::Info, labels));
@@ -576,6 +579,16 @@ impl HookPanic {
     }
 }
 
+/// The error for a metric that has no handle to record into: an info metric or a
+/// collector's.
+fn no_handle(metric: Metric) -> LookupError {
+    let name = metric.spec().name;
+    match metric {
+        Metric::Process(_) => LookupError::Collected { name },
+        _ => LookupError::Info { name },
+    }
+}
+
 fn wrong_kind(found: Metric, expected: MetricKind) -> LookupError {
     let spec = found.spec();
     LookupError::WrongKind {
@@ -634,6 +647,18 @@ pub enum LookupError {
         /// Its kind: a counter or a histogram.
         kind: MetricKind,
     },
+    /// The metric is an info metric (`kind = "info"`): set it through its handle's
+    /// `set(..)`; [`Registry::get`] gives its [`Metric::Info`].
+    Info {
+        /// The metric's name.
+        name: &'static str,
+    },
+    /// The metric is a collector's (`[registry] collectors`), read when exposed: there is
+    /// nothing to record into. [`Registry::get`] gives it, and snapshots hold its value.
+    Collected {
+        /// The metric's name.
+        name: &'static str,
+    },
     /// The metric exists but is of another kind.
     WrongKind {
         /// The metric's name.
@@ -674,6 +699,14 @@ impl fmt::Display for LookupError {
             Self::Unlabelled { name } => write!(
                 f,
                 "metric `{name}` has no labels; use get_counter, get_gauge or get_histogram"
+            ),
+            Self::Info { name } => write!(
+                f,
+                "metric `{name}` is an info metric: set its label values through its handle's set(..); get(\"{name}\") gives the metric"
+            ),
+            Self::Collected { name } => write!(
+                f,
+                "metric `{name}` is read by a collector at each exposition, so it has nothing to record into; read it from snapshot_all() or get(\"{name}\")"
             ),
             Self::WrongKind {
                 name,

@@ -174,6 +174,7 @@ impl MetricSnapshot {
             MetricValue::Gauge(_) => MetricKind::Gauge,
             MetricValue::Histogram(_) => MetricKind::Histogram,
             MetricValue::Info => MetricKind::Info,
+            MetricValue::FloatCounter(_) => MetricKind::Counter,
         }
     }
 }
@@ -191,6 +192,10 @@ pub enum MetricValue {
     /// An info metric's series: its value is always 1 and what it says is in its labels. In
     /// JSON, `{"kind": "info"}`.
     Info,
+    /// A counter of a quantity that is not a whole number, read rather than recorded:
+    /// `process_cpu_seconds_total`. In JSON, `{"kind": "float_counter", "value": 1.25}`.
+    #[serde(rename = "float_counter")]
+    FloatCounter(#[serde(with = "float_repr")] f64),
 }
 
 /// A consistent copy of a histogram.

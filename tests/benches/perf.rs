@@ -875,6 +875,7 @@ fn replay(registry: &Registry, snapshot: &geno_metrics::Snapshot) {
             MetricValue::Counter(n) => metrics::counter!(name, labels).absolute(*n),
             MetricValue::Gauge(v) => metrics::gauge!(name, labels).set(*v),
             MetricValue::Info => metrics::gauge!(name, labels).set(1.0),
+            MetricValue::FloatCounter(v) => metrics::counter!(name, labels).absolute(*v as u64),
             MetricValue::Histogram(h) => {
                 let histogram = metrics::histogram!(name, labels);
                 let mut before = 0;
@@ -973,5 +974,41 @@ mod scrape_genolewm {
     fn metrics_exporter_http_listener(bencher: Bencher<'_, '_>) {
         let addr = metrics_exporter_server();
         bencher.bench(|| scrape(addr));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The process collector
+// ---------------------------------------------------------------------------------------
+
+/// What one exposition pays for `collectors = ["process"]`: reading its eight metrics from
+/// `/proc`, as an exposition does, against encoding the rest of the GenoLeWM registry.
+mod process_collector {
+    use super::*;
+    use geno_metrics::Metric;
+
+    /// Every process metric's `get()`, once each.
+    #[divan::bench]
+    fn read_all_eight(bencher: Bencher<'_, '_>) {
+        let process: Vec<&geno_metrics::ProcessMetric> = genolewm_recorded()
+            .iter()
+            .filter_map(|m| match m {
+                Metric::Process(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(process.len(), 8);
+        bencher.bench(|| process.iter().filter_map(|p| p.get()).sum::<f64>());
+    }
+
+    /// `encode_text` of the whole GenoLeWM registry, the process metrics included.
+    #[divan::bench]
+    fn encode_genolewm_text(bencher: Bencher<'_, '_>) {
+        let registry = genolewm_recorded();
+        let mut out = Vec::with_capacity(32 * 1024);
+        bencher.bench_local(|| {
+            out.clear();
+            registry.encode_text(&mut out).unwrap();
+        });
     }
 }

@@ -319,9 +319,14 @@ fn four_ranks_on_one_host_write_four_files_node_exporter_serves_side_by_side() {
         .map(|s| s.name)
         .collect();
     let mut by_series: BTreeMap<Series, Vec<String>> = BTreeMap::new();
+    // node_exporter serves its own process metrics under the process collector's names,
+    // without a rank: those are not ours.
+    let node_exporters_own = |name: &str, labels: &BTreeMap<String, String>| {
+        name.starts_with("process_") && !labels.contains_key("rank")
+    };
     for ((name, labels), _) in served
         .iter()
-        .filter(|((n, _), _)| ours.contains(n.as_str()))
+        .filter(|((n, l), _)| ours.contains(n.as_str()) && !node_exporters_own(n, l))
     {
         let mut own = labels.clone();
         let rank = own

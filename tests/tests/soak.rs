@@ -297,7 +297,9 @@ impl Checker {
                         assert!(g >= b, "{source}: {key} went from {b} to {g}");
                     }
                 }
-                (MetricValue::Info, _) => unreachable!("the soak registry has no info metric"),
+                (MetricValue::Info | MetricValue::FloatCounter(_), _) => {
+                    unreachable!("the soak registry has no info or collected metric")
+                }
             }
         }
         self.last = now;

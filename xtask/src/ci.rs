@@ -244,6 +244,7 @@ const PROMETHEUS_TOOLS: &[(&str, &str)] = &[
     ("prometheus-node-exporter", "prometheus-node-exporter"),
     ("curl", "curl"),
     ("python3:prometheus_client", "python3-prometheus-client"),
+    ("python3:psutil", "python3-psutil"),
 ];
 
 /// Whether `tool` (a program, or `python3:<module>`) is there.

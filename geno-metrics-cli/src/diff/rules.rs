@@ -548,7 +548,8 @@ fn compare_labels(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
                     ),
                 );
             }
-            (LabelValues::FreeForm { .. }, LabelValues::FreeForm { .. }) => {}
+            (LabelValues::FreeForm { .. }, LabelValues::FreeForm { .. })
+            | (LabelValues::Info, LabelValues::Info) => {}
             (was, is) => {
                 let effect = match is {
                     LabelValues::FreeForm { max_series } => format!(

@@ -823,3 +823,48 @@ fn const_label_source_changed_is_a_patch() {
     );
     assert!(v.ok, "a patch finding does not fail the guard");
 }
+
+const MODEL_INFO: &str = "[[metric]]\nname = \"app_model_info\"\nkind = \"info\"\nsummary = \"The model loaded.\"\nlabels = [\"model\", \"checkpoint\"]\n";
+
+#[test]
+fn an_unchanged_info_metric_is_no_change() {
+    let base = registry("1.0.0", MODEL_INFO);
+    assert!(
+        diff(Some(&base), &registry("1.0.0", MODEL_INFO))
+            .changes
+            .is_empty()
+    );
+}
+
+#[test]
+fn an_info_label_added_or_removed() {
+    let fewer = MODEL_INFO.replace(", \"checkpoint\"", "");
+    assert_rule(MODEL_INFO, &fewer, &["label-removed"], Bump::Major);
+}
+
+/// A collector's metrics are metrics: dropping the collector removes them (major, queries on
+/// them go blank), adding it adds them (minor).
+#[test]
+fn a_collector_removed_or_added() {
+    let with = |collectors: &str| {
+        geno_metrics_schema::parse(
+            &format!("[registry]\nnamespace = \"app\"\nversion = \"1.0.0\"\ncollectors = {collectors}\n\n{STEPS}"),
+            "metrics.toml",
+        )
+        .unwrap_or_else(|r| panic!("{r}"))
+    };
+    let both = with("[\"process\", \"build_info\"]");
+    let build_only = with("[\"build_info\"]");
+    let removed = diff(Some(&both), &build_only);
+    assert_eq!(removed.required_bump, Bump::Major);
+    let gone: Vec<&str> = removed
+        .changes
+        .iter()
+        .filter(|c| c.rule == "metric-removed")
+        .filter_map(|c| c.from.as_deref())
+        .collect();
+    assert!(gone.contains(&"process_resident_memory_bytes"), "{gone:?}");
+    assert_eq!(gone.len(), geno_metrics_schema::PROCESS_METRICS.len());
+    let added = diff(Some(&build_only), &both);
+    assert_eq!(added.required_bump, Bump::Minor);
+}

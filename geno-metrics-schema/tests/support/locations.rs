@@ -222,8 +222,18 @@ fn check_registry(source: &str, registry: &Registry) {
                 && !m.name.contains("__"),
             "{what}: a valid Prometheus name"
         );
-        if let Some(ns) = &registry.namespace {
+        // The process collector's names are a convention across clients: unprefixed.
+        if let (Some(ns), false) = (
+            &registry.namespace,
+            m.collector == Some(geno_metrics_schema::Collector::Process),
+        ) {
             assert!(m.name.starts_with(&format!("{ns}_")), "{what}: namespaced");
+        }
+        if let Some(collector) = m.collector {
+            assert!(
+                registry.collectors.contains(&collector),
+                "{what}: a collector's metric is of a listed collector"
+            );
         }
         assert_eq!(
             m.kind == MetricKind::Counter,
@@ -273,7 +283,11 @@ fn check_registry(source: &str, registry: &Registry) {
             !(m.sharded && m.kind == MetricKind::Gauge),
             "{what}: sharded gauge"
         );
-        assert_eq!(m.family_type.is_some(), !m.labels.is_empty(), "{what}");
+        assert_eq!(
+            m.family_type.is_some(),
+            !m.labels.is_empty() && m.collector.is_none(),
+            "{what}"
+        );
         for label in &m.labels {
             position(
                 &lines,

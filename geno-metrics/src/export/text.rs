@@ -12,6 +12,7 @@
 //! (OpenMetrics names a counter's family without `_total`, adds `# UNIT`, and escapes `"` in
 //! HELP too) and in the end (`# EOF`). [`Format`] says which is written.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::float::GoFloat;
@@ -100,6 +101,13 @@ impl Registry {
                 Metric::Histogram(h) => write_histogram(w, text, &h.snapshot())?,
                 Metric::ShardedHistogram(h) => {
                     write_histogram(w, text, &h.snapshot())?;
+                }
+                Metric::Process(process) => {
+                    // A read that fails leaves the sample out, never the exposition.
+                    if let (Some(value), Some(prefix)) = (process.get(), text.samples.first()) {
+                        w.write_all(prefix)?;
+                        write_value(w, Value::Float(value))?;
+                    }
                 }
                 Metric::Info(info) => {
                     let spec = info.spec();
@@ -222,7 +230,7 @@ pub(crate) struct FamilyText {
     /// `name ` up to its value.
     lead: Box<[u8]>,
     /// An unlabelled histogram's sample lines up to their values: `name_bucket{le="..."} `
-    /// per bucket (`+Inf` last), `name_sum `, `name_count `.
+    /// per bucket (`+Inf` last), `name_sum `, `name_count `; a process metric's `name `.
     samples: Box<[Box<[u8]>]>,
     /// A histogram's `le` values as spelled, `+Inf` last.
     le: Box<[Box<str>]>,
@@ -311,6 +319,8 @@ impl FamilyText {
                     samples.push(prefix("_count", None));
                 }
             }
+            // Its sample may be missing: the prefix is kept apart from the metadata.
+            Metric::Process(_) => samples.push(prefix("", None)),
             Metric::Family(_) | Metric::Info(_) => {}
         }
         Self {
@@ -452,15 +462,17 @@ impl<const N: usize> Labels for [(&str, &str); N] {
 /// The one series of an info metric: its labels with the values of its last `set`.
 struct InfoLabels<'a> {
     spec: &'static MetricSpec,
-    values: &'a [Box<str>],
+    values: &'a [Cow<'static, str>],
 }
 
 impl Labels for InfoLabels<'_> {
     fn write(&self, w: &mut dyn FnMut(&str, &str) -> io::Result<()>) -> io::Result<()> {
+        // An empty value is no label to Prometheus: left out, every reader sees one series.
         self.spec
             .labels
             .iter()
             .zip(self.values)
+            .filter(|(_, value)| !value.is_empty())
             .try_for_each(|(label, value)| w(label.name, value))
     }
 }
@@ -511,7 +523,9 @@ fn encode_samples(
             Ok(())
         }
         // None of these exists inside a family; nothing to write.
-        Metric::Family(_) | Metric::ShardedHistogram(_) | Metric::Info(_) => Ok(()),
+        Metric::Family(_) | Metric::ShardedHistogram(_) | Metric::Info(_) | Metric::Process(_) => {
+            Ok(())
+        }
     }
 }
 

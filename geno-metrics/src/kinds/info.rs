@@ -1,5 +1,6 @@
 //! [`Info`]: a set of label values that describes the process, exposed with the value 1.
 
+use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
 
 use crate::spec::{MetricKind, MetricSpec};
@@ -41,7 +42,7 @@ use crate::spec::{MetricKind, MetricSpec};
 /// ```
 #[derive(Debug)]
 pub struct Info<const N: usize> {
-    values: Mutex<Option<[Box<str>; N]>>,
+    values: Mutex<Option<[Cow<'static, str>; N]>>,
     spec: &'static MetricSpec,
 }
 
@@ -53,6 +54,14 @@ impl<const N: usize> Info<N> {
     /// At compile time (in a static) when `spec` is not an info metric's or does not declare
     /// `N` labels.
     pub const fn new(spec: &'static MetricSpec) -> Self {
+        Self::check(spec);
+        Self {
+            values: Mutex::new(None),
+            spec,
+        }
+    }
+
+    const fn check(spec: &'static MetricSpec) {
         assert!(
             matches!(spec.kind, MetricKind::Info),
             "Info::new needs an info metric's MetricSpec"
@@ -61,17 +70,34 @@ impl<const N: usize> Info<N> {
             spec.labels.len() == N,
             "Info::<N>::new needs a MetricSpec with N labels"
         );
+    }
+
+    /// An info metric whose values are known when the program is built, e.g. its version:
+    /// set from the start, as the `build_info` collector's is.
+    ///
+    /// # Panics
+    ///
+    /// As [`new`](Self::new).
+    pub const fn with_values(spec: &'static MetricSpec, values: [&'static str; N]) -> Self {
+        Self::check(spec);
+        let mut set = [const { Cow::Borrowed("") }; N];
+        let mut i = 0;
+        while i < N {
+            // The value replaced is a borrowed "": nothing to drop.
+            std::mem::forget(std::mem::replace(&mut set[i], Cow::Borrowed(values[i])));
+            i += 1;
+        }
         Self {
-            values: Mutex::new(None),
+            values: Mutex::new(Some(set)),
             spec,
         }
     }
 
     /// Replaces the label values, in the order the labels are declared. Any strings: the
-    /// exposition escapes them. An empty value is exposed as is, and Prometheus reads a label
-    /// with an empty value as no label at all.
+    /// exposition escapes them. A label whose value is empty is left out of every exposition
+    /// and snapshot, since Prometheus reads a label with an empty value as no label at all.
     pub fn set(&self, values: [&str; N]) {
-        let values = values.map(Box::from);
+        let values = values.map(|v| Cow::Owned(v.to_owned()));
         *self.values.lock().unwrap_or_else(PoisonError::into_inner) = Some(values);
     }
 
@@ -100,7 +126,7 @@ pub trait AnyInfo: Sync + std::fmt::Debug {
 
     /// Calls `each` with the current label values, in declaration order, under the metric's
     /// lock; does not call it when the metric has no values.
-    fn with_values(&self, each: &mut dyn FnMut(&[Box<str>]));
+    fn with_values(&self, each: &mut dyn FnMut(&[Cow<'static, str>]));
 }
 
 impl<const N: usize> AnyInfo for Info<N> {
@@ -108,7 +134,7 @@ impl<const N: usize> AnyInfo for Info<N> {
         self.spec
     }
 
-    fn with_values(&self, each: &mut dyn FnMut(&[Box<str>])) {
+    fn with_values(&self, each: &mut dyn FnMut(&[Cow<'static, str>])) {
         let values = self.values.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(values) = values.as_ref() {
             each(values);

@@ -3,7 +3,8 @@
 //! [`Counter`] and [`Gauge`] are one atomic each. [`Histogram`] keeps a hot and a cold half so
 //! that every snapshot is consistent. `sharded = true` in `metrics.toml` gives the per-thread
 //! variants, [`ShardedCounter`] and [`ShardedHistogram`], for metrics that several threads
-//! record into all the time. [`Info`] holds the label values of an info metric. [`AnyHistogram`] and [`AnyShardedHistogram`] are the two
+//! record into all the time. [`Info`] holds the label values of an info metric; a [`ProcessMetric`] is read from `/proc`
+//! by the `process` collector. [`AnyHistogram`] and [`AnyShardedHistogram`] are the two
 //! histograms of any bucket count, as the registry hands them out by name.
 
 mod atomic_f64;
@@ -11,6 +12,7 @@ mod counter;
 mod gauge;
 mod histogram;
 mod info;
+mod process;
 mod sharded_counter;
 mod sharded_histogram;
 
@@ -18,5 +20,6 @@ pub use counter::Counter;
 pub use gauge::Gauge;
 pub use histogram::{AnyHistogram, BucketCounts, Histogram, HistogramCore, HistogramTimer};
 pub use info::{AnyInfo, Info};
+pub use process::{ProcessMetric, ProcessReading};
 pub use sharded_counter::{SHARDS, ShardedCounter};
 pub use sharded_histogram::{AnyShardedHistogram, ShardedHistogram};

@@ -1,0 +1,216 @@
+//! The `process` and `build_info` collectors of the GenoLeWM registry against the truth: this
+//! process as psutil (Debian's `python3-psutil`, an independent reader of `/proc`) sees it,
+//! and an exposition where `/proc` is gone.
+
+// Test code: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use geno_metrics::MetricValue;
+use geno_metrics_tests::genolewm::{BUILD_INFO, METRICS, PROCESS_OPEN_FDS};
+use geno_metrics_tests::python::PYTHON;
+use geno_metrics_tests::tools::{promtool_check, tool};
+
+/// One test at a time: threads and descriptors of one test would count in another's.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// What psutil says of this process.
+#[derive(Debug, serde::Deserialize)]
+struct Psutil {
+    rss: f64,
+    vms: f64,
+    num_fds: f64,
+    num_threads: f64,
+    create_time: f64,
+    cpu: f64,
+}
+
+fn psutil() -> Psutil {
+    let script = format!(
+        "import json, psutil\n\
+         p = psutil.Process({})\n\
+         m = p.memory_info(); t = p.cpu_times()\n\
+         print(json.dumps(dict(rss=m.rss, vms=m.vms, num_fds=p.num_fds(), \
+         num_threads=p.num_threads(), create_time=p.create_time(), cpu=t.user + t.system)))",
+        std::process::id()
+    );
+    let out = Command::new(PYTHON)
+        .args(["-c", &script])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {PYTHON}: {e}; install it: apt-get install python3")
+        });
+    assert!(
+        out.status.success(),
+        "psutil failed (missing? install it: apt-get install python3-psutil):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Our process metrics, from one snapshot.
+fn ours() -> std::collections::BTreeMap<String, f64> {
+    METRICS
+        .snapshot_all()
+        .metrics
+        .into_iter()
+        .filter(|m| m.name.starts_with("process_"))
+        .map(|m| {
+            let value = match m.value {
+                MetricValue::Gauge(v) | MetricValue::FloatCounter(v) => v,
+                other => panic!("{}: {other:?}", m.name),
+            };
+            (m.name.into_owned(), value)
+        })
+        .collect()
+}
+
+/// Spins for `how_long` of CPU time on this thread.
+fn burn(how_long: Duration) {
+    let started = Instant::now();
+    let mut x = 1u64;
+    while started.elapsed() < how_long {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        std::hint::black_box(x);
+    }
+}
+
+#[test]
+fn process_metrics_agree_with_psutil() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    burn(Duration::from_millis(300));
+    let before = ours();
+    let truth = psutil();
+    let after = ours();
+    println!("ours before {before:#?}\npsutil {truth:#?}\nours after {after:#?}");
+    assert_eq!(
+        before.len(),
+        8,
+        "every process metric has a sample: {before:?}"
+    );
+    // Each of ours brackets psutil's reading, or sits within a stated tolerance of it.
+    let near = |name: &str, truth: f64, tolerance: f64| {
+        let (b, a) = (before[name], after[name]);
+        let (low, high) = (b.min(a) - tolerance, b.max(a) + tolerance);
+        assert!(
+            (low..=high).contains(&truth),
+            "{name}: ours {b} then {a}, psutil {truth} (tolerance {tolerance})"
+        );
+    };
+    // Memory moves a little between reads (starting psutil's interpreter maps pipes, the
+    // snapshot allocates): 1 MiB resident, 8 MiB of address space.
+    near("process_resident_memory_bytes", truth.rss, 1024.0 * 1024.0);
+    near(
+        "process_virtual_memory_bytes",
+        truth.vms,
+        8.0 * 1024.0 * 1024.0,
+    );
+    // While psutil runs, this process holds the pipes of its stdout and stderr open.
+    near("process_open_fds", truth.num_fds, 2.0);
+    near("process_threads", truth.num_threads, 1.0);
+    near("process_start_time_seconds", truth.create_time, 1.0);
+    // CPU time: ticks of 10 ms, and psutil's interpreter start between our two reads.
+    near("process_cpu_seconds_total", truth.cpu, 0.05);
+    assert!(before["process_cpu_seconds_total"] >= 0.3, "{before:?}");
+    assert!(
+        after["process_cpu_seconds_total"] >= before["process_cpu_seconds_total"],
+        "CPU seconds never decrease"
+    );
+    // Limits, as /proc/self/limits says them (here without psutil: `rlimit` is its own
+    // syscall wrapper).
+    assert!(before["process_max_fds"] >= 1.0);
+    assert!(before["process_virtual_memory_max_bytes"] > 0.0);
+}
+
+#[test]
+fn cpu_seconds_follow_a_busy_loop_and_open_fds_follow_open_files() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let cpu = || ours()["process_cpu_seconds_total"];
+    let start = cpu();
+    let mut last = start;
+    for _ in 0..5 {
+        burn(Duration::from_millis(100));
+        let now = cpu();
+        assert!(now >= last, "CPU seconds went from {last} to {now}");
+        last = now;
+    }
+    // 500 ms of spinning on one thread, measured in ticks of 10 ms.
+    assert!(last - start >= 0.4, "{start} -> {last}");
+
+    let fds = || PROCESS_OPEN_FDS.get().unwrap();
+    let opened_before = fds();
+    let files: Vec<std::fs::File> = (0..10)
+        .map(|_| std::fs::File::open("/proc/self/status").unwrap())
+        .collect();
+    assert_eq!(fds(), opened_before + 10.0);
+    drop(files);
+    assert_eq!(fds(), opened_before);
+}
+
+#[test]
+fn build_info_names_this_build() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let [
+        version,
+        package,
+        registry_version,
+        rustc_version,
+        git_commit,
+    ] = BUILD_INFO.get().unwrap();
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(package, "geno-metrics-tests");
+    let declared =
+        geno_metrics_schema::parse(include_str!("../../metrics.toml"), "metrics.toml").unwrap();
+    assert_eq!(registry_version, declared.version.to_string());
+    let rustc = Command::new("rustc").arg("--version").output().unwrap();
+    let rustc = String::from_utf8(rustc.stdout).unwrap();
+    assert!(
+        rustc.contains(&format!("rustc {rustc_version} ")),
+        "{rustc}"
+    );
+    assert_eq!(
+        git_commit,
+        option_env!("GENO_METRICS_GIT_COMMIT").unwrap_or("")
+    );
+}
+
+/// `/proc` replaced by an empty tmpfs in a mount namespace of its own (`unshare`, as root, as
+/// CI runs): every read fails, the process families are exposed without samples, the export
+/// succeeds, and promtool accepts the file.
+#[test]
+fn an_exposition_without_proc_leaves_the_samples_out_and_still_succeeds() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = geno_metrics_tests::fresh_dir(
+        env!("CARGO_TARGET_TMPDIR"),
+        "process_collector",
+        "without_proc",
+    );
+    let file = dir.join("metrics.prom");
+    let fixture = env!("CARGO_BIN_EXE_export_fixture");
+    let script = format!(
+        "mount -t tmpfs none /proc && exec {fixture} once {}",
+        file.display()
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "--fork", "sh", "-c", &script])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run unshare (util-linux): {e}"));
+    assert!(
+        out.status.success(),
+        "the export without /proc must succeed (this test needs root for `unshare --mount`):\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("# TYPE process_resident_memory_bytes gauge\n"),
+        "{text}"
+    );
+    let process_samples: Vec<&str> = text.lines().filter(|l| l.starts_with("process_")).collect();
+    assert_eq!(process_samples, Vec::<&str>::new(), "no /proc, no samples");
+    assert!(text.contains("geno_lewm_build_info{"), "{text}");
+    promtool_check(&tool("promtool"), &file);
+}
