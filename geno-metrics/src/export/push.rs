@@ -188,43 +188,41 @@ impl Registry {
         job: &str,
         grouping_key: &[(&str, &str)],
     ) -> Result<(), PushError> {
-        let base = match gateway_base(url) {
-            Ok(base) => base,
-            Err(reason) => {
-                return Err(PushError::InvalidUrl {
-                    method: method.as_str(),
-                    url: url.to_owned(),
-                    reason,
-                });
-            }
-        };
+        let name = method.as_str();
+        let base = gateway_base(url).map_err(|reason| PushError::InvalidUrl {
+            method: name,
+            url: url.to_owned(),
+            reason,
+        })?;
         let full = format!("{base}{}", group_path(job, grouping_key));
-        let at = |url: &String| (method.as_str(), url.clone());
         if job.is_empty() {
-            let (method, url) = at(&full);
-            return Err(PushError::EmptyJob { method, url });
+            return Err(PushError::EmptyJob {
+                method: name,
+                url: full,
+            });
         }
-        check_grouping_key(grouping_key).map_err(|(label, problem)| {
-            let (method, url) = at(&full);
-            PushError::InvalidGroupingKey {
-                method,
-                url,
+        if let Err((label, problem)) = check_grouping_key(grouping_key) {
+            return Err(PushError::InvalidGroupingKey {
+                method: name,
+                url: full,
                 label,
                 problem,
-            }
-        })?;
+            });
+        }
         let body = if method == Method::Delete {
             None
         } else {
-            self.check_against_series(grouping_key)
-                .map_err(|conflict| conflict.into_error(method.as_str(), &full))?;
+            if let Err(conflict) = self.check_against_series(grouping_key) {
+                return Err(conflict.into_error(name, full));
+            }
             let mut body = Vec::with_capacity(16 * 1024);
-            self.encode_text(&mut body)
-                .map_err(|error| PushError::Exposition {
-                    method: method.as_str(),
-                    url: full.clone(),
+            if let Err(error) = self.encode_text(&mut body) {
+                return Err(PushError::Exposition {
+                    method: name,
+                    url: full,
                     error,
-                })?;
+                });
+            }
             Some(body)
         };
         send(method, &full, body.as_deref())
@@ -298,8 +296,7 @@ enum Conflict {
 }
 
 impl Conflict {
-    fn into_error(self, method: &'static str, url: &str) -> PushError {
-        let url = url.to_owned();
+    fn into_error(self, method: &'static str, url: String) -> PushError {
         match self {
             Conflict::ConstLabel {
                 label,
@@ -655,7 +652,11 @@ impl PushError {
 
 impl fmt::Display for PushError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: ", self.method(), self.url())?;
+        match self {
+            // As given, quoted: it may be empty or hold white space.
+            Self::InvalidUrl { method, url, .. } => write!(f, "{method} {url:?}: ")?,
+            _ => write!(f, "{} {}: ", self.method(), self.url())?,
+        }
         match self {
             Self::InvalidUrl { reason, .. } => write!(f, "{reason}"),
             Self::EmptyJob { .. } => write!(
@@ -872,6 +873,12 @@ mod tests {
             assert_eq!(bad, label);
             assert!(problem.contains(says), "{key:?}: {problem}");
         }
+    }
+
+    #[test]
+    fn the_error_can_cross_threads_and_box_into_any_error() {
+        fn send_sync_static<T: Send + Sync + 'static>() {}
+        send_sync_static::<PushError>();
     }
 
     #[test]
