@@ -549,7 +549,7 @@ fn a_push_the_gateway_refuses_is_an_error_with_its_status_and_message() {
         .push_to_gateway(&gateway, JOB, &[("rank", "7")])
         .unwrap_err();
     let url = format!("{gateway}/metrics/job/{JOB}/rank/7");
-    let PushError::Status {
+    let PushError::Rejected {
         status, message, ..
     } = &err
     else {
@@ -634,7 +634,7 @@ fn a_server_error_names_the_status_and_a_bounded_message_and_requests_are_as_doc
         .unwrap_err();
     let request = server.join().unwrap();
     let url = format!("http://127.0.0.1:{port}/metrics/job@base64/YSBqb2Ivd2l0aCBhIHNsYXNo");
-    let PushError::Status {
+    let PushError::Rejected {
         status, message, ..
     } = &err
     else {
@@ -701,7 +701,7 @@ fn a_server_error_names_the_status_and_a_bounded_message_and_requests_are_as_doc
         .unwrap_err();
     server.join().unwrap();
     assert!(
-        matches!(err, PushError::Status { status: 308, .. }),
+        matches!(err, PushError::Rejected { status: 308, .. }),
         "{err}"
     );
 }
@@ -843,7 +843,7 @@ fn arguments_the_gateway_cannot_take_are_refused_before_anything_is_sent() {
 
     // A registry that cannot be encoded: the exposition's error, inside.
     let err = UNSET.push_to_gateway(&gateway, JOB, &[]).unwrap_err();
-    let PushError::Exposition { error, .. } = &err else {
+    let PushError::Encoding { error, .. } = &err else {
         panic!("{err}")
     };
     assert!(

@@ -28,7 +28,7 @@ use crate::spec::{LabelValues, MetricKind};
 /// hang.
 pub const PUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The most characters of a gateway's error message that a [`PushError::Status`] keeps.
+/// The most characters of a gateway's error message that a [`PushError::Rejected`] keeps.
 const MAX_MESSAGE_CHARS: usize = 1_000;
 /// The most bytes of an error answer's body that are read.
 const MAX_MESSAGE_BYTES: u64 = 16 * 1024;
@@ -94,9 +94,9 @@ impl Registry {
     ///
     /// Before anything is sent, [`PushError::InvalidUrl`], [`PushError::EmptyJob`],
     /// [`PushError::InvalidGroupingKey`], [`PushError::ConstLabelConflict`] and
-    /// [`PushError::Exposition`] (a sync hook panicked, a constant label has no value); then
+    /// [`PushError::Encoding`] (a sync hook panicked, a constant label has no value); then
     /// [`PushError::Transport`] (no connection), [`PushError::Timeout`] and
-    /// [`PushError::Status`] (the gateway answered other than 2xx, e.g. `400` for metrics
+    /// [`PushError::Rejected`] (the gateway answered other than 2xx, e.g. `400` for metrics
     /// inconsistent with those of other groups). Every error names the URL.
     ///
     /// ```no_run
@@ -162,7 +162,7 @@ impl Registry {
     /// # Errors
     ///
     /// As [`push_to_gateway`](Self::push_to_gateway)'s, except
-    /// [`PushError::ConstLabelConflict`] and [`PushError::Exposition`].
+    /// [`PushError::ConstLabelConflict`] and [`PushError::Encoding`].
     ///
     /// ```no_run
     /// # mod metrics {
@@ -217,7 +217,7 @@ impl Registry {
             }
             let mut body = Vec::with_capacity(16 * 1024);
             if let Err(error) = self.encode_text(&mut body) {
-                return Err(PushError::Exposition {
+                return Err(PushError::Encoding {
                     method: name,
                     url: full,
                     error,
@@ -236,7 +236,7 @@ impl Registry {
         }
         let const_labels = self
             .const_labels()
-            .map_err(|e| Conflict::Exposition(e.into()))?;
+            .map_err(|e| Conflict::Encoding(e.into()))?;
         for (label, value) in grouping_key {
             if let Some((_, own)) = const_labels.iter().find(|(name, _)| name == label) {
                 if **own != **value {
@@ -292,7 +292,7 @@ enum Conflict {
         label: String,
         carrier: &'static str,
     },
-    Exposition(io::Error),
+    Encoding(io::Error),
 }
 
 impl Conflict {
@@ -317,7 +317,7 @@ impl Conflict {
                 ),
                 label,
             },
-            Conflict::Exposition(error) => PushError::Exposition { method, url, error },
+            Conflict::Encoding(error) => PushError::Encoding { method, url, error },
         }
     }
 }
@@ -489,7 +489,7 @@ fn send(method: Method, url: &str, body: Option<&[u8]>) -> Result<(), PushError>
         .as_reader()
         .take(MAX_MESSAGE_BYTES)
         .read_to_end(&mut bytes);
-    Err(PushError::Status {
+    Err(PushError::Rejected {
         method,
         url: url.to_owned(),
         status: status.as_u16(),
@@ -524,6 +524,10 @@ fn bounded_message(body: &str) -> String {
 /// assert!(err.to_string().starts_with("PUT http://127.0.0.1:9091/metrics/job@base64/=: the job name is empty"));
 /// # }
 /// ```
+// The variants' names are in rustc's type namespace beside the user's own types: a variant
+// `Status` would make rustc spell a registry's `Status` label enum `metrics::Status` in every
+// diagnostic (the UI tests pin that), hence `Rejected`; `Encoding`, not `Exposition`, for the
+// same reason with the `http` feature's `Exposition`.
 #[non_exhaustive]
 pub enum PushError {
     /// The gateway's URL cannot be used: empty, with white space around it, a scheme other
@@ -577,7 +581,7 @@ pub enum PushError {
     /// The registry could not be encoded: a sync hook panicked, or a constant label has no
     /// value (the [`ConstLabelError`](crate::ConstLabelError) inside `error`). Nothing was
     /// sent.
-    Exposition {
+    Encoding {
         /// `PUT` or `POST`.
         method: &'static str,
         /// The group's URL.
@@ -608,7 +612,7 @@ pub enum PushError {
     /// The gateway answered with a status other than 2xx, e.g. `400` when the pushed metrics
     /// are inconsistent with those of another group (the same series, or one name with two
     /// types), or a `3xx` (redirects are not followed).
-    Status {
+    Rejected {
         /// `PUT`, `POST` or `DELETE`.
         method: &'static str,
         /// The group's URL.
@@ -628,10 +632,10 @@ impl PushError {
             | Self::EmptyJob { url, .. }
             | Self::InvalidGroupingKey { url, .. }
             | Self::ConstLabelConflict { url, .. }
-            | Self::Exposition { url, .. }
+            | Self::Encoding { url, .. }
             | Self::Transport { url, .. }
             | Self::Timeout { url, .. }
-            | Self::Status { url, .. } => url,
+            | Self::Rejected { url, .. } => url,
         }
     }
 
@@ -642,10 +646,10 @@ impl PushError {
             | Self::EmptyJob { method, .. }
             | Self::InvalidGroupingKey { method, .. }
             | Self::ConstLabelConflict { method, .. }
-            | Self::Exposition { method, .. }
+            | Self::Encoding { method, .. }
             | Self::Transport { method, .. }
             | Self::Timeout { method, .. }
-            | Self::Status { method, .. } => method,
+            | Self::Rejected { method, .. } => method,
         }
     }
 }
@@ -675,7 +679,7 @@ impl fmt::Display for PushError {
                 f,
                 "grouping label `{label}` is {value:?}, but `{label}` is a constant label of the registry, {const_value:?} on every series, and the gateway would overwrite it; give the grouping key the constant label's value, or leave `{label}` out of it"
             ),
-            Self::Exposition { error, .. } => {
+            Self::Encoding { error, .. } => {
                 write!(
                     f,
                     "nothing was sent: the metrics cannot be encoded: {error}"
@@ -696,7 +700,7 @@ impl fmt::Display for PushError {
                 f,
                 "no answer within {timeout:?}: the gateway or the network hangs; it may or may not have applied the request"
             ),
-            Self::Status {
+            Self::Rejected {
                 status, message, ..
             } => {
                 write!(f, "the gateway answered {status}")?;
@@ -729,7 +733,7 @@ impl fmt::Debug for PushError {
 impl Error for PushError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
-            Self::Exposition { error, .. } => Some(error),
+            Self::Encoding { error, .. } => Some(error),
             Self::Transport { error, .. } => Some(&**error),
             _ => None,
         }
