@@ -105,6 +105,8 @@ pub use export::{Exposition, HttpServer};
 pub use export::{
     LOG_DIR_ENV, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, TextfileExporter, metrics_path,
 };
+#[cfg(feature = "push")]
+pub use export::{PUSH_TIMEOUT, PushError};
 pub use kinds::{
     AnyHistogram, AnyInfo, AnyShardedHistogram, BucketCounts, Counter, Gauge, Histogram,
     HistogramCore, HistogramTimer, Info, ProcessMetric, ProcessReading, ShardedCounter,

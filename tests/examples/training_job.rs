@@ -2,11 +2,13 @@
 //! textfile periodically and prints a summary.
 //!
 //! ```text
-//! cargo run --release --example training_job -- [--steps N] [--threads N] [--interval SECONDS] [--listen ADDR]
+//! cargo run --release --example training_job -- [--steps N] [--threads N] [--interval SECONDS] [--listen ADDR] [--pushgateway URL]
 //! ```
 //!
 //! With `--listen ADDR` it also serves `/metrics` over HTTP while it runs (OpenMetrics or the
-//! text format by the request's `Accept`, gzip by its `Accept-Encoding`).
+//! text format by the request's `Accept`, gzip by its `Accept-Encoding`). With
+//! `--pushgateway URL` it pushes its final values to a Prometheus Pushgateway at the end, as
+//! job `geno_lewm_training_job`, grouped by its constant labels (`rank`): one group per rank.
 //!
 //! Like a rank started by torchrun or another launcher, it takes its rank from `$RANK` (0 when
 //! unset): every series carries `rank="<RANK>"`, and the textfile goes to
@@ -75,5 +77,18 @@ fn main() -> ExitCode {
         outcome.exports, outcome.export_failures
     );
     print!("{}", Summary::of(&outcome.snapshot));
+    if let Some(url) = flags.pushgateway.as_deref() {
+        match training_job::push_final_values(url) {
+            Ok(grouping_key) => println!(
+                "pushed to {url} as job {} ({})",
+                training_job::PUSH_JOB,
+                grouping_key.join(" ")
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     ExitCode::SUCCESS
 }

@@ -1,6 +1,6 @@
-//! Servers the tests start on 127.0.0.1 (node_exporter, Prometheus) and always stop, the
-//! requests the tests make of them, and how their answers are read. A failure to start one
-//! panics: it is how a test fails.
+//! Servers the tests start on 127.0.0.1 (node_exporter, Prometheus, the Pushgateway) and
+//! always stop, the requests the tests make of them, and how their answers are read. A
+//! failure to start one panics: it is how a test fails.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -192,13 +192,46 @@ pub fn start_node_exporter(
 /// `jobs` (its name, and its targets as ports on 127.0.0.1); its configuration, storage and
 /// log in `dir`. Returns it and its port.
 pub fn start_prometheus(jobs: &[(&str, &[u16])], dir: &Path) -> (Server, u16) {
+    let jobs: Vec<ScrapeJob<'_>> = jobs
+        .iter()
+        .map(|&(name, targets)| ScrapeJob {
+            name,
+            targets,
+            honor_labels: false,
+        })
+        .collect();
+    start_prometheus_jobs(&jobs, dir)
+}
+
+/// One scrape job of [`start_prometheus_jobs`].
+#[derive(Debug, Clone, Copy)]
+pub struct ScrapeJob<'a> {
+    /// The job's name: the `job` label of what it scrapes (unless it honours the target's).
+    pub name: &'a str,
+    /// Its targets, as ports on 127.0.0.1.
+    pub targets: &'a [u16],
+    /// `honor_labels: true`: a scraped series keeps its own `job` and `instance` labels, as
+    /// a Pushgateway's must.
+    pub honor_labels: bool,
+}
+
+/// [`start_prometheus`] with a scrape option per job: `honor_labels` for a Pushgateway.
+pub fn start_prometheus_jobs(jobs: &[ScrapeJob<'_>], dir: &Path) -> (Server, u16) {
     let port = free_port();
     let config = dir.join("prometheus.yml");
     let mut yaml = String::from("global:\n  scrape_interval: 1s\nscrape_configs:\n");
-    for (job, targets) in jobs {
-        let targets: Vec<String> = targets.iter().map(|t| format!("'127.0.0.1:{t}'")).collect();
+    for job in jobs {
+        let targets: Vec<String> = job
+            .targets
+            .iter()
+            .map(|t| format!("'127.0.0.1:{t}'"))
+            .collect();
+        yaml.push_str(&format!("  - job_name: {}\n", job.name));
+        if job.honor_labels {
+            yaml.push_str("    honor_labels: true\n");
+        }
         yaml.push_str(&format!(
-            "  - job_name: {job}\n    static_configs:\n      - targets: [{}]\n",
+            "    static_configs:\n      - targets: [{}]\n",
             targets.join(", ")
         ));
     }
@@ -214,4 +247,25 @@ pub fn start_prometheus(jobs: &[(&str, &[u16])], dir: &Path) -> (Server, u16) {
         dir,
     );
     (server, port)
+}
+
+/// Starts a Pushgateway (Debian's `prometheus-pushgateway`) on a free port of 127.0.0.1,
+/// without persistence (its groups live and die with it), its log in `dir`, and waits until
+/// it is ready. Returns it and its port. (Debian's package also starts a service on port
+/// 9091 where systemd runs: the tests never use that one.)
+pub fn start_pushgateway(dir: &Path) -> (Server, u16) {
+    let port = free_port();
+    let mut gateway = Server::start(
+        "pushgateway",
+        &crate::tools::tool("prometheus-pushgateway"),
+        &[
+            format!("--web.listen-address=127.0.0.1:{port}"),
+            "--persistence.file=".into(),
+        ],
+        dir,
+    );
+    gateway.wait_for("/-/ready", Duration::from_secs(30), || {
+        http_get(port, "/-/ready")
+    });
+    (gateway, port)
 }

@@ -1,5 +1,6 @@
-//! The real Prometheus tools the tests run, from Debian's `prometheus` and
-//! `prometheus-node-exporter` packages. A missing tool fails the test; it is never skipped.
+//! The real Prometheus tools the tests run, from Debian's `prometheus`,
+//! `prometheus-node-exporter` and `prometheus-pushgateway` packages. A missing tool fails the
+//! test; it is never skipped.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,10 +18,14 @@ pub fn tool(name: &str) -> PathBuf {
         .map(|dir| dir.join(name))
         .find(|p| p.is_file());
     found.unwrap_or_else(|| {
+        let package = match name {
+            "promtool" => "prometheus",
+            "setpriv" => "util-linux",
+            other => other,
+        };
         panic!(
-            "`{name}` is not on PATH. These tests need Debian's `prometheus` and \
-             `prometheus-node-exporter` packages: run `cargo xtask ci` (it installs them as \
-             root) or `apt-get install prometheus prometheus-node-exporter`."
+            "`{name}` is not on PATH. These tests need Debian's `{package}` package: run \
+             `cargo xtask ci` (it installs the tools as root) or `apt-get install {package}`."
         )
     })
 }

@@ -73,6 +73,36 @@ pub struct Flags {
     /// service would (e.g. 127.0.0.1:9464; port 0 picks a free one).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
+    /// At the end, push the final values to the Prometheus Pushgateway at this URL
+    /// (http://host:port, or host:port): job `geno_lewm_training_job`, grouped by the
+    /// constant labels (`rank=<RANK>`), so each rank replaces its own group and no other's
+    /// (HTTP PUT). Plain HTTP only; the push gives up after 10 s.
+    #[arg(long, value_name = "URL")]
+    pub pushgateway: Option<String>,
+}
+
+/// The `job` the example pushes its final values as (see [`push_final_values`]).
+pub const PUSH_JOB: &str = "geno_lewm_training_job";
+
+/// Pushes every metric's current value to the Pushgateway at `url` (`PUT`, replacing the
+/// group), as job [`PUSH_JOB`] grouped by the registry's constant labels: one group per rank,
+/// so a rank's push never replaces another's values. Returns the grouping key, as
+/// `name=value` pairs.
+///
+/// # Errors
+///
+/// The push's: see [`PushError`](geno_metrics::PushError). A constant label without a value
+/// is one too (an exposition error).
+pub fn push_final_values(url: &str) -> Result<Vec<String>, geno_metrics::PushError> {
+    // Unresolved constant labels make the push fail with the exposition's error, which says
+    // which label and how to fix it.
+    let labels = METRICS.const_labels().unwrap_or_default();
+    let grouping_key: Vec<(&str, &str)> = labels.iter().map(|(n, v)| (*n, &**v)).collect();
+    METRICS.push_to_gateway(url, PUSH_JOB, &grouping_key)?;
+    Ok(grouping_key
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect())
 }
 
 /// A positive, finite number of seconds.
@@ -128,6 +158,13 @@ mod flag_tests {
         assert_eq!(flags.listen, None);
         let listen = parse(&["--listen", "127.0.0.1:9464"]).unwrap().listen;
         assert_eq!(listen.as_deref(), Some("127.0.0.1:9464"));
+        assert_eq!(flags.pushgateway, None);
+        let gateway = parse(&["--pushgateway", "http://pushgateway:9091"]).unwrap();
+        assert_eq!(
+            gateway.pushgateway.as_deref(),
+            Some("http://pushgateway:9091")
+        );
+        assert!(help.to_string().contains("--pushgateway <URL>"), "{help}");
         assert_eq!(options.interval, Duration::from_millis(250));
         assert_eq!(
             parse(&[]).unwrap().options().steps,

@@ -1,7 +1,8 @@
 //! The examples serve `/metrics`, as the README says: `examples/axum_service.rs`, the
 //! README's way to mount it on a service's own axum router with `Registry::negotiate`, runs
 //! its self-test (it serves on a free port, scrapes itself as Prometheus does and checks that
-//! OpenMetrics was negotiated); the example job with `--listen` serves while it trains.
+//! OpenMetrics was negotiated); the example job with `--listen` serves while it trains, and
+//! with `--pushgateway` pushes its final values to a real Pushgateway.
 //!
 //! `cargo test` builds the examples before it runs any test; these tests run the built ones.
 //! Alone (`cargo test --test examples_serve`) cargo builds no example: build them first with
@@ -13,6 +14,9 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+use geno_metrics_tests::fresh_dir;
+use geno_metrics_tests::servers::{http_get, start_pushgateway};
 
 /// The built example `name`, in the profile this test was built in.
 fn example(name: &str) -> PathBuf {
@@ -82,5 +86,56 @@ fn the_example_job_serves_metrics_while_it_trains() {
     assert!(
         answer.contains("\ngeno_lewm_train_steps_total{rank=\"0\"} "),
         "{answer}"
+    );
+}
+
+#[test]
+fn the_example_job_pushes_its_final_values_to_a_pushgateway() {
+    let dir = fresh_dir(env!("CARGO_TARGET_TMPDIR"), "examples_serve", "pushgateway");
+    let (_gateway, port) = start_pushgateway(&dir);
+    let out = Command::new(example("training_job"))
+        .args(["--steps", "200", "--threads", "2", "--pushgateway"])
+        .arg(format!("127.0.0.1:{port}"))
+        .env("RANK", "3")
+        .env("GENO_LEWM_LOG_DIR", &dir)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!(
+            "pushed to 127.0.0.1:{port} as job geno_lewm_training_job (rank=3)"
+        )),
+        "{said}"
+    );
+    // The gateway holds one group, {job, rank}, with the job's final step count.
+    let body = http_get(port, "/api/v1/metrics").unwrap();
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let groups = json["data"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{body}");
+    assert_eq!(
+        groups[0]["labels"],
+        serde_json::json!({"job": "geno_lewm_training_job", "rank": "3"})
+    );
+    let steps = &groups[0]["geno_lewm_train_steps_total"]["metrics"][0];
+    assert_eq!(steps["value"], "200", "{steps}");
+    assert_eq!(steps["labels"]["rank"], "3", "{steps}");
+
+    // A gateway that is not there: the job says so and fails, naming the URL.
+    let out = Command::new(example("training_job"))
+        .args(["--steps", "10", "--pushgateway", "http://127.0.0.1:1"])
+        .env_remove("RANK")
+        .env("GENO_LEWM_LOG_DIR", &dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("error: PUT http://127.0.0.1:1/metrics/job/geno_lewm_training_job/rank/0: no answer from the gateway"),
+        "{stderr}"
     );
 }

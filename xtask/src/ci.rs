@@ -242,6 +242,7 @@ const PROMETHEUS_TOOLS: &[(&str, &str)] = &[
     ("promtool", "prometheus"),
     ("prometheus", "prometheus"),
     ("prometheus-node-exporter", "prometheus-node-exporter"),
+    ("prometheus-pushgateway", "prometheus-pushgateway"),
     ("curl", "curl"),
     ("python3:prometheus_client", "python3-prometheus-client"),
     ("python3:psutil", "python3-psutil"),

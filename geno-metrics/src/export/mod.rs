@@ -9,7 +9,9 @@
 //!   [`metrics_path`]), working in one open directory (`directory.rs`);
 //! - `periodic.rs`: the background [`TextfileExporter`];
 //! - `http.rs` (cargo feature `http`): content negotiation (`negotiate`) and the `/metrics`
-//!   server (`serve_http`).
+//!   server (`serve_http`);
+//! - `push.rs` (cargo feature `push`): the push to a Prometheus Pushgateway
+//!   (`push_to_gateway`, `pushadd_to_gateway`, `delete_from_gateway`).
 
 mod directory;
 mod float;
@@ -17,6 +19,8 @@ mod float;
 mod http;
 mod openmetrics;
 mod periodic;
+#[cfg(feature = "push")]
+mod push;
 mod text;
 mod textfile;
 
@@ -24,5 +28,7 @@ mod textfile;
 pub use http::{Exposition, HttpServer};
 pub use openmetrics::OPENMETRICS_CONTENT_TYPE;
 pub use periodic::TextfileExporter;
+#[cfg(feature = "push")]
+pub use push::{PUSH_TIMEOUT, PushError};
 pub use text::TEXT_CONTENT_TYPE;
 pub use textfile::{LOG_DIR_ENV, metrics_path};
