@@ -109,8 +109,8 @@ pub use export::{
 pub use export::{PUSH_TIMEOUT, PushError};
 pub use kinds::{
     AnyHistogram, AnyInfo, AnyShardedHistogram, BucketCounts, Counter, Gauge, Histogram,
-    HistogramCore, HistogramTimer, Info, ProcessMetric, ProcessReading, ShardedCounter,
-    ShardedHistogram,
+    HistogramCore, HistogramTimer, Info, ProcessMetric, ProcessReading, ProcessSample,
+    ShardedCounter, ShardedHistogram,
 };
 
 /// The old name of [`AnyShardedHistogram`].

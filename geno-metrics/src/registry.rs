@@ -14,7 +14,9 @@ use std::fmt;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::const_labels::{self, ConstLabelError, ConstLabelSpec, Frozen};
-use crate::kinds::{AnyHistogram, AnyShardedHistogram, Counter, Gauge, ShardedCounter};
+use crate::kinds::{
+    AnyHistogram, AnyShardedHistogram, Counter, Gauge, ProcessSample, ShardedCounter,
+};
 use crate::labels::DROPPED_LABEL_VALUES_METRIC;
 use crate::metric::{Family, Metric};
 use crate::snapshot::{MetricSnapshot, MetricValue, Snapshot};
@@ -404,6 +406,8 @@ impl Registry {
             .map(|(name, value)| ((*name).into(), value.to_string().into()))
             .collect();
         let mut metrics = Vec::with_capacity(self.len());
+        // One reading of /proc for every process metric of the snapshot.
+        let mut process_sample = None;
         for metric in self.iter() {
             let spec = metric.spec();
             let entry = |value, labels: BTreeMap<_, _>| MetricSnapshot {
@@ -427,6 +431,16 @@ impl Registry {
                                 .collect();
                             metrics.push(entry(value, labels));
                         }
+                    }
+                }
+                Metric::Process(process) => {
+                    let sample = process_sample.get_or_insert_with(ProcessSample::read);
+                    if let Some(value) = sample.get(process.reading()) {
+                        let value = match spec.kind {
+                            MetricKind::Counter => MetricValue::FloatCounter(value),
+                            _ => MetricValue::Gauge(value),
+                        };
+                        metrics.push(entry(value, Default::default()));
                     }
                 }
                 // No series before the first `set`, as in the exposition.

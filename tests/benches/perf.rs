@@ -985,20 +985,12 @@ mod scrape_genolewm {
 /// `/proc`, as an exposition does, against encoding the rest of the GenoLeWM registry.
 mod process_collector {
     use super::*;
-    use geno_metrics::Metric;
 
-    /// Every process metric's `get()`, once each.
+    /// One `ProcessSample::read()`: what an exposition or snapshot pays for the eight
+    /// process metrics (`/proc/self/stat`, `/proc/self/limits`, the entries of `/proc/self/fd`).
     #[divan::bench]
-    fn read_all_eight(bencher: Bencher<'_, '_>) {
-        let process: Vec<&geno_metrics::ProcessMetric> = genolewm_recorded()
-            .iter()
-            .filter_map(|m| match m {
-                Metric::Process(p) => Some(p),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(process.len(), 8);
-        bencher.bench(|| process.iter().filter_map(|p| p.get()).sum::<f64>());
+    fn read_sample() -> geno_metrics::ProcessSample {
+        geno_metrics::ProcessSample::read()
     }
 
     /// `encode_text` of the whole GenoLeWM registry, the process metrics included.

@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::float::GoFloat;
+use crate::kinds::ProcessSample;
 use crate::labels::{DROPPED_LABEL_VALUES_HELP, DROPPED_LABEL_VALUES_METRIC};
 use crate::metric::{Family, Metric};
 use crate::registry::Registry;
@@ -92,6 +93,7 @@ impl Registry {
     ) -> io::Result<()> {
         let prepared = prepared(self, format)?;
         let consts = &*prepared.const_labels;
+        let mut process_sample = None;
         for (metric, text) in self.iter().zip(&prepared.families) {
             w.write_all(&text.lead)?;
             match metric {
@@ -103,8 +105,11 @@ impl Registry {
                     write_histogram(w, text, &h.snapshot())?;
                 }
                 Metric::Process(process) => {
-                    // A read that fails leaves the sample out, never the exposition.
-                    if let (Some(value), Some(prefix)) = (process.get(), text.samples.first()) {
+                    // One reading of /proc for every process metric of the exposition; a
+                    // read that fails leaves the sample out, never the exposition.
+                    let sample = process_sample.get_or_insert_with(ProcessSample::read);
+                    let value = sample.get(process.reading());
+                    if let (Some(value), Some(prefix)) = (value, text.samples.first()) {
                         w.write_all(prefix)?;
                         write_value(w, Value::Float(value))?;
                     }

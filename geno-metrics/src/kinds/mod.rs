@@ -20,6 +20,6 @@ pub use counter::Counter;
 pub use gauge::Gauge;
 pub use histogram::{AnyHistogram, BucketCounts, Histogram, HistogramCore, HistogramTimer};
 pub use info::{AnyInfo, Info};
-pub use process::{ProcessMetric, ProcessReading};
+pub use process::{ProcessMetric, ProcessReading, ProcessSample};
 pub use sharded_counter::{SHARDS, ShardedCounter};
 pub use sharded_histogram::{AnyShardedHistogram, ShardedHistogram};

@@ -83,47 +83,81 @@ impl ProcessMetric {
     }
 
     /// The value now, in the metric's unit; `None` when it cannot be read (see the type's
-    /// docs).
+    /// docs). Reads the whole [`ProcessSample`]: an exposition reads one sample for all eight.
     pub fn get(&self) -> Option<f64> {
-        read(self.reading)
+        ProcessSample::read().get(self.reading)
+    }
+}
+
+/// One reading of everything the `process` collector exposes, taken at once: two files of
+/// `/proc/self` (`stat`, `limits`) and the entries of `/proc/self/fd`, client_golang's way.
+/// An exposition takes one and every process metric reads its value from it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ProcessSample {
+    cpu_seconds: Option<f64>,
+    open_fds: Option<f64>,
+    max_fds: Option<f64>,
+    virtual_memory: Option<f64>,
+    virtual_memory_max: Option<f64>,
+    resident_memory: Option<f64>,
+    start_time: Option<f64>,
+    threads: Option<f64>,
+}
+
+impl ProcessSample {
+    /// Reads the process now. What cannot be read is `None`; off Linux, or without the cargo
+    /// feature `process`, everything is.
+    pub fn read() -> Self {
+        read_sample()
+    }
+
+    /// The value `reading` reads, from this sample.
+    pub fn get(&self, reading: ProcessReading) -> Option<f64> {
+        match reading {
+            ProcessReading::CpuSeconds => self.cpu_seconds,
+            ProcessReading::OpenFds => self.open_fds,
+            ProcessReading::MaxFds => self.max_fds,
+            ProcessReading::VirtualMemory => self.virtual_memory,
+            ProcessReading::VirtualMemoryMax => self.virtual_memory_max,
+            ProcessReading::ResidentMemory => self.resident_memory,
+            ProcessReading::StartTime => self.start_time,
+            ProcessReading::Threads => self.threads,
+        }
     }
 }
 
 #[cfg(all(feature = "process", target_os = "linux"))]
-fn read(reading: ProcessReading) -> Option<f64> {
-    use procfs::process::{LimitValue, Process};
+fn read_sample() -> ProcessSample {
+    use procfs::FromRead;
+    use procfs::process::{LimitValue, Limits, Stat};
+
     let limit = |value: LimitValue| match value {
         LimitValue::Unlimited => u64::MAX as f64,
         LimitValue::Value(v) => v as f64,
     };
-    let process = Process::myself().ok()?;
-    match reading {
-        ProcessReading::OpenFds => return process.fd_count().ok().map(|n| n as f64),
-        ProcessReading::MaxFds => {
-            return Some(limit(process.limits().ok()?.max_open_files.soft_limit));
-        }
-        ProcessReading::VirtualMemoryMax => {
-            return Some(limit(process.limits().ok()?.max_address_space.soft_limit));
-        }
-        _ => {}
+    let mut sample = ProcessSample::default();
+    if let Ok(stat) = Stat::from_file("/proc/self/stat") {
+        let ticks = procfs::ticks_per_second() as f64;
+        sample.cpu_seconds = Some((stat.utime + stat.stime) as f64 / ticks);
+        sample.virtual_memory = Some(stat.vsize as f64);
+        sample.resident_memory = Some((stat.rss * procfs::page_size()) as f64);
+        sample.threads = Some(stat.num_threads as f64);
+        sample.start_time = procfs::boot_time_secs()
+            .ok()
+            .map(|boot| boot as f64 + stat.starttime as f64 / ticks);
     }
-    let stat = process.stat().ok()?;
-    let ticks = procfs::ticks_per_second() as f64;
-    Some(match reading {
-        ProcessReading::CpuSeconds => (stat.utime + stat.stime) as f64 / ticks,
-        ProcessReading::VirtualMemory => stat.vsize as f64,
-        ProcessReading::ResidentMemory => (stat.rss * procfs::page_size()) as f64,
-        ProcessReading::StartTime => {
-            procfs::boot_time_secs().ok()? as f64 + stat.starttime as f64 / ticks
-        }
-        ProcessReading::Threads => stat.num_threads as f64,
-        ProcessReading::OpenFds | ProcessReading::MaxFds | ProcessReading::VirtualMemoryMax => {
-            return None;
-        }
-    })
+    if let Ok(limits) = Limits::from_file("/proc/self/limits") {
+        sample.max_fds = Some(limit(limits.max_open_files.soft_limit));
+        sample.virtual_memory_max = Some(limit(limits.max_address_space.soft_limit));
+    }
+    // Counted as client_golang counts it: the entries, the one open to read them included.
+    if let Ok(entries) = std::fs::read_dir("/proc/self/fd") {
+        sample.open_fds = Some(entries.count() as f64);
+    }
+    sample
 }
 
 #[cfg(not(all(feature = "process", target_os = "linux")))]
-fn read(_: ProcessReading) -> Option<f64> {
-    None
+fn read_sample() -> ProcessSample {
+    ProcessSample::default()
 }
