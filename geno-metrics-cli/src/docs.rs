@@ -2,7 +2,8 @@
 //! registry; `--check` fails when the committed file is stale.
 
 use geno_metrics_schema::{
-    DROPPED_LABEL_VALUES_METRIC, Label, LabelValues, Metric, OVERFLOW_LABEL_VALUE, Registry,
+    Collector, DROPPED_LABEL_VALUES_METRIC, Label, LabelValues, Metric, OVERFLOW_LABEL_VALUE,
+    Registry,
 };
 
 use crate::{Context, Docs, Outcome, load};
@@ -35,19 +36,16 @@ pub(crate) fn render(registry: &Registry, source: &str, command: &str) -> String
         ));
     }
     if !registry.collectors.is_empty() {
-        let listed: Vec<String> = registry
-            .collectors
-            .iter()
-            .map(|c| format!("`{c}`"))
-            .collect();
-        out.push_str(&format!(
-            "Collectors ({}): the rows marked with one are the runtime's, read or known when exposed, not
-recorded; `process` reads `/proc` (Linux) under client_golang's names, `build_info` is set from the
-build (crate version and name, registry version, rustc, `$GENO_METRICS_GIT_COMMIT`).
-
-",
-            listed.join(", ")
-        ));
+        out.push_str(
+            "Collectors: the rows marked with one are the runtime's, read or known when exposed, not recorded.\n",
+        );
+        for collector in &registry.collectors {
+            out.push_str(match collector {
+                Collector::Process => "- `process`: the process' own CPU, memory, descriptors, threads and start time, read from\n  `/proc` (Linux) at each exposition, under client_golang's names.\n",
+                Collector::BuildInfo => "- `build_info`: set from the build (crate version and name, registry version, rustc,\n  `$GENO_METRICS_GIT_COMMIT`).\n",
+            });
+        }
+        out.push('\n');
     }
     if !registry.const_labels.is_empty() {
         out.push_str("Constant labels, on every series of every exposition before the metric's own labels; each\nprocess takes their values once, at its first snapshot, exposition or export, from `METRICS.set_const_labels`\nor else the environment:\n\n| Constant label | From | Default |\n|---|---|---|\n");

@@ -115,7 +115,13 @@ fn statics(registry: &Registry) -> TokenStream {
         ));
         quote! { .with_const_labels(&[#(#const_labels),*]) }
     };
+    let require_process = registry
+        .collectors
+        .contains(&Collector::Process)
+        .then(|| quote! { const _: () = ::geno_metrics::__private::require_process_feature(); });
     quote! {
+        #require_process
+
         static __GENO_METRICS_SPECS: [::geno_metrics::MetricSpec; #count] = [#(#specs),*];
 
         #(#enums)*
@@ -166,9 +172,13 @@ fn spec(metric: &Metric) -> TokenStream {
         .as_ref()
         .map(|reason| quote! { .with_deprecated(#reason) });
     let labels = (!metric.labels.is_empty()).then(|| quote! { .with_labels(&[#(#labels),*]) });
+    let collector = metric.collector.map(|c| {
+        let c = c.as_str();
+        quote! { .with_collector(#c) }
+    });
     quote! {
         ::geno_metrics::MetricSpec::new(#name, ::geno_metrics::MetricKind::#kind, #summary)
-            #unit #buckets #deprecated #labels
+            #unit #buckets #deprecated #labels #collector
     }
 }
 

@@ -216,6 +216,26 @@ impl MetricKind {
     }
 }
 
+impl MetricKind {
+    /// The kind as a message names a metric of it: `counter`, ..., `info metric`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Info => "info metric",
+            other => other.as_str(),
+        }
+    }
+
+    /// [`noun`](Self::noun) with its article: `a counter`, ..., `an info metric`.
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Self::Counter => "a counter",
+            Self::Gauge => "a gauge",
+            Self::Histogram => "a histogram",
+            Self::Info => "an info metric",
+        }
+    }
+}
+
 impl std::fmt::Display for MetricKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

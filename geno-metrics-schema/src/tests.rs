@@ -1494,3 +1494,41 @@ fn collector_name_clash() {
     ));
     assert_eq!(report.rules(), ["collector-name-clash"], "{report}");
 }
+
+#[test]
+fn two_metrics_deriving_one_family_collide() {
+    // A counter `x_total` and an info metric `x_info` are both the family `x` in OpenMetrics.
+    let report = report_of(&with_header(
+        "[[metric]]\nname = \"app_model_total\"\nkind = \"counter\"\nsummary = \"x\"\n\n[[metric]]\nname = \"app_model_info\"\nkind = \"info\"\nsummary = \"x\"\nlabels = [\"model\"]\n",
+    ));
+    assert_eq!(report.rules(), ["series-collision"], "{report}");
+    assert_eq!(report.diagnostics[0].line, 11);
+    assert!(
+        report.diagnostics[0].message.contains("`app_model`"),
+        "{report}"
+    );
+}
+
+#[test]
+fn an_info_metric_with_an_empty_label_list() {
+    let report = report_of(&with_header(
+        "[[metric]]\nname = \"app_model_info\"\nkind = \"info\"\nsummary = \"x\"\nlabels = []\n",
+    ));
+    assert_eq!(report.rules(), ["info-labels"], "{report}");
+}
+
+#[test]
+fn collector_clashes_through_derived_names_and_constant_labels() {
+    // A declared counter whose OpenMetrics family is build_info's family.
+    let report = report_of(&with_collectors(
+        "[\"build_info\"]",
+        "[[metric]]\nname = \"app_build_total\"\nkind = \"counter\"\nsummary = \"x\"\n",
+    ));
+    assert_eq!(report.rules(), ["collector-name-clash"], "{report}");
+    // A constant label named like a label of build_info.
+    let report = report_of(&format!(
+        "{HEADER}const_labels = {{ version = {{ env = \"APP_VERSION\", default = \"1\" }} }}\ncollectors = [\"build_info\"]\n"
+    ));
+    assert_eq!(report.rules(), ["const-label-clash"], "{report}");
+    assert_eq!(report.diagnostics[0].line, 4);
+}

@@ -70,10 +70,14 @@ pub(crate) fn validate(sink: &mut Sink<'_>, raw: RawRegistry) -> Option<Registry
     check_across_metrics(sink, &raw.metrics);
     check_label_types(sink, &raw.metrics, &metrics);
     let const_labels = check_const_labels(sink, &raw.const_labels, &raw.metrics);
-    let collectors = raw
-        .collectors
-        .as_ref()
-        .map(|c| check_collectors(sink, c, &raw.metrics, namespace.as_deref(), &metrics));
+    let collectors = raw.collectors.as_ref().map(|c| {
+        let declared = Declared {
+            metrics: &raw.metrics,
+            validated: &metrics,
+            const_labels: &raw.const_labels,
+        };
+        check_collectors(sink, c, &declared, namespace.as_deref())
+    });
 
     let (version, version_line) = version?;
     let const_labels = const_labels?;
@@ -96,16 +100,38 @@ pub(crate) fn validate(sink: &mut Sink<'_>, raw: RawRegistry) -> Option<Registry
 
 /// `collectors = [...]`: known names, each once, and no declared metric (or its handle)
 /// where a collector's metric is. Returns each collector with the line of its name.
+/// What a registry declares itself, as collectors are checked against it.
+struct Declared<'a> {
+    /// The `[[metric]]` tables as written.
+    metrics: &'a [RawMetric],
+    /// Those of them that are valid.
+    validated: &'a [Metric],
+    /// `[registry] const_labels` as written.
+    const_labels: &'a [RawConstLabel],
+}
+
+/// The names a declared metric takes in an exposition: its own, a counter's or info metric's
+/// OpenMetrics family, a histogram's series.
+fn names_taken(name: &str, kind: &str) -> Vec<String> {
+    let mut names = vec![name.to_owned()];
+    match kind {
+        "counter" => names.extend(name.strip_suffix("_total").map(str::to_owned)),
+        "info" => names.extend(name.strip_suffix("_info").map(str::to_owned)),
+        "histogram" => names.extend(HISTOGRAM_SERIES.iter().map(|s| format!("{name}{s}"))),
+        _ => {}
+    }
+    names
+}
+
 fn check_collectors(
     sink: &mut Sink<'_>,
-    declared: &Sp<Vec<Sp<String>>>,
-    raw_metrics: &[RawMetric],
+    listed: &Sp<Vec<Sp<String>>>,
+    declared: &Declared<'_>,
     namespace: Option<&str>,
-    metrics: &[Metric],
 ) -> Option<Vec<(Collector, usize)>> {
     let mut collectors: Vec<(Collector, usize)> = Vec::new();
     let mut ok = true;
-    for (i, name) in declared.value.iter().enumerate() {
+    for (i, name) in listed.value.iter().enumerate() {
         let Some(collector) = Collector::ALL
             .into_iter()
             .find(|c| c.as_str() == name.value)
@@ -123,7 +149,7 @@ fn check_collectors(
             ok = false;
             continue;
         };
-        if let Some(first) = declared.value[..i].iter().find(|n| n.value == name.value) {
+        if let Some(first) = listed.value[..i].iter().find(|n| n.value == name.value) {
             sink.error(
                 "duplicate-collector",
                 name.span.clone(),
@@ -137,15 +163,36 @@ fn check_collectors(
         let line = sink.line_column(name.span.start).0;
         for theirs in collector_metrics(collector, namespace, line) {
             let family = openmetrics_family(&theirs);
-            for raw in raw_metrics {
+            // Their labels are every series' labels: no constant label may be one of them.
+            for label in &theirs.labels {
+                for constant in declared.const_labels {
+                    if constant.name.value == label.name {
+                        sink.error(
+                            "const-label-clash",
+                            constant.name.span.clone(),
+                            format!(
+                                "constant label `{}` is a label of the `{collector}` collector's metric `{}`",
+                                label.name, theirs.name
+                            ),
+                        )
+                        .note_at(format!("the collector `{collector}` is listed at"), name.span.start)
+                        .help("rename the constant label");
+                        ok = false;
+                    }
+                }
+            }
+            for raw in declared.metrics {
                 let Some(ours) = &raw.name else { continue };
-                let handle = metrics
+                let kind = raw.kind.as_ref().map_or("", |k| k.value.as_str());
+                let ours_taken = names_taken(&ours.value, kind);
+                let handle = declared
+                    .validated
                     .iter()
                     .find(|m| m.name == ours.value)
                     .map(|m| m.handle.as_str());
-                let clash = if ours.value == theirs.name || ours.value == family {
+                let clash = if ours_taken.iter().any(|n| *n == theirs.name || n == family) {
                     format!(
-                        "metric `{}` is a name of the `{collector}` collector's metric `{}`",
+                        "metric `{}` takes a name of the `{collector}` collector's metric `{}` in the exposition",
                         ours.value, theirs.name
                     )
                 } else if handle == Some(theirs.handle.as_str()) {
@@ -553,7 +600,10 @@ fn check_suffixes(sink: &mut Sink<'_>, name: &Sp<String>, kind: MetricKind) -> b
             sink.error(
                 "total-suffix",
                 span(),
-                format!("{kind} `{n}` must not end in `_total`, which marks counters"),
+                format!(
+                    "{} `{n}` must not end in `_total`, which marks counters",
+                    kind.noun()
+                ),
             )
             .help(format!(
                 "rename it to `{}`, or make it a counter",
@@ -570,7 +620,8 @@ fn check_suffixes(sink: &mut Sink<'_>, name: &Sp<String>, kind: MetricKind) -> b
             "reserved-suffix",
             span(),
             format!(
-                "{kind} `{n}` must not end in `{suffix}`, a suffix of histogram and summary series"
+                "{} `{n}` must not end in `{suffix}`, a suffix of histogram and summary series",
+                kind.noun()
             ),
         )
         .help("choose a name that does not end in `_bucket`, `_count`, `_sum` or `_created`");
@@ -701,7 +752,7 @@ fn check_buckets(sink: &mut Sink<'_>, raw: &RawMetric, kind: MetricKind) -> Opti
         sink.error(
             "buckets-not-histogram",
             declared.span.clone(),
-            format!("a {kind} has no buckets"),
+            format!("{} has no buckets", kind.with_article()),
         )
         .help("remove `buckets`, or make the metric a histogram");
         return None;
@@ -789,6 +840,15 @@ fn check_labels(
     declared: &Sp<Vec<RawLabel>>,
     kind: MetricKind,
 ) -> Option<Vec<Label>> {
+    if declared.value.is_empty() && kind == MetricKind::Info {
+        sink.error(
+            "info-labels",
+            declared.span.clone(),
+            "an info metric's `labels` lists no label",
+        )
+        .help("an info metric says what it says in its labels: `labels = [\"model\", \"checkpoint\"]`");
+        return None;
+    }
     if declared.value.is_empty() {
         sink.error(
             "label-values-empty",
@@ -922,10 +982,12 @@ fn reserved_label(label: &str, kind: MetricKind) -> Option<String> {
                 .to_owned(),
         ),
         ("le", _) => Some(format!(
-            "a {kind} may not have a label `le`: Prometheus reads `le` as a histogram's bucket bound, and promtool flags it on any other kind"
+            "{} may not have a label `le`: Prometheus reads `le` as a histogram's bucket bound, and promtool flags it on any other kind",
+            kind.with_article()
         )),
         ("quantile", _) => Some(format!(
-            "a {kind} may not have a label `quantile`: Prometheus reads `quantile` as a summary's quantile, and promtool flags it on any other kind"
+            "{} may not have a label `quantile`: Prometheus reads `quantile` as a summary's quantile, and promtool flags it on any other kind",
+            kind.with_article()
         )),
         _ => None,
     }
@@ -1308,8 +1370,9 @@ fn check_across_metrics(sink: &mut Sink<'_>, metrics: &[RawMetric]) {
     }
 
     // The names a metric takes beside its own: a histogram's series, and a counter's or info
-    // metric's family in OpenMetrics, which names them without `_total` or `_info`. No other metric may have one,
-    // or the exposition would hold one name twice.
+    // metric's family in OpenMetrics, which names them without `_total` or `_info`. No other
+    // metric may have one, nor derive it too, or the exposition would hold one name twice.
+    let mut derived: HashMap<String, (&Sp<String>, String)> = HashMap::new();
     for metric in metrics {
         let (Some(owner), Some(kind)) = (&metric.name, &metric.kind) else {
             continue;
@@ -1361,6 +1424,22 @@ fn check_across_metrics(sink: &mut Sink<'_>, metrics: &[RawMetric]) {
                     owner.span.start,
                 )
                 .help("rename one of the two metrics");
+            } else if let Some((first_owner, first_why)) = derived
+                .get(name.as_str())
+                // The same name twice is `duplicate-name`'s.
+                .filter(|(first_owner, _)| first_owner.value != owner.value)
+            {
+                // Two metrics deriving one name: a counter `x_total` and an info metric
+                // `x_info` are both the family `x` in OpenMetrics.
+                sink.error(
+                    "series-collision",
+                    owner.span.clone(),
+                    format!("`{name}` is {why}, and also {first_why}"),
+                )
+                .note_at("the other metric is declared at", first_owner.span.start)
+                .help("rename one of the two metrics");
+            } else {
+                derived.insert(name, (owner, why));
             }
         }
     }

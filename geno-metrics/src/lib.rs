@@ -140,6 +140,9 @@ pub use spec::{LabelSpec, LabelValues, MetricKind, MetricSpec};
 /// - for an info metric (`kind = "info"`), a type named after the handle in upper camel case
 ///   (`MODEL_INFO` -> `ModelInfo`) whose `set(..)` takes one `&str` per label (it
 ///   dereferences to [`Info`]);
+/// - for `[registry] collectors`, a static per collector metric: `PROCESS_CPU_SECONDS_TOTAL`
+///   and the other `process_*` names upper-cased (a [`ProcessMetric`] each), and `BUILD_INFO`
+///   (an [`Info`] set from the build);
 /// - one enum per enumerated label name, in upper camel case (`device_kind` -> `DeviceKind`),
 ///   a variant per value (`in_progress` -> `InProgress`, `2xx` -> `V2xx`), with `all()`,
 ///   `as_str()` and `Display`;

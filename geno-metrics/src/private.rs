@@ -8,6 +8,20 @@ pub use crate::metric::Series;
 use crate::labels::Labelled;
 use crate::spec::MetricSpec;
 
+/// What a registry listing `collectors = ["process"]` asserts once, at compile time: that the
+/// cargo feature `process` is on. Without it the build stops here, with what to do, instead
+/// of exposing process families that never have a sample.
+///
+/// # Panics
+///
+/// At compile time (in a `const`) when the feature is off.
+pub const fn require_process_feature() {
+    #[cfg(not(feature = "process"))]
+    panic!(
+        "metrics.toml lists `collectors = [\"process\"]`: turn on geno-metrics' cargo feature `process` (features = [\"process\"] on the geno-metrics dependency)"
+    );
+}
+
 /// A labelled metric over `series`, one per combination of the spec's label positions.
 ///
 /// # Panics

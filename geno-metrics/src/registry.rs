@@ -266,7 +266,8 @@ impl Registry {
     /// # Errors
     ///
     /// [`LookupError::Unknown`]; [`LookupError::WrongKind`] when `name` is not a counter;
-    /// [`LookupError::Sharded`] when it is a sharded counter.
+    /// [`LookupError::Sharded`] when it is a sharded counter; [`LookupError::Info`] or
+    /// [`LookupError::Collected`] for an info metric or a collector's.
     pub fn get_counter(&self, name: &str) -> Result<&'static Counter, LookupError> {
         if let Ok(Metric::ShardedCounter(c)) = self.get(name) {
             return Err(LookupError::Sharded {
@@ -303,7 +304,9 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// [`LookupError::Unknown`] or, when `name` is not a gauge, [`LookupError::WrongKind`].
+    /// [`LookupError::Unknown`] or, when `name` is not a gauge, [`LookupError::WrongKind`];
+    /// [`LookupError::Info`] or [`LookupError::Collected`] for an info metric or a
+    /// collector's.
     pub fn get_gauge(&self, name: &str) -> Result<&'static Gauge, LookupError> {
         self.typed(name, MetricKind::Gauge, |m| match m {
             Metric::Gauge(g) => Some(g),
@@ -372,7 +375,9 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// [`LookupError::Unknown`], or [`LookupError::Unlabelled`] when it has no labels.
+    /// [`LookupError::Unknown`], or [`LookupError::Unlabelled`] when it has no labels;
+    /// [`LookupError::Info`] or [`LookupError::Collected`] for an info metric (whose labels
+    /// are its values) or a collector's.
     pub fn get_family(&self, name: &str) -> Result<&'static dyn Family, LookupError> {
         match self.get(name)? {
             Metric::Family(f) => Ok(f),
@@ -384,7 +389,9 @@ impl Registry {
     }
 
     /// Runs the sync hooks, then copies every metric, in registry order; a labelled metric
-    /// gives one entry per series, with its labels. Every entry carries the constant labels
+    /// gives one entry per series, with its labels. An info metric has an entry once set
+    /// (its labels are its values), a process metric when `/proc` could be read (one reading
+    /// for all of them). Every entry carries the constant labels
     /// too, which [`Snapshot::const_labels`] lists; one without a value (see
     /// [`const_labels`](Self::const_labels)) is left out, since a snapshot stays in the
     /// process. Freezes the constant labels.
@@ -596,10 +603,10 @@ impl HookPanic {
 /// The error for a metric that has no handle to record into: an info metric or a
 /// collector's.
 fn no_handle(metric: Metric) -> LookupError {
-    let name = metric.spec().name;
-    match metric {
-        Metric::Process(_) => LookupError::Collected { name },
-        _ => LookupError::Info { name },
+    let spec = metric.spec();
+    match spec.collector {
+        Some(_) => LookupError::Collected { name: spec.name },
+        None => LookupError::Info { name: spec.name },
     }
 }
 
@@ -756,6 +763,7 @@ mod tests {
             buckets: &[],
             deprecated: None,
             labels: &[],
+            collector: None,
         },
         MetricSpec {
             name: "app_queue_items",
@@ -765,6 +773,7 @@ mod tests {
             buckets: &[],
             deprecated: None,
             labels: &[],
+            collector: None,
         },
     ];
 
@@ -798,6 +807,7 @@ mod tests {
                     values: LabelValues::FreeForm { max_series: 1 },
                 },
             ],
+            collector: None,
         };
         static ALL: [MetricSpec; 2] = [SPECS[0], LABELLED];
         static JOBS: Counter = Counter::new(&ALL[0]);

@@ -38,7 +38,8 @@ pub struct Snapshot {
     /// entry of `metrics` carries them too. Empty (and left out of JSON) without any.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub const_labels: BTreeMap<Cow<'static, str>, Cow<'static, str>>,
-    /// One entry per metric, in registry order.
+    /// One entry per series, in registry order: an unlabelled metric's one, a family's used
+    /// series, an info metric's once set, a process metric's when `/proc` could be read.
     pub metrics: Vec<MetricSnapshot>,
 }
 

@@ -61,7 +61,7 @@ impl std::fmt::Display for MetricKind {
 pub struct MetricSpec {
     /// The full Prometheus name, namespace included.
     pub name: &'static str,
-    /// Counter, gauge or histogram.
+    /// Counter, gauge, histogram or info.
     pub kind: MetricKind,
     /// The unit (`seconds`, `bytes`, ...), empty when none was declared.
     pub unit: &'static str,
@@ -75,6 +75,10 @@ pub struct MetricSpec {
     /// The metric's labels, in declaration order; empty for an unlabelled metric. A labelled
     /// metric is a [`Family`](crate::Family) of one series per combination of label values.
     pub labels: &'static [LabelSpec],
+    /// The collector of `[registry] collectors` whose metric this is (`"process"`,
+    /// `"build_info"`), read or known by the runtime rather than recorded; `None` for a
+    /// `[[metric]]` table.
+    pub collector: Option<&'static str>,
 }
 
 impl MetricSpec {
@@ -92,6 +96,16 @@ impl MetricSpec {
             buckets: &[],
             deprecated: None,
             labels: &[],
+            collector: None,
+        }
+    }
+
+    /// The same metric, as the collector `collector`'s (`"process"`, `"build_info"`).
+    #[must_use]
+    pub const fn with_collector(self, collector: &'static str) -> Self {
+        Self {
+            collector: Some(collector),
+            ..self
         }
     }
 

@@ -145,3 +145,22 @@ fn an_exposition_never_sees_half_of_a_set() {
     assert!(expositions > 0);
     MODEL_INFO.clear();
 }
+
+#[test]
+fn by_name_an_info_metric_is_a_metric_but_no_recording_handle() {
+    use geno_metrics::{LookupError, Metric};
+    assert!(matches!(METRICS.get("svc_model_info"), Ok(Metric::Info(_))));
+    for error in [
+        METRICS.get_gauge("svc_model_info").unwrap_err(),
+        METRICS.get_counter("svc_model_info").unwrap_err(),
+        METRICS.get_family("svc_model_info").err().unwrap(),
+    ] {
+        assert_eq!(
+            error,
+            LookupError::Info {
+                name: "svc_model_info"
+            }
+        );
+        assert!(error.to_string().contains("set(..)"), "{error}");
+    }
+}

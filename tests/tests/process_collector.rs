@@ -7,7 +7,7 @@
 
 use std::process::Command;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use geno_metrics::MetricValue;
 use geno_metrics_tests::genolewm::{BUILD_INFO, METRICS, PROCESS_OPEN_FDS};
@@ -26,6 +26,9 @@ struct Psutil {
     num_threads: f64,
     create_time: f64,
     cpu: f64,
+    /// Soft limits; `-1` is unlimited (`RLIM_INFINITY`).
+    max_fds: f64,
+    max_address_space: f64,
 }
 
 fn psutil() -> Psutil {
@@ -34,7 +37,9 @@ fn psutil() -> Psutil {
          p = psutil.Process({})\n\
          m = p.memory_info(); t = p.cpu_times()\n\
          print(json.dumps(dict(rss=m.rss, vms=m.vms, num_fds=p.num_fds(), \
-         num_threads=p.num_threads(), create_time=p.create_time(), cpu=t.user + t.system)))",
+         num_threads=p.num_threads(), create_time=p.create_time(), cpu=t.user + t.system, \
+         max_fds=p.rlimit(psutil.RLIMIT_NOFILE)[0], \
+         max_address_space=p.rlimit(psutil.RLIMIT_AS)[0])))",
         std::process::id()
     );
     let out = Command::new(PYTHON)
@@ -68,12 +73,21 @@ fn ours() -> std::collections::BTreeMap<String, f64> {
         .collect()
 }
 
-/// Spins for `how_long` of CPU time on this thread.
+/// This thread's CPU time so far.
+fn thread_cpu_time() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// Spins until this thread has used `how_long` more CPU time (not wall time: a loaded
+/// machine may run it for less of each second).
 fn burn(how_long: Duration) {
-    let started = Instant::now();
+    let until = thread_cpu_time() + how_long;
     let mut x = 1u64;
-    while started.elapsed() < how_long {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+    while thread_cpu_time() < until {
+        for _ in 0..10_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        }
         std::hint::black_box(x);
     }
 }
@@ -119,10 +133,19 @@ fn process_metrics_agree_with_psutil() {
         after["process_cpu_seconds_total"] >= before["process_cpu_seconds_total"],
         "CPU seconds never decrease"
     );
-    // Limits, as /proc/self/limits says them (here without psutil: `rlimit` is its own
-    // syscall wrapper).
-    assert!(before["process_max_fds"] >= 1.0);
-    assert!(before["process_virtual_memory_max_bytes"] > 0.0);
+    // Soft limits, exactly; unlimited is 2^64 - 1, as client_golang writes it.
+    let limit = |psutil: f64| {
+        if psutil < 0.0 {
+            u64::MAX as f64
+        } else {
+            psutil
+        }
+    };
+    assert_eq!(before["process_max_fds"], limit(truth.max_fds));
+    assert_eq!(
+        before["process_virtual_memory_max_bytes"],
+        limit(truth.max_address_space)
+    );
 }
 
 #[test]
@@ -137,8 +160,8 @@ fn cpu_seconds_follow_a_busy_loop_and_open_fds_follow_open_files() {
         assert!(now >= last, "CPU seconds went from {last} to {now}");
         last = now;
     }
-    // 500 ms of spinning on one thread, measured in ticks of 10 ms.
-    assert!(last - start >= 0.4, "{start} -> {last}");
+    // 500 ms of CPU time on this thread, measured by the process in ticks of 10 ms.
+    assert!(last - start >= 0.48, "{start} -> {last}");
 
     let fds = || PROCESS_OPEN_FDS.get().unwrap();
     let opened_before = fds();
@@ -213,4 +236,30 @@ fn an_exposition_without_proc_leaves_the_samples_out_and_still_succeeds() {
     assert_eq!(process_samples, Vec::<&str>::new(), "no /proc, no samples");
     assert!(text.contains("geno_lewm_build_info{"), "{text}");
     promtool_check(&tool("promtool"), &file);
+}
+
+#[test]
+fn by_name_a_collectors_metric_is_a_metric_but_no_recording_handle() {
+    use geno_metrics::{LookupError, Metric};
+    assert!(matches!(
+        METRICS.get("process_open_fds"),
+        Ok(Metric::Process(_))
+    ));
+    let error = METRICS.get_gauge("process_open_fds").unwrap_err();
+    assert_eq!(
+        error,
+        LookupError::Collected {
+            name: "process_open_fds"
+        }
+    );
+    assert!(error.to_string().contains("snapshot_all()"), "{error}");
+    // build_info is an info metric, but the collector's: not one to set either.
+    let error = METRICS.get_family("geno_lewm_build_info").err().unwrap();
+    assert_eq!(
+        error,
+        LookupError::Collected {
+            name: "geno_lewm_build_info"
+        }
+    );
+    assert_eq!(BUILD_INFO.spec().collector, Some("build_info"));
 }

@@ -170,10 +170,17 @@ pub(crate) fn diff(base: Option<&Registry>, head: &Registry) -> Verdict {
                 to: None,
                 line: version_line,
                 required_bump: Bump::Major,
-                message: format!(
-                    "metric `{}` ({}) was removed: dashboards and alerts that query it go blank; {KEEP_DEPRECATED}",
-                    old.name, old.kind
-                ),
+                message: match old.collector {
+                    // A collector's metric cannot be kept deprecated: only the collector can.
+                    Some(collector) => format!(
+                        "metric `{}` ({}) went with the `{collector}` collector: dashboards and alerts that query it go blank; list the collector again, or bump the major version of [registry]",
+                        old.name, old.kind
+                    ),
+                    None => format!(
+                        "metric `{}` ({}) was removed: dashboards and alerts that query it go blank; {KEEP_DEPRECATED}",
+                        old.name, old.kind
+                    ),
+                },
             }),
         }
     }
@@ -307,6 +314,24 @@ fn compare_fields(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
             message,
         });
     };
+    if old.collector != new.collector {
+        let says = |c: Option<geno_metrics_schema::Collector>| {
+            c.map_or("declared in a `[[metric]]` table".to_owned(), |c| {
+                format!("the `{c}` collector's")
+            })
+        };
+        push(
+            "collector-changed",
+            says(old.collector),
+            says(new.collector),
+            Bump::Major,
+            format!(
+                "`{name}` was {} and is now {}: its handle changes type (a collector's is read, not recorded into), so code using it stops compiling or compiles against another handle; bump the major version of [registry]",
+                says(old.collector),
+                says(new.collector)
+            ),
+        );
+    }
     if old.kind != new.kind {
         push(
             "kind-changed",
@@ -419,6 +444,12 @@ fn compare_fields(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
 fn compare_labels(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
     let name = &new.name;
     let handle = &new.handle;
+    // An info metric's labels are the arguments of its `set(..)`, a family's of `with(..)`.
+    let method = if new.kind == MetricKind::Info {
+        "set"
+    } else {
+        "with"
+    };
     let mut push = |rule, from: Option<String>, to: Option<String>, bump, message: String| {
         changes.push(Change {
             rule,
@@ -441,7 +472,7 @@ fn compare_labels(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
                 new.kind
             )
         } else {
-            format!("`{handle}.with(..)` loses its `{label}` argument")
+            format!("`{handle}.{method}(..)` loses its `{label}` argument")
         };
         push(
             "label-removed",
@@ -463,7 +494,7 @@ fn compare_labels(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
                 (Some(family), true) => format!(
                     "the type of `{handle}` changes to `{family}`, so every use of it must go through `with(..)`"
                 ),
-                _ => format!("`{handle}.with(..)` takes a new `{label}` argument"),
+                _ => format!("`{handle}.{method}(..)` takes a new `{label}` argument"),
             };
             push(
                 "label-added",
@@ -569,7 +600,7 @@ fn compare_labels(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
                     Some(values_declaration(is)),
                     Bump::Major,
                     format!(
-                        "label `{label}` of `{name}` changed from {} {} to {} {}: the `{label}` argument of `{handle}.with(..)` changes from `{}` to `{}`, so every call stops compiling, and {effect}; {KEEP_DEPRECATED}",
+                        "label `{label}` of `{name}` changed from {} {} to {} {}: the `{label}` argument of `{handle}.{method}(..)` changes from `{}` to `{}`, so every call stops compiling, and {effect}; {KEEP_DEPRECATED}",
                         form(was),
                         detail(was),
                         form(is),
@@ -621,7 +652,7 @@ fn compare_labels(old: &Metric, new: &Metric, changes: &mut Vec<Change>) {
             Some(order(&new.labels)),
             Bump::Major,
             format!(
-                "the labels of `{name}` changed order from ({}) to ({}): Prometheus ignores label order, but the arguments of `{handle}.with(..)` follow it, and {effect}; declare the labels in their old order again, or bump the major version of [registry]",
+                "the labels of `{name}` changed order from ({}) to ({}): Prometheus ignores label order, but the arguments of `{handle}.{method}(..)` follow it, and {effect}; declare the labels in their old order again, or bump the major version of [registry]",
                 was.join(", "),
                 is.join(", ")
             ),

@@ -864,7 +864,58 @@ fn a_collector_removed_or_added() {
         .filter_map(|c| c.from.as_deref())
         .collect();
     assert!(gone.contains(&"process_resident_memory_bytes"), "{gone:?}");
+    assert!(
+        removed
+            .changes
+            .iter()
+            .filter(|c| c.rule == "metric-removed")
+            .all(|c| c.message.contains("went with the `process` collector")),
+        "{:#?}",
+        removed.changes
+    );
     assert_eq!(gone.len(), geno_metrics_schema::PROCESS_METRICS.len());
     let added = diff(Some(&build_only), &both);
     assert_eq!(added.required_bump, Bump::Minor);
+}
+
+#[test]
+fn collector_changed() {
+    // Without a namespace, a declared gauge `process_open_fds` moved to the collector.
+    let declared = geno_metrics_schema::parse(
+        "[registry]\nversion = \"1.0.0\"\n\n[[metric]]\nname = \"process_open_fds\"\nkind = \"gauge\"\nsummary = \"Number of open file descriptors.\"\n",
+        "metrics.toml",
+    )
+    .unwrap();
+    let collected = geno_metrics_schema::parse(
+        "[registry]\nversion = \"1.0.0\"\ncollectors = [\"process\"]\n",
+        "metrics.toml",
+    )
+    .unwrap();
+    let v = diff(Some(&declared), &collected);
+    let changed: Vec<&Change> = v
+        .changes
+        .iter()
+        .filter(|c| c.rule == "collector-changed")
+        .collect();
+    assert_eq!(changed.len(), 1, "{:#?}", v.changes);
+    assert_eq!(changed[0].required_bump, Bump::Major);
+    assert!(
+        changed[0].message.contains("the `process` collector's"),
+        "{}",
+        changed[0].message
+    );
+    assert!(!v.ok);
+}
+
+#[test]
+fn an_info_metrics_labels_are_set_arguments_in_messages() {
+    let more = MODEL_INFO.replace("\"checkpoint\"]", "\"checkpoint\", \"device\"]");
+    let c = change_of(MODEL_INFO, &more, "label-added");
+    assert!(
+        c.message
+            .contains("`MODEL_INFO.set(..)` takes a new `device` argument"),
+        "{}",
+        c.message
+    );
+    assert_rule(MODEL_INFO, &more, &["label-added"], Bump::Major);
 }

@@ -109,6 +109,7 @@ mod tests {
         buckets: &[],
         deprecated: None,
         labels: &[],
+        collector: None,
     };
 
     #[test]

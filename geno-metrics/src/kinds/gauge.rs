@@ -105,6 +105,7 @@ mod tests {
         buckets: &[],
         deprecated: None,
         labels: &[],
+        collector: None,
     };
 
     #[test]

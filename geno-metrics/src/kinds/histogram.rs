@@ -358,6 +358,7 @@ mod tests {
             buckets: &[1.0],
             deprecated: None,
             labels: &[],
+            collector: None,
         };
         let h: Histogram<1> = Histogram::new(&SPEC);
         let view: &AnyHistogram = &h;

@@ -51,8 +51,8 @@ impl<const N: usize> Info<N> {
     ///
     /// # Panics
     ///
-    /// At compile time (in a static) when `spec` is not an info metric's or does not declare
-    /// `N` labels.
+    /// At compile time (in a static) when `spec` is not an info metric's, its name does not
+    /// end in `_info`, or it does not declare `N` labels.
     pub const fn new(spec: &'static MetricSpec) -> Self {
         Self::check(spec);
         Self {
@@ -70,6 +70,16 @@ impl<const N: usize> Info<N> {
             spec.labels.len() == N,
             "Info::<N>::new needs a MetricSpec with N labels"
         );
+        // OpenMetrics names the family without `_info` and the sample with it.
+        let name = spec.name.as_bytes();
+        let suffix = b"_info";
+        let mut ok = name.len() > suffix.len();
+        let mut i = 0;
+        while ok && i < suffix.len() {
+            ok = name[name.len() - suffix.len() + i] == suffix[i];
+            i += 1;
+        }
+        assert!(ok, "an info metric's name ends in `_info`");
     }
 
     /// An info metric whose values are known when the program is built, e.g. its version:

@@ -44,32 +44,30 @@ pub struct ProcessMetric {
 }
 
 impl ProcessMetric {
-    /// The metric of `spec`, reading `reading`.
+    /// The metric of `spec`, reading `reading`. Without the cargo feature `process` its
+    /// value is always `None`; a registry that lists the collector does not compile without
+    /// the feature, and says which to turn on:
+    ///
+    #[cfg_attr(not(feature = "process"), doc = "```compile_fail,E0080")]
+    #[cfg_attr(feature = "process", doc = "```ignore")]
+    /// mod metrics {
+    ///     geno_metrics::registry!("examples/process.toml"); // collectors = ["process"]
+    /// }
+    /// # fn main() {}
+    /// ```
     ///
     /// # Panics
     ///
-    /// At compile time (in a static) when the cargo feature `process` is off: a registry
-    /// that lists the collector then says which feature to turn on. Also when `spec` is not
-    /// a counter's or gauge's.
+    /// At compile time (in a static) when `spec` is not a counter's or gauge's.
     pub const fn new(spec: &'static MetricSpec, reading: ProcessReading) -> Self {
-        #[cfg(not(feature = "process"))]
-        {
-            let _ = (spec, reading);
-            panic!(
-                "metrics.toml lists `collectors = [\"process\"]`: turn on geno-metrics' cargo feature `process` (geno-metrics = {{ version = \"...\", features = [\"process\"] }})"
-            );
-        }
-        #[cfg(feature = "process")]
-        {
-            assert!(
-                matches!(
-                    spec.kind,
-                    crate::spec::MetricKind::Counter | crate::spec::MetricKind::Gauge
-                ),
-                "ProcessMetric::new needs a counter's or a gauge's MetricSpec"
-            );
-            Self { spec, reading }
-        }
+        assert!(
+            matches!(
+                spec.kind,
+                crate::spec::MetricKind::Counter | crate::spec::MetricKind::Gauge
+            ),
+            "ProcessMetric::new needs a counter's or a gauge's MetricSpec"
+        );
+        Self { spec, reading }
     }
 
     /// What `metrics.toml` declares about the metric (through its collector).
@@ -90,7 +88,8 @@ impl ProcessMetric {
 }
 
 /// One reading of everything the `process` collector exposes, taken at once: two files of
-/// `/proc/self` (`stat`, `limits`) and the entries of `/proc/self/fd`, client_golang's way.
+/// `/proc/self` (`stat`, `limits`) and the entries of `/proc/self/fd`, client_golang's way;
+/// the boot time (`/proc/stat`), which the start time needs, is read once per thread and kept.
 /// An exposition takes one and every process metric reads its value from it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ProcessSample {

@@ -181,6 +181,7 @@ mod tests {
         buckets: &[],
         deprecated: None,
         labels: &[],
+        collector: None,
     };
 
     #[test]

@@ -399,6 +399,7 @@ mod tests {
         buckets: &[1.0, 2.0],
         deprecated: None,
         labels: &[],
+        collector: None,
     };
 
     /// Held by the tests that need free writer slots: the first takes every slot at once,

@@ -246,6 +246,7 @@ mod tests {
             buckets: &[],
             deprecated: None,
             labels,
+            collector: None,
         }
     }
 
