@@ -14,6 +14,9 @@ pub enum Command {
     Diff(Diff),
     /// Generate the metrics catalogue (or check that it is fresh).
     Docs(Docs),
+    /// Generate the Prometheus rule file: recording rules and alerts (or check that it is
+    /// fresh).
+    Rules(Rules),
 }
 
 /// The registry file every command reads.
@@ -100,6 +103,20 @@ pub struct Docs {
     #[arg(long)]
     pub check: bool,
     /// The catalogue [default: METRICS.md beside the registry].
+    #[arg(long, value_name = "O", allow_hyphen_values = true)]
+    pub output: Option<PathBuf>,
+}
+
+/// `rules`: the Prometheus rule file.
+#[derive(Debug, Clone, Args)]
+pub struct Rules {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub registry: RegistryFile,
+    /// Fail (exit 1) when the rule file is stale instead of writing it.
+    #[arg(long)]
+    pub check: bool,
+    /// The rule file [default: metrics.rules.yml beside the registry].
     #[arg(long, value_name = "O", allow_hyphen_values = true)]
     pub output: Option<PathBuf>,
 }

@@ -6,7 +6,7 @@ use geno_metrics_schema::{
     Registry,
 };
 
-use crate::{Context, Docs, Outcome, load};
+use crate::{Context, Docs, Outcome, load_valid};
 
 /// The catalogue: one table row per metric, in file order.
 pub(crate) fn render(registry: &Registry, source: &str, command: &str) -> String {
@@ -154,19 +154,9 @@ fn cell(text: &str) -> String {
 pub(crate) fn run(options: &Docs, context: &Context) -> Outcome {
     let file = &context.registry_of(&options.registry);
     let catalogue = context.catalogue_of(options);
-    let registry = match load(file, context) {
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Outcome::CouldNotRun;
-        }
-        Ok(Err(report)) => {
-            eprintln!(
-                "{report}\n\nerror: fix the registry first ({} check)",
-                context.command
-            );
-            return Outcome::Findings;
-        }
-        Ok(Ok(registry)) => registry,
+    let registry = match load_valid(file, context) {
+        Ok(registry) => registry,
+        Err(outcome) => return outcome,
     };
     let beside = catalogue.parent().unwrap_or(std::path::Path::new("."));
     let rendered = render(
@@ -174,45 +164,11 @@ pub(crate) fn run(options: &Docs, context: &Context) -> Outcome {
         &Context::relative_to(file, beside),
         context.command,
     );
-    let output = context.display(&catalogue);
-    if options.check {
-        return match std::fs::read_to_string(&catalogue) {
-            Ok(current) if current == rendered => {
-                println!("{output} is up to date");
-                Outcome::Clean
-            }
-            Ok(_) => {
-                eprintln!(
-                    "error: {output} is stale: regenerate it with `{} docs` and commit it",
-                    context.command
-                );
-                Outcome::Findings
-            }
-            Err(e) => {
-                eprintln!(
-                    "error: cannot read {output} ({e}): generate it with `{} docs` and commit it",
-                    context.command
-                );
-                Outcome::Findings
-            }
-        };
+    let outcome = crate::write_or_check(&catalogue, &rendered, options.check, "docs", context);
+    if outcome == Outcome::Clean && !options.check {
+        println!("({} metrics)", registry.metrics.len());
     }
-    if let Some(dir) = catalogue.parent()
-        && let Err(e) = std::fs::create_dir_all(dir)
-    {
-        eprintln!("error: cannot create {}: {e}", dir.display());
-        return Outcome::CouldNotRun;
-    }
-    match std::fs::write(&catalogue, rendered) {
-        Ok(()) => {
-            println!("wrote {output} ({} metrics)", registry.metrics.len());
-            Outcome::Clean
-        }
-        Err(e) => {
-            eprintln!("error: cannot write {output}: {e}");
-            Outcome::CouldNotRun
-        }
-    }
+    outcome
 }
 
 #[cfg(test)]

@@ -11,13 +11,14 @@ mod args;
 mod check;
 mod diff;
 mod docs;
+mod rules;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use geno_metrics_schema::{Registry, Report};
 
-pub use args::{Baseline, Check, Command, Diff, Docs, Format, RegistryFile};
+pub use args::{Baseline, Check, Command, Diff, Docs, Format, RegistryFile, Rules};
 
 /// How a command ended; the process exit code follows from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +114,77 @@ pub fn run(command: &Command, context: &Context) -> Outcome {
         Command::Check(options) => check::run(options, context),
         Command::Diff(options) => diff::run(options, context),
         Command::Docs(options) => docs::run(options, context),
+        Command::Rules(options) => rules::run(options, context),
+    }
+}
+
+/// What a generating command (`docs`, `rules`) does with its output: writes it to `target`,
+/// or with `--check` compares it with the committed file, failing (exit 1) when that is
+/// stale or missing. `command` names the subcommand in the advice.
+fn write_or_check(
+    target: &Path,
+    rendered: &str,
+    check: bool,
+    command: &str,
+    context: &Context,
+) -> Outcome {
+    let output = context.display(target);
+    let regenerate = format!("{} {command}", context.command);
+    if check {
+        return match std::fs::read_to_string(target) {
+            Ok(current) if current == rendered => {
+                println!("{output} is up to date");
+                Outcome::Clean
+            }
+            Ok(_) => {
+                eprintln!(
+                    "error: {output} is stale: regenerate it with `{regenerate}` and commit it"
+                );
+                Outcome::Findings
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: cannot read {output} ({e}): generate it with `{regenerate}` and commit it"
+                );
+                Outcome::Findings
+            }
+        };
+    }
+    if let Some(dir) = target.parent()
+        && !dir.as_os_str().is_empty()
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        return Outcome::CouldNotRun;
+    }
+    match std::fs::write(target, rendered) {
+        Ok(()) => {
+            println!("wrote {output}");
+            Outcome::Clean
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {output}: {e}");
+            Outcome::CouldNotRun
+        }
+    }
+}
+
+/// [`load`] for a command that needs a valid registry: the registry, or the outcome after
+/// saying why there is none (exit 2 unreadable, exit 1 with the diagnostics when invalid).
+fn load_valid(path: &Path, context: &Context) -> Result<Registry, Outcome> {
+    match load(path, context) {
+        Err(message) => {
+            eprintln!("error: {message}");
+            Err(Outcome::CouldNotRun)
+        }
+        Ok(Err(report)) => {
+            eprintln!(
+                "{report}\n\nerror: fix the registry first ({} check)",
+                context.command
+            );
+            Err(Outcome::Findings)
+        }
+        Ok(Ok(registry)) => Ok(registry),
     }
 }
 

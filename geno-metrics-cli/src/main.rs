@@ -63,6 +63,7 @@ fn context(command: &Command) -> Result<Context, String> {
         Command::Check(c) => &c.registry,
         Command::Diff(d) => &d.registry,
         Command::Docs(d) => &d.registry,
+        Command::Rules(r) => &r.registry,
     };
     let registry = match &given.file {
         Some(file) => file.clone(),

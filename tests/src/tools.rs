@@ -55,3 +55,24 @@ pub fn promtool_check(promtool: &Path, file: &Path) {
         checked.status
     );
 }
+
+/// Runs `promtool check rules` on `file`: `None` when it passes without a remark (promtool
+/// also lints, e.g. duplicate rules), else everything it said.
+///
+/// # Panics
+///
+/// When promtool cannot be run.
+pub fn promtool_check_rules(file: &Path) -> Option<String> {
+    let out = Command::new(tool("promtool"))
+        .args(["check", "rules"])
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run promtool: {e}"));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let clean = out.status.success() && said.contains("SUCCESS") && !said.contains("WARNING");
+    (!clean).then_some(said)
+}

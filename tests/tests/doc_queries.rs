@@ -8,27 +8,15 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use geno_metrics_tests::doc_snippets::{self, Kind, Snippet};
-use geno_metrics_tests::tools::tool;
+use geno_metrics_tests::tools::promtool_check_rules;
 
 /// `promtool check rules` on `rules` (written to `file`): the remarks, empty when it passes
 /// cleanly (promtool also lints, e.g. duplicate rules).
 fn check_rules(file: &Path, rules: &str) -> Option<String> {
     fs::write(file, rules).unwrap();
-    let out = Command::new(tool("promtool"))
-        .args(["check", "rules"])
-        .arg(file)
-        .output()
-        .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let clean = out.status.success() && said.contains("SUCCESS") && !said.contains("WARNING");
-    (!clean).then_some(said)
+    promtool_check_rules(file)
 }
 
 /// A query as the one recording rule of a rule file, which promtool parses and checks.

@@ -185,7 +185,8 @@ pub(crate) fn ci() -> ExitCode {
 }
 
 /// The registry's own checks, run in-process before the cargo steps: `metrics check`,
-/// `metrics docs --check`, and the rename-diff guard against the previous commit.
+/// `metrics docs --check`, `metrics rules --check`, and the rename-diff guard against the
+/// previous commit.
 fn registry_steps(root: &std::path::Path) -> Result<(), ExitCode> {
     let metrics = |args: &[&str]| -> Result<(), ExitCode> {
         println!("\n==> xtask ci: metrics {}", args.join(" "));
@@ -198,6 +199,7 @@ fn registry_steps(root: &std::path::Path) -> Result<(), ExitCode> {
     };
     metrics(&["check"])?;
     metrics(&["docs", "--check"])?;
+    metrics(&["rules", "--check"])?;
     match previous_commit(root) {
         Ok(()) => metrics(&["diff", "--base", "HEAD~1"]),
         Err(why) => {
@@ -522,6 +524,7 @@ mod tests {
         for registry_check in [
             "metrics check",
             "metrics docs --check",
+            "metrics rules --check",
             "metrics diff --base HEAD~1",
         ] {
             assert!(

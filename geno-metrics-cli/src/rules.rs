@@ -1,0 +1,336 @@
+//! `rules`: a Prometheus rule file generated from the registry (`metrics.rules.yml` beside
+//! it, or `--output`), recording rules a dashboard needs and the alerts every registry wants;
+//! `--check` fails when the committed file is stale.
+//!
+//! Recording rules follow Prometheus' `level:metric:operations` naming
+//! (<https://prometheus.io/docs/practices/rules/>): the level is the labels kept, `job` and
+//! then the constant and enumerated labels; the metric is the name without `_total`; the
+//! operations say what was done (`rate5m`, `p99_rate5m`). Free-form labels are summed away:
+//! their values are not known ahead, and a dashboard shows them from the raw series.
+
+use geno_metrics_schema::{
+    Collector, DROPPED_LABEL_VALUES_METRIC, LabelValues, Metric, MetricKind, Registry,
+};
+
+use crate::{Context, Outcome, Rules, load_valid};
+
+/// The range every rate is taken over: four scrapes at Prometheus' default 1 m interval, as
+/// `rate()` needs at least two samples and tolerates a missed one.
+pub(crate) const RATE_RANGE: &str = "5m";
+
+/// The quantiles recorded for every histogram.
+const QUANTILES: [(&str, &str); 3] = [("p50", "0.5"), ("p90", "0.9"), ("p99", "0.99")];
+
+/// A YAML double-quoted scalar: JSON's string syntax is a subset of YAML's.
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// The labels a metric's recording rules keep: `job`, the constant labels, the metric's
+/// enumerated labels.
+fn kept_labels(registry: &Registry, metric: &Metric) -> Vec<String> {
+    let mut labels = vec!["job".to_owned()];
+    labels.extend(registry.const_labels.iter().map(|l| l.name.clone()));
+    labels.extend(
+        metric
+            .labels
+            .iter()
+            .filter(|l| matches!(l.values, LabelValues::Enumerated { .. }))
+            .map(|l| l.name.clone()),
+    );
+    labels
+}
+
+/// One recording rule.
+struct Recording {
+    record: String,
+    expr: String,
+}
+
+/// One alerting rule.
+struct Alert {
+    name: &'static str,
+    expr: String,
+    duration: &'static str,
+    severity: &'static str,
+    summary: String,
+    description: String,
+}
+
+fn recording_rules(registry: &Registry) -> Vec<Recording> {
+    let mut rules = Vec::new();
+    for metric in &registry.metrics {
+        let labels = kept_labels(registry, metric);
+        let level = labels.join("_");
+        let by = labels.join(", ");
+        match metric.kind {
+            MetricKind::Counter => {
+                let stem = metric.name.strip_suffix("_total").unwrap_or(&metric.name);
+                rules.push(Recording {
+                    record: format!("{level}:{stem}:rate{RATE_RANGE}"),
+                    expr: format!("sum by ({by}) (rate({}[{RATE_RANGE}]))", metric.name),
+                });
+            }
+            MetricKind::Histogram => {
+                let buckets = format!("{level}:{}_bucket:rate{RATE_RANGE}", metric.name);
+                rules.push(Recording {
+                    record: buckets.clone(),
+                    expr: format!(
+                        "sum by ({by}, le) (rate({}_bucket[{RATE_RANGE}]))",
+                        metric.name
+                    ),
+                });
+                for (name, q) in QUANTILES {
+                    rules.push(Recording {
+                        record: format!("{level}:{}:{name}_rate{RATE_RANGE}", metric.name),
+                        expr: format!("histogram_quantile({q}, {buckets})"),
+                    });
+                }
+            }
+            // A gauge's or an info metric's value is what a panel shows, as it is.
+            MetricKind::Gauge | MetricKind::Info => {}
+        }
+    }
+    rules
+}
+
+fn alerts(registry: &Registry) -> Vec<Alert> {
+    let ns = registry.namespace.as_deref().unwrap_or("metrics");
+    let mut alerts = vec![
+        Alert {
+            name: "MetricsTextfileStale",
+            // node_exporter's textfile collector: one series per file, `file` its name.
+            expr: "time() - node_textfile_mtime_seconds{file=~\"(.*/)?metrics([.][^/]*)?[.]prom\"} > 600".to_owned(),
+            duration: "5m",
+            severity: "warning",
+            summary: "A metrics textfile stopped updating".to_owned(),
+            description: format!(
+                "{{{{ $labels.file }}}} on {{{{ $labels.instance }}}} was last written {{{{ $value | humanizeDuration }}}} ago: the {ns} process that exports it is stuck or gone (its periodic exporter writes it every few seconds). Check the process; if it ended on purpose, remove the file so node_exporter stops serving its last values."
+            ),
+        },
+        Alert {
+            name: "MetricsTextfileScrapeError",
+            expr: "node_textfile_scrape_error > 0".to_owned(),
+            duration: "5m",
+            severity: "warning",
+            summary: "node_exporter cannot read a textfile".to_owned(),
+            description: "node_exporter on {{ $labels.instance }} failed to read or parse a file of its textfile directory: its metrics are missing from every scrape. Its log names the file; `promtool check metrics` on it says what is wrong.".to_owned(),
+        },
+    ];
+    if registry.metrics.iter().any(|m| {
+        m.labels
+            .iter()
+            .any(|l| matches!(l.values, LabelValues::FreeForm { .. }))
+    }) {
+        alerts.push(Alert {
+            name: "MetricsLabelOverflow",
+            expr: format!("increase({DROPPED_LABEL_VALUES_METRIC}[15m]) > 0"),
+            duration: "0m",
+            severity: "info",
+            summary: "A free-form label has more values than its max_series".to_owned(),
+            description: "Label {{ $labels.label }} of {{ $labels.metric }} got values past its max_series in the last 15 minutes; they are counted in the __overflow__ series. Raise max_series in metrics.toml if the values are legitimate, or find what sends unexpected ones.".to_owned(),
+        });
+    }
+    if let Some(rank) = registry.const_labels.first() {
+        // A metric every process has: build_info when collected, else the first declared.
+        let present = registry
+            .metrics
+            .iter()
+            .find(|m| m.collector == Some(Collector::BuildInfo))
+            .or_else(|| registry.metrics.iter().find(|m| m.collector.is_none()));
+        if let Some(present) = present {
+            let series = match present.kind {
+                MetricKind::Histogram => format!("{}_count", present.name),
+                _ => present.name.clone(),
+            };
+            let label = &rank.name;
+            alerts.push(Alert {
+                name: "MetricsProcessMissing",
+                expr: format!(
+                    "count by (job) (count by (job, {label}) ({series})) < count by (job) (count by (job, {label}) ({series} offset 15m))"
+                ),
+                duration: "5m",
+                severity: "warning",
+                summary: format!("A {label} stopped reporting"),
+                description: format!(
+                    "Job {{{{ $labels.job }}}} reports fewer distinct `{label}` values than 15 minutes ago: a process of the fleet died or hangs. Find the missing `{label}` by comparing count by ({label}) ({series}) now and 15 minutes ago."
+                ),
+            });
+        }
+    }
+    if registry.collectors.contains(&Collector::Process) {
+        alerts.push(Alert {
+            name: "MetricsProcessRestarting",
+            expr: "changes(process_start_time_seconds[1h]) > 2".to_owned(),
+            duration: "0m",
+            severity: "warning",
+            summary: "A process restarted more than twice in an hour".to_owned(),
+            description: "{{ $labels.job }} on {{ $labels.instance }} started {{ $value }} times in the last hour: it is crash-looping. Its logs say why.".to_owned(),
+        });
+        alerts.push(Alert {
+            name: "MetricsProcessMemoryGrowing",
+            expr: "deriv(process_resident_memory_bytes[30m]) > 1048576".to_owned(),
+            duration: "30m",
+            severity: "warning",
+            summary: "A process' memory grows by more than 1 MiB/s".to_owned(),
+            description: "Resident memory of {{ $labels.job }} on {{ $labels.instance }} has grown steadily for an hour ({{ $value | humanize1024 }}B/s): at this rate it runs out of memory. Look for a leak or an unbounded cache before the OOM killer does.".to_owned(),
+        });
+    }
+    alerts
+}
+
+/// The rule file, YAML.
+pub(crate) fn render(registry: &Registry, source: &str, command: &str) -> String {
+    let ns = registry.namespace.as_deref().unwrap_or("metrics");
+    // A comment ends at a line break: a path holding one must not end it early.
+    let source = source.replace(['\n', '\r'], " ");
+    let mut out = format!(
+        "# Generated from {source} (registry version {}) by `{command} rules`. Do not edit:\n# change the registry and run the command again; `{command} rules --check` fails when\n# this file is stale.\ngroups:\n",
+        registry.version
+    );
+    out.push_str(&format!(
+        "  - name: {}\n    rules:\n",
+        quoted(&format!("{ns}.recording"))
+    ));
+    for rule in recording_rules(registry) {
+        out.push_str(&format!(
+            "      - record: {}\n        expr: {}\n",
+            quoted(&rule.record),
+            quoted(&rule.expr)
+        ));
+    }
+    out.push_str(&format!(
+        "  - name: {}\n    rules:\n",
+        quoted(&format!("{ns}.alerts"))
+    ));
+    for alert in alerts(registry) {
+        out.push_str(&format!(
+            "      - alert: {}\n        expr: {}\n        for: {}\n        labels:\n          severity: {}\n        annotations:\n          summary: {}\n          description: {}\n",
+            alert.name,
+            quoted(&alert.expr),
+            alert.duration,
+            alert.severity,
+            quoted(&alert.summary),
+            quoted(&alert.description)
+        ));
+    }
+    out
+}
+
+pub(crate) fn run(options: &Rules, context: &Context) -> Outcome {
+    let file = &context.registry_of(&options.registry);
+    let target = options.output.clone().unwrap_or_else(|| {
+        file.parent().map_or_else(
+            || "metrics.rules.yml".into(),
+            |dir| dir.join("metrics.rules.yml"),
+        )
+    });
+    let registry = match load_valid(file, context) {
+        Ok(registry) => registry,
+        Err(outcome) => return outcome,
+    };
+    let beside = target.parent().unwrap_or(std::path::Path::new("."));
+    let rendered = render(
+        &registry,
+        &Context::relative_to(file, beside),
+        context.command,
+    );
+    crate::write_or_check(&target, &rendered, options.check, "rules", context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(source: &str) -> Registry {
+        geno_metrics_schema::parse(source, "metrics.toml").unwrap_or_else(|r| panic!("{r}"))
+    }
+
+    #[test]
+    fn counters_and_histograms_get_recording_rules_by_job_constant_and_enumerated_labels() {
+        let registry = parse(
+            "[registry]\nnamespace = \"app\"\nversion = \"1.0.0\"\nconst_labels = { rank = { env = \"RANK\", default = \"0\" } }\n\n[[metric]]\nname = \"app_requests_total\"\nkind = \"counter\"\nsummary = \"R.\"\nlabels = { status = [\"ok\", \"error\"], model = { max_series = 4 } }\n\n[[metric]]\nname = \"app_latency_seconds\"\nkind = \"histogram\"\nunit = \"seconds\"\nsummary = \"L.\"\n\n[[metric]]\nname = \"app_queue_items\"\nkind = \"gauge\"\nsummary = \"Q.\"\n",
+        );
+        let rules = recording_rules(&registry);
+        let records: Vec<(&str, &str)> = rules
+            .iter()
+            .map(|r| (r.record.as_str(), r.expr.as_str()))
+            .collect();
+        assert_eq!(
+            records,
+            [
+                (
+                    "job_rank_status:app_requests:rate5m",
+                    "sum by (job, rank, status) (rate(app_requests_total[5m]))"
+                ),
+                (
+                    "job_rank:app_latency_seconds_bucket:rate5m",
+                    "sum by (job, rank, le) (rate(app_latency_seconds_bucket[5m]))"
+                ),
+                (
+                    "job_rank:app_latency_seconds:p50_rate5m",
+                    "histogram_quantile(0.5, job_rank:app_latency_seconds_bucket:rate5m)"
+                ),
+                (
+                    "job_rank:app_latency_seconds:p90_rate5m",
+                    "histogram_quantile(0.9, job_rank:app_latency_seconds_bucket:rate5m)"
+                ),
+                (
+                    "job_rank:app_latency_seconds:p99_rate5m",
+                    "histogram_quantile(0.99, job_rank:app_latency_seconds_bucket:rate5m)"
+                ),
+            ]
+        );
+        let names: Vec<&str> = alerts(&registry).iter().map(|a| a.name).collect();
+        assert_eq!(
+            names,
+            [
+                "MetricsTextfileStale",
+                "MetricsTextfileScrapeError",
+                "MetricsLabelOverflow",
+                "MetricsProcessMissing"
+            ]
+        );
+    }
+
+    #[test]
+    fn alerts_follow_what_the_registry_has() {
+        let bare = parse(
+            "[registry]\nversion = \"1.0.0\"\n[[metric]]\nname = \"jobs_total\"\nkind = \"counter\"\nsummary = \"J.\"\n",
+        );
+        let names: Vec<&str> = alerts(&bare).iter().map(|a| a.name).collect();
+        assert_eq!(
+            names,
+            ["MetricsTextfileStale", "MetricsTextfileScrapeError"]
+        );
+        let collected = parse(
+            "[registry]\nversion = \"1.0.0\"\nconst_labels = { rank = { env = \"RANK\" } }\ncollectors = [\"process\", \"build_info\"]\n",
+        );
+        let alerts = alerts(&collected);
+        let missing = alerts
+            .iter()
+            .find(|a| a.name == "MetricsProcessMissing")
+            .unwrap();
+        // build_info is the metric every process has.
+        assert!(
+            missing.expr.contains("count by (job, rank) (build_info)"),
+            "{}",
+            missing.expr
+        );
+        assert!(
+            alerts
+                .iter()
+                .any(|a| a.name == "MetricsProcessMemoryGrowing")
+        );
+    }
+
+    #[test]
+    fn strings_are_quoted_as_yaml_reads_them() {
+        let registry = parse("[registry]\nversion = \"1.0.0\"\n");
+        let text = render(&registry, "dir \"x\"/metrics.toml", "cargo geno-metrics");
+        assert!(text.contains(
+            "expr: \"time() - node_textfile_mtime_seconds{file=~\\\"(.*/)?metrics([.][^/]*)?[.]prom\\\"} > 600\""
+        ));
+        assert!(text.starts_with("# Generated from dir \"x\"/metrics.toml"));
+    }
+}
