@@ -48,3 +48,93 @@ fn every_counter_and_histogram_has_its_recording_rules() {
         }
     }
 }
+
+/// `promtool test rules`: series shaped like node_exporter's (`node_textfile_mtime_seconds`
+/// per file) and like the job's, and each alert firing exactly when it must.
+#[test]
+fn the_alerts_fire_when_they_must_and_stay_silent_otherwise() {
+    let dir = geno_metrics_tests::fresh_dir(env!("CARGO_TARGET_TMPDIR"), "rules", "alerts");
+    let file = "/var/lib/prometheus/node-exporter/metrics.rank=0.prom";
+    let tests = format!(
+        r#"rule_files: ["{RULES}"]
+evaluation_interval: 1m
+tests:
+  # A textfile whose process stopped writing it at time 0, and one kept fresh.
+  - interval: 1m
+    input_series:
+      - series: 'node_textfile_mtime_seconds{{file="{file}",instance="host:9100",job="node"}}'
+        values: '0x30'
+      - series: 'node_textfile_mtime_seconds{{file="/x/metrics.rank=1.prom",instance="host:9100",job="node"}}'
+        values: '0+60x30'
+    alert_rule_test:
+      - eval_time: 12m
+        alertname: MetricsTextfileStale
+        exp_alerts: []
+      - eval_time: 20m
+        alertname: MetricsTextfileStale
+        exp_alerts:
+          - exp_labels:
+              severity: warning
+              file: "{file}"
+              instance: host:9100
+              job: node
+            exp_annotations:
+              summary: A metrics textfile stopped updating
+              description: "{file} on host:9100 was last written 20m 0s ago: the geno_lewm process that exports it is stuck or gone (its periodic exporter writes it every few seconds). Check the process; if it ended on purpose, remove the file so node_exporter stops serving its last values."
+  # Two ranks, then rank 1 stops reporting at 10m.
+  - interval: 1m
+    input_series:
+      - series: 'geno_lewm_build_info{{job="geno",rank="0"}}'
+        values: '1x40'
+      - series: 'geno_lewm_build_info{{job="geno",rank="1"}}'
+        values: '1x10'
+    alert_rule_test:
+      - eval_time: 9m
+        alertname: MetricsProcessMissing
+        exp_alerts: []
+      - eval_time: 22m
+        alertname: MetricsProcessMissing
+        exp_alerts:
+          - exp_labels:
+              severity: warning
+              job: geno
+            exp_annotations:
+              summary: A rank stopped reporting
+              description: "Job geno reports fewer distinct `rank` values than 15 minutes ago: a process of the fleet died or hangs. Find the missing `rank` by comparing count by (rank) (geno_lewm_build_info) now and 15 minutes ago."
+  # Values spilling into a free-form label's overflow series from 5m on.
+  - interval: 1m
+    input_series:
+      - series: 'geno_metrics_dropped_label_values_total{{job="geno",rank="0",metric="geno_lewm_inference_requests_total",label="model"}}'
+        values: '0x5 1+1x20'
+    alert_rule_test:
+      - eval_time: 4m
+        alertname: MetricsLabelOverflow
+        exp_alerts: []
+      - eval_time: 10m
+        alertname: MetricsLabelOverflow
+        exp_alerts:
+          - exp_labels:
+              severity: info
+              job: geno
+              rank: "0"
+              metric: geno_lewm_inference_requests_total
+              label: model
+            exp_annotations:
+              summary: A free-form label has more values than its max_series
+              description: "Label model of geno_lewm_inference_requests_total got values past its max_series in the last 15 minutes; they are counted in the __overflow__ series. Raise max_series in metrics.toml if the values are legitimate, or find what sends unexpected ones."
+"#
+    );
+    let path = dir.join("alerts.test.yml");
+    std::fs::write(&path, tests).unwrap();
+    let out = std::process::Command::new(geno_metrics_tests::tools::tool("promtool"))
+        .args(["test", "rules"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
