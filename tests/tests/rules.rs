@@ -50,7 +50,8 @@ fn every_counter_and_histogram_has_its_recording_rules() {
 }
 
 /// `promtool test rules`: series shaped like node_exporter's (`node_textfile_mtime_seconds`
-/// per file) and like the job's, and each alert firing exactly when it must.
+/// per file) and like the job's, and each alert firing exactly when it must (the textfile
+/// scrape error is node_exporter's own 0/1 gauge compared with 0).
 #[test]
 fn the_alerts_fire_when_they_must_and_stay_silent_otherwise() {
     let dir = geno_metrics_tests::fresh_dir(env!("CARGO_TARGET_TMPDIR"), "rules", "alerts");
@@ -122,6 +123,42 @@ tests:
             exp_annotations:
               summary: A free-form label has more values than its max_series
               description: "Label model of geno_lewm_inference_requests_total got values past its max_series in the last 15 minutes; they are counted in the __overflow__ series. Raise max_series in metrics.toml if the values are legitimate, or find what sends unexpected ones."
+  # A process restarting three times in half an hour; one whose memory grows by 2 MiB/s.
+  - interval: 1m
+    input_series:
+      - series: 'process_start_time_seconds{{job="geno",instance="h:1",rank="0"}}'
+        values: '100x10 700x10 1300x10 1900x10'
+      - series: 'process_resident_memory_bytes{{job="geno",instance="h:1",rank="0"}}'
+        values: '0+125829120x120'
+    alert_rule_test:
+      - eval_time: 15m
+        alertname: MetricsProcessRestarting
+        exp_alerts: []
+      - eval_time: 35m
+        alertname: MetricsProcessRestarting
+        exp_alerts:
+          - exp_labels:
+              severity: warning
+              job: geno
+              instance: "h:1"
+              rank: "0"
+            exp_annotations:
+              summary: A process restarted more than twice in an hour
+              description: "geno on h:1 started 3 times in the last hour: it is crash-looping. Its logs say why."
+      - eval_time: 20m
+        alertname: MetricsProcessMemoryGrowing
+        exp_alerts: []
+      - eval_time: 70m
+        alertname: MetricsProcessMemoryGrowing
+        exp_alerts:
+          - exp_labels:
+              severity: warning
+              job: geno
+              instance: "h:1"
+              rank: "0"
+            exp_annotations:
+              summary: "A process' memory grows by more than 1 MiB/s"
+              description: "Resident memory of geno on h:1 has grown steadily for an hour (2MiB/s): at this rate it runs out of memory. Look for a leak or an unbounded cache before the OOM killer does."
 "#
     );
     let path = dir.join("alerts.test.yml");
