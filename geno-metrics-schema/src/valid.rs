@@ -110,16 +110,37 @@ struct Declared<'a> {
     const_labels: &'a [RawConstLabel],
 }
 
-/// The names a declared metric takes in an exposition: its own, a counter's or info metric's
-/// OpenMetrics family, a histogram's series.
+/// The names a metric of `kind` (as written: `counter`, ...) takes in an exposition besides
+/// its own, each with what it is: a histogram's series, and a counter's or info metric's
+/// family in OpenMetrics, which names them without `_total` or `_info`.
+fn derived_names(name: &str, kind: &str) -> Vec<(String, String)> {
+    let family = |suffix: &str, what: &str| {
+        name.strip_suffix(suffix).map(|family| {
+            let why = format!(
+                "{what} `{name}`'s family in OpenMetrics, which names {} without `{suffix}`",
+                if what == "counter" { "a counter" } else { "an info metric" }
+            );
+            (family.to_owned(), why)
+        })
+    };
+    match kind {
+        "histogram" => HISTOGRAM_SERIES
+            .iter()
+            .map(|suffix| {
+                let why = format!("a series of histogram `{name}`");
+                (format!("{name}{suffix}"), why)
+            })
+            .collect(),
+        "counter" => family("_total", "counter").into_iter().collect(),
+        "info" => family("_info", "info metric").into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every name a metric takes in an exposition: its own and [`derived_names`].
 fn names_taken(name: &str, kind: &str) -> Vec<String> {
     let mut names = vec![name.to_owned()];
-    match kind {
-        "counter" => names.extend(name.strip_suffix("_total").map(str::to_owned)),
-        "info" => names.extend(name.strip_suffix("_info").map(str::to_owned)),
-        "histogram" => names.extend(HISTOGRAM_SERIES.iter().map(|s| format!("{name}{s}"))),
-        _ => {}
-    }
+    names.extend(derived_names(name, kind).into_iter().map(|(n, _)| n));
     names
 }
 
@@ -162,7 +183,7 @@ fn check_collectors(
         }
         let line = sink.line_column(name.span.start).0;
         for theirs in collector_metrics(collector, namespace, line) {
-            let family = openmetrics_family(&theirs);
+            let theirs_taken = names_taken(&theirs.name, theirs.kind.as_str());
             // Their labels are every series' labels: no constant label may be one of them.
             for label in &theirs.labels {
                 for constant in declared.const_labels {
@@ -190,7 +211,7 @@ fn check_collectors(
                     .iter()
                     .find(|m| m.name == ours.value)
                     .map(|m| m.handle.as_str());
-                let clash = if ours_taken.iter().any(|n| *n == theirs.name || n == family) {
+                let clash = if ours_taken.iter().any(|n| theirs_taken.contains(n)) {
                     format!(
                         "metric `{}` takes a name of the `{collector}` collector's metric `{}` in the exposition",
                         ours.value, theirs.name
@@ -214,17 +235,6 @@ fn check_collectors(
         collectors.push((collector, line));
     }
     ok.then_some(collectors)
-}
-
-/// The name OpenMetrics gives the family of `metric`: without a counter's `_total` or an info
-/// metric's `_info`.
-fn openmetrics_family(metric: &Metric) -> &str {
-    let suffix = match metric.kind {
-        MetricKind::Counter => "_total",
-        MetricKind::Info => "_info",
-        _ => "",
-    };
-    metric.name.strip_suffix(suffix).unwrap_or(&metric.name)
 }
 
 /// The metrics `collector` adds to a registry in `namespace`; `line` is where it is listed.
@@ -1377,41 +1387,7 @@ fn check_across_metrics(sink: &mut Sink<'_>, metrics: &[RawMetric]) {
         let (Some(owner), Some(kind)) = (&metric.name, &metric.kind) else {
             continue;
         };
-        let taken: Vec<(String, String)> = match kind.value.as_str() {
-            "histogram" => HISTOGRAM_SERIES
-                .iter()
-                .map(|suffix| {
-                    let series = format!("{}{suffix}", owner.value);
-                    let why = format!("a series of histogram `{}`", owner.value);
-                    (series, why)
-                })
-                .collect(),
-            "counter" => owner
-                .value
-                .strip_suffix("_total")
-                .map(|family| {
-                    let why = format!(
-                        "counter `{}`'s family in OpenMetrics, which names a counter without `_total`",
-                        owner.value
-                    );
-                    (family.to_owned(), why)
-                })
-                .into_iter()
-                .collect(),
-            "info" => owner
-                .value
-                .strip_suffix("_info")
-                .map(|family| {
-                    let why = format!(
-                        "info metric `{}`'s family in OpenMetrics, which names an info metric without `_info`",
-                        owner.value
-                    );
-                    (family.to_owned(), why)
-                })
-                .into_iter()
-                .collect(),
-            _ => Vec::new(),
-        };
+        let taken = derived_names(&owner.value, &kind.value);
         for (name, why) in taken {
             if let Some(clash) = first_seen.get(name.as_str()) {
                 sink.error(
