@@ -293,17 +293,10 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
         }
         MetricKind::Info => unreachable!("info_handle"),
     };
-    let docs = doc_lines(metric)
-        .into_iter()
-        .map(|line| quote! { #[doc = #line] });
-    let deprecated = metric
-        .deprecated
-        .as_ref()
-        .map(|reason| quote! { #[deprecated(note = #reason)] });
+    let attributes = handle_attributes(metric);
     let Some(family) = &metric.family_type else {
         return quote! {
-            #(#docs)*
-            #deprecated
+            #attributes
             pub static #ident: #ty = #constructor(&__GENO_METRICS_SPECS[#index]);
         };
     };
@@ -346,6 +339,7 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
         metric.name
     );
     let with_doc = with_doc(metric);
+    let deref = deref_to_inner(&family, &inner);
     quote! {
         static #series_static: #inner = ::geno_metrics::__private::labelled(
             &__GENO_METRICS_SPECS[#index],
@@ -364,16 +358,9 @@ fn handle(index: usize, metric: &Metric) -> TokenStream {
             }
         }
 
-        impl ::core::ops::Deref for #family {
-            type Target = #inner;
+        #deref
 
-            fn deref(&self) -> &#inner {
-                self.0
-            }
-        }
-
-        #(#docs)*
-        #deprecated
+        #attributes
         pub static #ident: #family = #family(&#series_static);
     }
 }
@@ -462,13 +449,7 @@ fn info_handle(index: usize, metric: &Metric) -> TokenStream {
     let n = metric.labels.len();
     let inner = quote! { ::geno_metrics::Info<#n> };
     let parameters: Vec<_> = metric.labels.iter().map(parameter).collect();
-    let docs = doc_lines(metric)
-        .into_iter()
-        .map(|line| quote! { #[doc = #line] });
-    let deprecated = metric
-        .deprecated
-        .as_ref()
-        .map(|reason| quote! { #[deprecated(note = #reason)] });
+    let attributes = handle_attributes(metric);
     let type_doc = format!(
         " The handle type of the info metric `{}`: [`set`](Self::set) its label values; it dereferences to [`Info`](::geno_metrics::Info) for `get` and `clear`.",
         metric.name
@@ -493,6 +474,7 @@ fn info_handle(index: usize, metric: &Metric) -> TokenStream {
         String::new(),
         format!(" Labels, in declaration order: {}.", labels.join(", ")),
     ];
+    let deref = deref_to_inner(&ty, &inner);
     quote! {
         static #info: #inner = ::geno_metrics::Info::<#n>::new(&__GENO_METRICS_SPECS[#index]);
 
@@ -507,6 +489,29 @@ fn info_handle(index: usize, metric: &Metric) -> TokenStream {
             }
         }
 
+        #deref
+
+        #attributes
+        pub static #ident: #ty = #ty(&#info);
+    }
+}
+
+/// A handle's rustdoc (see [`doc_lines`]) and, for a deprecated metric, `#[deprecated]`.
+fn handle_attributes(metric: &Metric) -> TokenStream {
+    let docs = doc_lines(metric)
+        .into_iter()
+        .map(|line| quote! { #[doc = #line] });
+    let deprecated = metric
+        .deprecated
+        .as_ref()
+        .map(|reason| quote! { #[deprecated(note = #reason)] });
+    quote! { #(#docs)* #deprecated }
+}
+
+/// A generated handle type (a tuple struct over `&'static inner`) dereferences to `inner`, where
+/// the runtime's methods live.
+fn deref_to_inner(ty: &proc_macro2::Ident, inner: &TokenStream) -> TokenStream {
+    quote! {
         impl ::core::ops::Deref for #ty {
             type Target = #inner;
 
@@ -514,10 +519,6 @@ fn info_handle(index: usize, metric: &Metric) -> TokenStream {
                 self.0
             }
         }
-
-        #(#docs)*
-        #deprecated
-        pub static #ident: #ty = #ty(&#info);
     }
 }
 

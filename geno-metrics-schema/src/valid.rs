@@ -118,7 +118,11 @@ fn derived_names(name: &str, kind: &str) -> Vec<(String, String)> {
         name.strip_suffix(suffix).map(|family| {
             let why = format!(
                 "{what} `{name}`'s family in OpenMetrics, which names {} without `{suffix}`",
-                if what == "counter" { "a counter" } else { "an info metric" }
+                if what == "counter" {
+                    "a counter"
+                } else {
+                    "an info metric"
+                }
             );
             (family.to_owned(), why)
         })

@@ -6,7 +6,7 @@ use std::fmt::Debug;
 
 use crate::kinds::{
     AnyHistogram, AnyInfo, AnyShardedHistogram, Counter, Gauge, Histogram, ProcessMetric,
-    ShardedCounter,
+    ProcessSample, ShardedCounter,
 };
 use crate::labels::{FreeLabel, Labelled};
 use crate::snapshot::MetricValue;
@@ -62,12 +62,19 @@ impl Metric {
             Self::Family(_) => None,
             Self::Info(_) => Some(MetricValue::Info),
             // A read that fails leaves the metric out.
-            Self::Process(p) => p.get().map(|v| match p.spec().kind {
-                MetricKind::Counter => MetricValue::FloatCounter(v),
-                _ => MetricValue::Gauge(v),
-            }),
+            Self::Process(p) => process_value(p, &ProcessSample::read()),
         }
     }
+}
+
+/// A process metric's value in `sample`, as a snapshot holds it: a counter's (CPU seconds) as
+/// a [`MetricValue::FloatCounter`], a gauge's as a gauge; `None` when it could not be read.
+pub(crate) fn process_value(metric: &ProcessMetric, sample: &ProcessSample) -> Option<MetricValue> {
+    let value = sample.get(metric.reading())?;
+    Some(match metric.spec().kind {
+        MetricKind::Counter => MetricValue::FloatCounter(value),
+        _ => MetricValue::Gauge(value),
+    })
 }
 
 /// A labelled metric of any kind, as the registry sees it: its spec and its series in order.

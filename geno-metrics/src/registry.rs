@@ -16,9 +16,10 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use crate::const_labels::{self, ConstLabelError, ConstLabelSpec, Frozen};
 use crate::kinds::{
     AnyHistogram, AnyShardedHistogram, Counter, Gauge, ProcessSample, ShardedCounter,
+    exposed_labels,
 };
 use crate::labels::DROPPED_LABEL_VALUES_METRIC;
-use crate::metric::{Family, Metric};
+use crate::metric::{Family, Metric, process_value};
 use crate::snapshot::{MetricSnapshot, MetricValue, Snapshot};
 use crate::spec::{MetricKind, MetricSpec, closest};
 
@@ -442,22 +443,14 @@ impl Registry {
                 }
                 Metric::Process(process) => {
                     let sample = process_sample.get_or_insert_with(ProcessSample::read);
-                    if let Some(value) = sample.get(process.reading()) {
-                        let value = match spec.kind {
-                            MetricKind::Counter => MetricValue::FloatCounter(value),
-                            _ => MetricValue::Gauge(value),
-                        };
+                    if let Some(value) = process_value(process, sample) {
                         metrics.push(entry(value, Default::default()));
                     }
                 }
                 // No series before the first `set`, as in the exposition.
                 Metric::Info(info) => info.with_values(&mut |values| {
-                    let labels = spec
-                        .labels
-                        .iter()
-                        .zip(values)
-                        .filter(|(_, value)| !value.is_empty())
-                        .map(|(l, value)| (l.name.into(), value.to_string().into()))
+                    let labels = exposed_labels(spec, values)
+                        .map(|(name, value)| (name.into(), value.to_owned().into()))
                         .collect();
                     metrics.push(entry(MetricValue::Info, labels));
                 }),

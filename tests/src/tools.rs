@@ -30,6 +30,15 @@ pub fn tool(name: &str) -> PathBuf {
     })
 }
 
+/// What a finished process printed: its stdout, then its stderr.
+pub fn said(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// Runs `promtool check metrics < file`, which must exit 0 and say nothing (lint included).
 ///
 /// # Panics
@@ -43,11 +52,7 @@ pub fn promtool_check(promtool: &Path, file: &Path) {
         .stdin(input)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", promtool.display()));
-    let remarks = format!(
-        "{}{}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
+    let remarks = said(&checked);
     assert!(
         checked.status.success() && remarks.trim().is_empty(),
         "promtool check metrics {}: {}\n{remarks}",
@@ -68,11 +73,7 @@ pub fn promtool_check_rules(file: &Path) -> Option<String> {
         .arg(file)
         .output()
         .unwrap_or_else(|e| panic!("cannot run promtool: {e}"));
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = said(&out);
     let clean = out.status.success() && said.contains("SUCCESS") && !said.contains("WARNING");
     (!clean).then_some(said)
 }

@@ -17,6 +17,7 @@ use std::process::{Command, Stdio};
 
 use geno_metrics_tests::fresh_dir;
 use geno_metrics_tests::servers::{http_get, start_pushgateway};
+use geno_metrics_tests::tools::said;
 
 /// The built example `name`, in the profile this test was built in.
 fn example(name: &str) -> PathBuf {
@@ -43,11 +44,7 @@ fn the_axum_example_serves_openmetrics_from_its_own_router() {
         .env_remove("RANK")
         .output()
         .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = said(&out);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("self-test passed"), "{said}");
 }
@@ -100,11 +97,7 @@ fn the_example_job_pushes_its_final_values_to_a_pushgateway() {
         .env("GENO_LEWM_LOG_DIR", &dir)
         .output()
         .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = said(&out);
     assert!(out.status.success(), "{said}");
     assert!(
         said.contains(&format!(

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::float::GoFloat;
-use crate::kinds::ProcessSample;
+use crate::kinds::{ProcessSample, exposed_labels};
 use crate::labels::{DROPPED_LABEL_VALUES_HELP, DROPPED_LABEL_VALUES_METRIC};
 use crate::metric::{Family, Metric};
 use crate::registry::Registry;
@@ -472,13 +472,7 @@ struct InfoLabels<'a> {
 
 impl Labels for InfoLabels<'_> {
     fn write(&self, w: &mut dyn FnMut(&str, &str) -> io::Result<()>) -> io::Result<()> {
-        // An empty value is no label to Prometheus: left out, every reader sees one series.
-        self.spec
-            .labels
-            .iter()
-            .zip(self.values)
-            .filter(|(_, value)| !value.is_empty())
-            .try_for_each(|(label, value)| w(label.name, value))
+        exposed_labels(self.spec, self.values).try_for_each(|(name, value)| w(name, value))
     }
 }
 

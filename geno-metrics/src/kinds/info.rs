@@ -151,3 +151,17 @@ impl<const N: usize> AnyInfo for Info<N> {
         }
     }
 }
+
+/// The labels an info metric's one series carries, `(name, value)` in declaration order, from
+/// the values of its last `set`: a label whose value is empty is left out, since Prometheus
+/// reads it as no label at all. Every exposition and the snapshot go through this.
+pub(crate) fn exposed_labels<'a>(
+    spec: &'static MetricSpec,
+    values: &'a [Cow<'static, str>],
+) -> impl Iterator<Item = (&'static str, &'a str)> {
+    spec.labels
+        .iter()
+        .zip(values)
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(label, value)| (label.name, &**value))
+}

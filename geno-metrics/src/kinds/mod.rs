@@ -19,6 +19,7 @@ mod sharded_histogram;
 pub use counter::Counter;
 pub use gauge::Gauge;
 pub use histogram::{AnyHistogram, BucketCounts, Histogram, HistogramCore, HistogramTimer};
+pub(crate) use info::exposed_labels;
 pub use info::{AnyInfo, Info};
 pub use process::{ProcessMetric, ProcessReading, ProcessSample};
 pub use sharded_counter::{SHARDS, ShardedCounter};
