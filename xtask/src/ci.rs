@@ -104,7 +104,7 @@ const CI_STEPS: &[Step] = &[
     },
     Step {
         name: "package",
-        before: None,
+        before: Some(forget_earlier_packages),
         // Every crate a user depends on or installs, packaged and built as crates.io would
         // see it (cargo packages the ones that depend on each other together).
         // --allow-dirty: a developer runs this command before committing; CI's clone is clean.
@@ -122,7 +122,7 @@ const CI_STEPS: &[Step] = &[
             "geno-metrics-cli",
         ],
         env: &[],
-        own_target: None,
+        own_target: Some(PACKAGE_TARGET),
     },
 ];
 
@@ -207,6 +207,123 @@ fn registry_steps(root: &std::path::Path) -> Result<(), ExitCode> {
             Ok(())
         }
     }
+}
+
+/// The workspace's crates, as `cargo package` packs them.
+const PACKAGED: &[&str] = &[
+    "geno-metrics-schema",
+    "geno-metrics-macros",
+    "geno-metrics",
+    "geno-metrics-cli",
+];
+
+/// The package step's target directory, under the usual one.
+const PACKAGE_TARGET: &str = "package-verify";
+
+/// Makes `cargo package` verify this commit's crates, not an earlier one's.
+///
+/// `cargo package` verifies crates that depend on each other through a local registry under
+/// `<target>/package/`. Cargo takes what comes from a registry as immutable, keyed by name and
+/// version, and ours stays 0.1.0 between commits, so two caches outlive a change:
+/// - the crates it unpacks into `$CARGO_HOME/registry/src/-<hash of the registry's
+///   path>/<name>-<version>/`, never unpacked twice: on a machine whose `CARGO_HOME` outlives
+///   the checkout (a CI runner that clones into the same path each time) verification builds
+///   an earlier commit's sources;
+/// - their build fingerprints in the target directory, which say "fresh" for the same name and
+///   version whatever the sources: a developer's second run reuses the first run's libraries.
+///
+/// Both fail on whatever changed since, in code that is right. So this removes our crates'
+/// unpacked copies (only in registries with no host: the names cargo gives local registries
+/// start with `-`) and their fingerprints in the package step's own target directory, which
+/// keeps every other crate's build.
+fn forget_earlier_packages() -> Result<(), String> {
+    forget_unpacked_workspace_crates()?;
+    let target =
+        target_dir(&workspace_root(), env::var_os("CARGO_TARGET_DIR")).join(PACKAGE_TARGET);
+    forget_fingerprints_in(&target.join("debug").join(".fingerprint"))
+}
+
+/// Removes the fingerprints (`<crate>-<hash>` directories) of our crates in `dir`.
+fn forget_fingerprints_in(dir: &Path) -> Result<(), String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = PACKAGED.iter().any(|krate| {
+            name.strip_prefix(krate)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|hash| !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+        });
+        if ours {
+            std::fs::remove_dir_all(entry.path()).map_err(|e| {
+                format!(
+                    "could not remove {} (remove it by hand): {e}",
+                    entry.path().display()
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes what earlier `cargo package` runs unpacked of the workspace's own crates in the
+/// cargo home (`$CARGO_HOME`, else `~/.cargo`); see [`forget_earlier_packages`].
+fn forget_unpacked_workspace_crates() -> Result<(), String> {
+    let Some(cargo_home) = env::var_os("CARGO_HOME")
+        .filter(|home| !home.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+    else {
+        return Ok(());
+    };
+    forget_unpacked_in(&cargo_home)
+}
+
+/// [`forget_unpacked_workspace_crates`] in the cargo home `cargo_home`.
+fn forget_unpacked_in(cargo_home: &Path) -> Result<(), String> {
+    for kind in ["src", "cache"] {
+        let Ok(registries) = std::fs::read_dir(cargo_home.join("registry").join(kind)) else {
+            continue;
+        };
+        for registry in registries.flatten() {
+            if !registry.file_name().to_string_lossy().starts_with('-') {
+                continue;
+            }
+            let Ok(entries) = std::fs::read_dir(registry.path()) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !is_packaged_crate(&name) {
+                    continue;
+                }
+                let path = entry.path();
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                removed.map_err(|e| {
+                    format!(
+                        "could not remove {} (unpacked by an earlier cargo package; remove it \
+                         by hand): {e}",
+                        path.display()
+                    )
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `name` (`<crate>-<version>` or `<crate>-<version>.crate`) is one of ours.
+fn is_packaged_crate(name: &str) -> bool {
+    PACKAGED.iter().any(|krate| {
+        name.strip_prefix(krate)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+    })
 }
 
 /// Where cargo builds: `CARGO_TARGET_DIR` when set (relative to the workspace root, where the
@@ -338,6 +455,96 @@ mod tests {
     use clap::Parser;
 
     use super::*;
+
+    #[test]
+    fn the_package_step_packs_the_crates_whose_old_sources_are_forgotten() {
+        let step = CI_STEPS.iter().find(|s| s.name == "package").unwrap();
+        let packed: Vec<&str> = step
+            .args
+            .windows(2)
+            .filter(|pair| pair[0] == "-p")
+            .map(|pair| pair[1])
+            .collect();
+        assert_eq!(packed, PACKAGED);
+    }
+
+    #[test]
+    fn earlier_unpacked_sources_of_ours_go_and_nothing_else() {
+        let home = std::env::temp_dir().join(format!("xtask-cargo-home-{}", std::process::id()));
+        let make = |path: &str| {
+            let path = home.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            if path.extension().is_some_and(|e| e == "crate") {
+                std::fs::write(&path, b"crate").unwrap();
+            } else {
+                std::fs::create_dir_all(path.join("src")).unwrap();
+                std::fs::write(path.join("src/lib.rs"), b"// stale").unwrap();
+            }
+        };
+        let ours = [
+            "registry/src/-14cd1cce6819ff87/geno-metrics-schema-0.1.0",
+            "registry/src/-14cd1cce6819ff87/geno-metrics-macros-0.1.0",
+            "registry/cache/-14cd1cce6819ff87/geno-metrics-0.1.0.crate",
+        ];
+        let kept = [
+            // crates.io's own unpacked sources, even of a crate named like ours.
+            "registry/src/index.crates.io-1949cf8c6b5b557f/geno-metrics-0.1.0",
+            "registry/src/index.crates.io-1949cf8c6b5b557f/serde-1.0.0",
+            // Another crate in a local registry.
+            "registry/src/-14cd1cce6819ff87/serde-1.0.0",
+        ];
+        for path in ours.iter().chain(&kept) {
+            make(path);
+        }
+        forget_unpacked_in(&home).unwrap();
+        for path in ours {
+            assert!(!home.join(path).exists(), "{path} is still there");
+        }
+        for path in kept {
+            assert!(home.join(path).exists(), "{path} was removed");
+        }
+        // No cargo home yet (a new machine): nothing to forget, no error.
+        forget_unpacked_in(&home.join("absent")).unwrap();
+        std::fs::remove_dir_all(&home).unwrap();
+    }
+
+    #[test]
+    fn only_our_crates_fingerprints_are_forgotten() {
+        let dir = std::env::temp_dir().join(format!("xtask-fingerprints-{}", std::process::id()));
+        let ours = [
+            "geno-metrics-schema-ef54b62833806899",
+            "geno-metrics-0123abcd",
+        ];
+        let kept = [
+            "serde-ef54b62833806899",
+            "geno-metrics-py-0123abcd",
+            "geno-metrics-",
+        ];
+        for name in ours.iter().chain(&kept) {
+            std::fs::create_dir_all(dir.join(name)).unwrap();
+        }
+        forget_fingerprints_in(&dir).unwrap();
+        for name in ours {
+            assert!(!dir.join(name).exists(), "{name} is still there");
+        }
+        for name in kept {
+            assert!(dir.join(name).exists(), "{name} was removed");
+        }
+        forget_fingerprints_in(&dir.join("absent")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn only_our_crates_unpacked_sources_are_forgotten() {
+        assert!(is_packaged_crate("geno-metrics-0.1.0"));
+        assert!(is_packaged_crate("geno-metrics-schema-0.1.0"));
+        assert!(is_packaged_crate("geno-metrics-cli-12.0.0.crate"));
+        // Another crate whose name starts like ours, and ours without a version.
+        assert!(!is_packaged_crate("geno-metrics-py-0.1.0"));
+        assert!(!is_packaged_crate("geno-metrics-extra-0.1.0"));
+        assert!(!is_packaged_crate("geno-metrics"));
+        assert!(!is_packaged_crate("serde-1.0.0"));
+    }
 
     fn read(path: &str) -> String {
         std::fs::read_to_string(workspace_root().join(path)).unwrap()
