@@ -9,7 +9,8 @@
 //! their values are not known ahead, and a dashboard shows them from the raw series.
 
 use geno_metrics_schema::{
-    Collector, DROPPED_LABEL_VALUES_METRIC, LabelValues, Metric, MetricKind, Registry,
+    AlertSettings, Collector, DROPPED_LABEL_VALUES_METRIC, LabelValues, Metric, MetricKind,
+    Registry, duration_millis,
 };
 
 use crate::{Context, Outcome, Rules, load_valid};
@@ -47,12 +48,11 @@ struct Recording {
     expr: String,
 }
 
-/// One alerting rule.
-struct Alert {
-    name: &'static str,
+/// One alerting rule; its name, `for` and severity come from the registry's
+/// [`AlertSettings`].
+struct Alert<'r> {
+    settings: &'r AlertSettings,
     expr: String,
-    duration: &'static str,
-    severity: &'static str,
     summary: String,
     description: String,
 }
@@ -94,41 +94,48 @@ fn recording_rules(registry: &Registry) -> Vec<Recording> {
     rules
 }
 
-fn alerts(registry: &Registry) -> Vec<Alert> {
+/// The alerts the registry generates, each as its settings say (left out when disabled).
+fn alerts(registry: &Registry) -> Vec<Alert<'_>> {
     let ns = registry.namespace.as_deref().unwrap_or("metrics");
-    let mut alerts = vec![
-        Alert {
-            name: "MetricsTextfileStale",
-            // node_exporter's textfile collector: one series per file, `file` its name.
-            expr: "time() - node_textfile_mtime_seconds{file=~\"(.*/)?metrics([.][^/]*)?[.]prom\"} > 600".to_owned(),
-            duration: "5m",
-            severity: "warning",
-            summary: "A metrics textfile stopped updating".to_owned(),
-            description: format!(
-                "{{{{ $labels.file }}}} on {{{{ $labels.instance }}}} was last written {{{{ $value | humanizeDuration }}}} ago: the {ns} process that exports it is stuck or gone (its periodic exporter writes it every few seconds). Check the process; if it ended on purpose, remove the file so node_exporter stops serving its last values."
-            ),
-        },
-        Alert {
-            name: "MetricsTextfileScrapeError",
-            expr: "node_textfile_scrape_error > 0".to_owned(),
-            duration: "5m",
-            severity: "warning",
-            summary: "node_exporter cannot read a textfile".to_owned(),
-            description: "node_exporter on {{ $labels.instance }} failed to read or parse a file of its textfile directory: its metrics are missing from every scrape. Its log names the file; `promtool check metrics` on it says what is wrong.".to_owned(),
-        },
-    ];
+    let setting = |key: &str| {
+        registry
+            .alert(key)
+            .unwrap_or_else(|| panic!("the schema resolves every alert, `{key}` included"))
+    };
+    let mut alerts = Vec::new();
+    let stale = setting("textfile_stale");
+    let after = stale.threshold("after");
+    // The schema accepted `after` as a duration; PromQL compares seconds.
+    let after_seconds = duration_millis(after).map_or(0.0, |ms| ms as f64 / 1000.0);
+    alerts.push(Alert {
+        settings: stale,
+        // node_exporter's textfile collector: one series per file, `file` its name.
+        expr: format!(
+            "time() - node_textfile_mtime_seconds{{file=~\"(.*/)?metrics([.][^/]*)?[.]prom\"}} > {after_seconds}"
+        ),
+        summary: "A metrics textfile stopped updating".to_owned(),
+        description: format!(
+            "{{{{ $labels.file }}}} on {{{{ $labels.instance }}}} was last written {{{{ $value | humanizeDuration }}}} ago (more than {after}): the {ns} process that exports it is stuck or gone (its periodic exporter writes it every few seconds). Check the process; if it ended on purpose, remove the file so node_exporter stops serving its last values."
+        ),
+    });
+    alerts.push(Alert {
+        settings: setting("textfile_scrape_error"),
+        expr: "node_textfile_scrape_error > 0".to_owned(),
+        summary: "node_exporter cannot read a textfile".to_owned(),
+        description: "node_exporter on {{ $labels.instance }} failed to read or parse a file of its textfile directory: its metrics are missing from every scrape. Its log names the file; `promtool check metrics` on it says what is wrong.".to_owned(),
+    });
     if registry.metrics.iter().any(|m| {
         m.labels
             .iter()
             .any(|l| matches!(l.values, LabelValues::FreeForm { .. }))
     }) {
+        let overflow = setting("label_overflow");
+        let window = overflow.threshold("window");
         alerts.push(Alert {
-            name: "MetricsLabelOverflow",
-            expr: format!("increase({DROPPED_LABEL_VALUES_METRIC}[15m]) > 0"),
-            duration: "0m",
-            severity: "info",
+            settings: overflow,
+            expr: format!("increase({DROPPED_LABEL_VALUES_METRIC}[{window}]) > 0"),
             summary: "A free-form label has more values than its max_series".to_owned(),
-            description: "Label {{ $labels.label }} of {{ $labels.metric }} got values past its max_series in the last 15 minutes; they are counted in the __overflow__ series. Raise max_series in metrics.toml if the values are legitimate, or find what sends unexpected ones.".to_owned(),
+            description: format!("Label {{{{ $labels.label }}}} of {{{{ $labels.metric }}}} got values past its max_series in the last {window}; they are counted in the __overflow__ series. Raise max_series in metrics.toml if the values are legitimate, or find what sends unexpected ones."),
         });
     }
     if let Some(rank) = registry.const_labels.first() {
@@ -144,39 +151,58 @@ fn alerts(registry: &Registry) -> Vec<Alert> {
                 _ => present.name.clone(),
             };
             let label = &rank.name;
+            let missing = setting("process_missing");
+            let lookback = missing.threshold("lookback");
             alerts.push(Alert {
-                name: "MetricsProcessMissing",
+                settings: missing,
                 expr: format!(
-                    "count by (job) (count by (job, {label}) ({series})) < count by (job) (count by (job, {label}) ({series} offset 15m))"
+                    "count by (job) (count by (job, {label}) ({series})) < count by (job) (count by (job, {label}) ({series} offset {lookback}))"
                 ),
-                duration: "5m",
-                severity: "warning",
                 summary: format!("A {label} stopped reporting"),
                 description: format!(
-                    "Job {{{{ $labels.job }}}} reports fewer distinct `{label}` values than 15 minutes ago: a process of the fleet died or hangs. Find the missing `{label}` by comparing count by ({label}) ({series}) now and 15 minutes ago."
+                    "Job {{{{ $labels.job }}}} reports fewer distinct `{label}` values than {lookback} ago: a process of the fleet died or hangs. Find the missing `{label}` by comparing count by ({label}) ({series}) now and {lookback} ago."
                 ),
             });
         }
     }
     if registry.collectors.contains(&Collector::Process) {
+        let restarting = setting("process_restarting");
+        let (restarts, window) = (
+            restarting.threshold("restarts"),
+            restarting.threshold("window"),
+        );
         alerts.push(Alert {
-            name: "MetricsProcessRestarting",
-            expr: "changes(process_start_time_seconds[1h]) > 2".to_owned(),
-            duration: "0m",
-            severity: "warning",
-            summary: "A process restarted more than twice in an hour".to_owned(),
-            description: "{{ $labels.job }} on {{ $labels.instance }} started {{ $value }} times in the last hour: it is crash-looping. Its logs say why.".to_owned(),
+            settings: restarting,
+            expr: format!("changes(process_start_time_seconds[{window}]) > {restarts}"),
+            summary: format!("A process restarted more than {restarts} times in {window}"),
+            description: format!("{{{{ $labels.job }}}} on {{{{ $labels.instance }}}} started {{{{ $value }}}} times in the last {window}: it is crash-looping. Its logs say why."),
         });
+        let growing = setting("process_memory_growing");
+        let (rate, window) = (
+            growing.threshold("bytes_per_second"),
+            growing.threshold("window"),
+        );
         alerts.push(Alert {
-            name: "MetricsProcessMemoryGrowing",
-            expr: "deriv(process_resident_memory_bytes[30m]) > 1048576".to_owned(),
-            duration: "30m",
-            severity: "warning",
-            summary: "A process' memory grows by more than 1 MiB/s".to_owned(),
-            description: "Resident memory of {{ $labels.job }} on {{ $labels.instance }} has grown steadily for an hour ({{ $value | humanize1024 }}B/s): at this rate it runs out of memory. Look for a leak or an unbounded cache before the OOM killer does.".to_owned(),
+            settings: growing,
+            expr: format!("deriv(process_resident_memory_bytes[{window}]) > {rate}"),
+            summary: format!(
+                "A process' memory grows by more than {}/s",
+                bytes_in_words(rate)
+            ),
+            description: format!("Resident memory of {{{{ $labels.job }}}} on {{{{ $labels.instance }}}} has grown steadily for {} ({{{{ $value | humanize1024 }}}}B/s over {window}): at this rate it runs out of memory. Look for a leak or an unbounded cache before the OOM killer does.", growing.for_duration),
         });
     }
+    alerts.retain(|a| a.settings.enabled);
     alerts
+}
+
+/// A byte count as people say it: `1 MiB` for 1048576, `512 KiB`, `1000 bytes`.
+fn bytes_in_words(bytes: &str) -> String {
+    match bytes.parse::<u64>() {
+        Ok(n) if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        Ok(n) if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        _ => format!("{bytes} bytes"),
+    }
 }
 
 /// The rule file, YAML.
@@ -206,10 +232,10 @@ pub(crate) fn render(registry: &Registry, source: &str, command: &str) -> String
     for alert in alerts(registry) {
         out.push_str(&format!(
             "      - alert: {}\n        expr: {}\n        for: {}\n        labels:\n          severity: {}\n        annotations:\n          summary: {}\n          description: {}\n",
-            alert.name,
+            alert.settings.name,
             quoted(&alert.expr),
-            alert.duration,
-            alert.severity,
+            alert.settings.for_duration,
+            quoted(&alert.settings.severity),
             quoted(&alert.summary),
             quoted(&alert.description)
         ));
@@ -281,7 +307,7 @@ mod tests {
                 ),
             ]
         );
-        let names: Vec<&str> = alerts(&registry).iter().map(|a| a.name).collect();
+        let names: Vec<&str> = alerts(&registry).iter().map(|a| a.settings.name).collect();
         assert_eq!(
             names,
             [
@@ -298,7 +324,7 @@ mod tests {
         let bare = parse(
             "[registry]\nversion = \"1.0.0\"\n[[metric]]\nname = \"jobs_total\"\nkind = \"counter\"\nsummary = \"J.\"\n",
         );
-        let names: Vec<&str> = alerts(&bare).iter().map(|a| a.name).collect();
+        let names: Vec<&str> = alerts(&bare).iter().map(|a| a.settings.name).collect();
         assert_eq!(
             names,
             ["MetricsTextfileStale", "MetricsTextfileScrapeError"]
@@ -309,7 +335,7 @@ mod tests {
         let alerts = alerts(&collected);
         let missing = alerts
             .iter()
-            .find(|a| a.name == "MetricsProcessMissing")
+            .find(|a| a.settings.name == "MetricsProcessMissing")
             .unwrap();
         // build_info is the metric every process has.
         assert!(
@@ -320,8 +346,45 @@ mod tests {
         assert!(
             alerts
                 .iter()
-                .any(|a| a.name == "MetricsProcessMemoryGrowing")
+                .any(|a| a.settings.name == "MetricsProcessMemoryGrowing")
         );
+    }
+
+    #[test]
+    fn alerts_take_the_registrys_thresholds_durations_and_severities() {
+        let registry = parse(
+            "[registry]\nversion = \"1.0.0\"\nconst_labels = { rank = { env = \"RANK\" } }\ncollectors = [\"process\", \"build_info\"]\n\n[registry.alerts]\ntextfile_stale = { after = \"90s\", for = \"1m\" }\nprocess_missing = { lookback = \"1h\", severity = \"critical\" }\nprocess_restarting = { enabled = false }\nprocess_memory_growing = { bytes_per_second = 2048, window = \"2h\", for = \"1h\" }\n",
+        );
+        let alerts = alerts(&registry);
+        let find = |name: &str| alerts.iter().find(|a| a.settings.name == name);
+        let stale = find("MetricsTextfileStale").unwrap();
+        assert!(stale.expr.ends_with("> 90"), "{}", stale.expr);
+        assert_eq!(stale.settings.for_duration, "1m");
+        assert!(stale.description.contains("more than 90s"));
+        let missing = find("MetricsProcessMissing").unwrap();
+        assert!(missing.expr.ends_with("offset 1h))"), "{}", missing.expr);
+        assert_eq!(missing.settings.severity, "critical");
+        assert!(find("MetricsProcessRestarting").is_none(), "disabled");
+        let growing = find("MetricsProcessMemoryGrowing").unwrap();
+        assert_eq!(
+            growing.expr,
+            "deriv(process_resident_memory_bytes[2h]) > 2048"
+        );
+        assert!(growing.description.contains("for 1h"));
+        let text = render(&registry, "metrics.toml", "cargo geno-metrics");
+        assert!(
+            text.contains("        for: 1m\n        labels:\n          severity: \"warning\"\n")
+        );
+        assert!(!text.contains("MetricsProcessRestarting"));
+    }
+
+    #[test]
+    fn byte_rates_read_as_people_say_them() {
+        assert_eq!(bytes_in_words("1048576"), "1 MiB");
+        assert_eq!(bytes_in_words("3145728"), "3 MiB");
+        assert_eq!(bytes_in_words("524288"), "512 KiB");
+        assert_eq!(bytes_in_words("1000"), "1000 bytes");
+        assert_eq!(bytes_in_words("1572864.5"), "1572864.5 bytes");
     }
 
     #[test]

@@ -26,12 +26,17 @@
 
 #![forbid(unsafe_code)]
 
+mod alerts;
 mod diagnostic;
 mod model;
 mod parse;
 mod units;
 mod valid;
 
+pub use alerts::{
+    ALERTS, AlertCondition, AlertDefinition, AlertSettings, ThresholdDefinition, ThresholdKind,
+    duration_millis,
+};
 pub use diagnostic::{Diagnostic, Report};
 pub use model::{
     BUILD_INFO_LABELS, BUILD_INFO_SUMMARY, Collector, ConstLabel, DEFAULT_BUCKETS,

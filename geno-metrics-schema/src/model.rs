@@ -40,6 +40,9 @@ pub struct Registry {
     pub const_labels: Vec<ConstLabel>,
     /// `[registry] collectors`, in declaration order.
     pub collectors: Vec<Collector>,
+    /// Every alert `rules` can generate ([`crate::ALERTS`], in that order), with the
+    /// `[registry.alerts]` overrides applied to its defaults.
+    pub alerts: Vec<crate::AlertSettings>,
     /// Every metric: the `[[metric]]` tables in file order, then the metrics of each
     /// collector (see [`Metric::collector`]).
     pub metrics: Vec<Metric>,

@@ -28,7 +28,41 @@ pub(crate) struct RawRegistry {
     pub(crate) const_labels: Vec<RawConstLabel>,
     /// `collectors = ["process", "build_info"]`; the span is the array's.
     pub(crate) collectors: Option<Sp<Vec<Sp<String>>>>,
+    /// `[registry.alerts]`, one entry per alert table, in declaration order.
+    pub(crate) alerts: Vec<RawAlert>,
     pub(crate) metrics: Vec<RawMetric>,
+}
+
+/// One alert's table of `[registry.alerts]` as written.
+#[derive(Debug)]
+pub(crate) struct RawAlert {
+    /// The key: the alert's key, e.g. `textfile_stale`.
+    pub(crate) key: Sp<String>,
+    /// Its entries, each key with its value; checked against the alert's definition later.
+    pub(crate) entries: Vec<(Sp<String>, Sp<RawScalar>)>,
+}
+
+/// A value of an alert's table: whatever TOML held, so the check can say what it expected.
+#[derive(Debug, Clone)]
+pub(crate) enum RawScalar {
+    String(String),
+    Integer(i64),
+    Float(f64),
+    Boolean(bool),
+    /// Anything else (an array, a table, a date), by its TOML type name.
+    Other(&'static str),
+}
+
+impl RawScalar {
+    pub(crate) fn type_str(&self) -> &'static str {
+        match self {
+            Self::String(_) => "string",
+            Self::Integer(_) => "integer",
+            Self::Float(_) => "float",
+            Self::Boolean(_) => "boolean",
+            Self::Other(t) => t,
+        }
+    }
 }
 
 /// One entry of `[registry] const_labels` as written.
@@ -82,7 +116,13 @@ pub(crate) enum RawLabelValues {
 }
 
 const TOP_KEYS: &[&str] = &["registry", "metric"];
-const REGISTRY_KEYS: &[&str] = &["namespace", "version", "const_labels", "collectors"];
+const REGISTRY_KEYS: &[&str] = &[
+    "namespace",
+    "version",
+    "const_labels",
+    "collectors",
+    "alerts",
+];
 const CONST_LABEL_KEYS: &[&str] = &["env", "default"];
 const METRIC_KEYS: &[&str] = &[
     "name",
@@ -145,6 +185,7 @@ fn read_registry(
             "version" => raw.version = string(sink, "version", value),
             "const_labels" => raw.const_labels = const_labels(sink, value),
             "collectors" => raw.collectors = collectors(sink, value),
+            "alerts" => raw.alerts = alerts(sink, value),
             other => unknown_key(sink, key, other, REGISTRY_KEYS, "in `[registry]`"),
         }
     }
@@ -173,6 +214,54 @@ fn collectors(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Option<Sp<Ve
         value: collectors,
         span: value.span(),
     })
+}
+
+/// `[registry.alerts]`: a table of alert tables, e.g. `textfile_stale = { after = "2m" }`.
+fn alerts(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Vec<RawAlert> {
+    const HELP: &str = "write `[registry.alerts]` and under it one table per alert, e.g. `textfile_stale = { after = \"2m\" }`";
+    let DeValue::Table(table) = value.get_ref() else {
+        wrong_type(sink, "alerts", value, "a table of alerts").help(HELP);
+        return Vec::new();
+    };
+    let mut alerts = Vec::with_capacity(table.len());
+    for (key, settings) in table {
+        let key = Sp {
+            value: key.get_ref().to_string(),
+            span: key.span(),
+        };
+        let DeValue::Table(entries) = settings.get_ref() else {
+            wrong_type(sink, &key.value, settings, "a table").help(HELP);
+            continue;
+        };
+        let entries = entries
+            .iter()
+            .map(|(k, v)| {
+                let scalar = match v.get_ref() {
+                    DeValue::String(s) => RawScalar::String(s.to_string()),
+                    DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+                        .map_or(RawScalar::Other("integer out of range"), RawScalar::Integer),
+                    DeValue::Float(f) => f
+                        .as_str()
+                        .parse::<f64>()
+                        .map_or(RawScalar::Other("float"), RawScalar::Float),
+                    DeValue::Boolean(b) => RawScalar::Boolean(*b),
+                    other => RawScalar::Other(other.type_str()),
+                };
+                (
+                    Sp {
+                        value: k.get_ref().to_string(),
+                        span: k.span(),
+                    },
+                    Sp {
+                        value: scalar,
+                        span: v.span(),
+                    },
+                )
+            })
+            .collect();
+        alerts.push(RawAlert { key, entries });
+    }
+    alerts
 }
 
 /// `const_labels = { rank = { env = "RANK", default = "0" }, ... }`.

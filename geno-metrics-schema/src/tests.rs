@@ -1532,3 +1532,200 @@ fn collector_clashes_through_derived_names_and_constant_labels() {
     assert_eq!(report.rules(), ["const-label-clash"], "{report}");
     assert_eq!(report.diagnostics[0].line, 4);
 }
+
+/// A registry with the process collector, a constant label and a free-form label (so it
+/// generates every alert), then `alerts` as the body of `[registry.alerts]`.
+fn with_alerts(alerts: &str) -> String {
+    format!(
+        "[registry]\nversion = \"1.0.0\"\nconst_labels = {{ rank = {{ env = \"RANK\" }} }}\ncollectors = [\"process\"]\n\n[registry.alerts]\n{alerts}\n\n[[metric]]\nname = \"jobs_total\"\nkind = \"counter\"\nsummary = \"Jobs.\"\nlabels = {{ model = {{ max_series = 4 }} }}\n"
+    )
+}
+
+#[test]
+fn alerts_take_their_defaults_and_the_registrys_overrides() {
+    let registry = parse(
+        &with_alerts(
+            "textfile_stale = { after = \"2m\", for = \"1m\" }\nprocess_memory_growing = { bytes_per_second = 524288.5, severity = \"critical\", window = \"1h30m\" }\nprocess_restarting = { enabled = false, restarts = 0 }",
+        ),
+        "metrics.toml",
+    )
+    .unwrap_or_else(|r| panic!("{r}"));
+    let keys: Vec<&str> = registry.alerts.iter().map(|a| a.key).collect();
+    let defined: Vec<&str> = crate::ALERTS.iter().map(|a| a.key).collect();
+    assert_eq!(keys, defined, "every alert is resolved, in ALERTS' order");
+    let stale = registry.alert("textfile_stale").unwrap();
+    assert_eq!(
+        (stale.threshold("after"), stale.for_duration.as_str()),
+        ("2m", "1m")
+    );
+    assert_eq!(stale.severity, "warning", "the default stays");
+    let growing = registry.alert("process_memory_growing").unwrap();
+    assert_eq!(growing.threshold("bytes_per_second"), "524288.5");
+    assert_eq!(growing.threshold("window"), "1h30m");
+    assert_eq!(growing.severity, "critical");
+    assert_eq!(growing.for_duration, "30m", "the default for");
+    let restarting = registry.alert("process_restarting").unwrap();
+    assert!(!restarting.enabled);
+    assert_eq!(restarting.threshold("restarts"), "0");
+    let untouched = registry.alert("process_missing").unwrap();
+    assert!(untouched.enabled);
+    assert_eq!(untouched.threshold("lookback"), "15m");
+    assert!(registry.alert("nonexistent").is_none());
+}
+
+#[test]
+fn every_alert_default_is_valid_by_the_alerts_own_rules() {
+    for alert in crate::ALERTS {
+        assert!(
+            crate::duration_millis(alert.for_default).is_some(),
+            "{}: for {}",
+            alert.key,
+            alert.for_default
+        );
+        let table: Vec<String> = alert
+            .thresholds
+            .iter()
+            .map(|t| match t.kind {
+                crate::ThresholdKind::Duration => format!("{} = \"{}\"", t.key, t.default),
+                _ => format!("{} = {}", t.key, t.default),
+            })
+            .collect();
+        let source = with_alerts(&format!("{} = {{ {} }}", alert.key, table.join(", ")));
+        if let Err(report) = parse(&source, "metrics.toml") {
+            panic!(
+                "the defaults of {} written out are refused:\n{report}",
+                alert.key
+            );
+        }
+    }
+}
+
+#[test]
+fn alert_settings_are_validated_with_line_column_and_help() {
+    // (the alert table, the rule, its line in the file, a word of its help)
+    let cases = [
+        (
+            "textfile_stal = { after = \"2m\" }",
+            "unknown-alert",
+            "textfile_stale",
+        ),
+        ("textfile_stale = { afer = \"2m\" }", "unknown-key", "after"),
+        (
+            "textfile_stale = { after = \"2 m\" }",
+            "invalid-duration",
+            "1h30m",
+        ),
+        (
+            "textfile_stale = { after = \"10min\" }",
+            "invalid-duration",
+            "largest first",
+        ),
+        (
+            "textfile_stale = { after = \"30s5m\" }",
+            "invalid-duration",
+            "largest first",
+        ),
+        (
+            "textfile_stale = { after = \"0s\" }",
+            "invalid-duration",
+            "5m",
+        ),
+        ("textfile_stale = { after = 600 }", "wrong-type", ""),
+        ("textfile_stale = { for = \"\" }", "invalid-duration", ""),
+        (
+            "textfile_stale = { severity = \" \" }",
+            "blank-severity",
+            "critical",
+        ),
+        ("textfile_stale = { severity = 3 }", "wrong-type", ""),
+        ("textfile_stale = { enabled = \"no\" }", "wrong-type", ""),
+        ("textfile_stale = \"2m\"", "wrong-type", "textfile_stale"),
+        (
+            "process_restarting = { restarts = -1 }",
+            "invalid-threshold",
+            "restarts",
+        ),
+        ("process_restarting = { restarts = 1.5 }", "wrong-type", ""),
+        (
+            "process_memory_growing = { bytes_per_second = 0 }",
+            "invalid-threshold",
+            "bytes",
+        ),
+        (
+            "process_memory_growing = { bytes_per_second = nan }",
+            "invalid-threshold",
+            "",
+        ),
+        (
+            "process_memory_growing = { bytes_per_second = \"1MiB\" }",
+            "wrong-type",
+            "",
+        ),
+    ];
+    for (table, rule, help) in cases {
+        let report = report_of(&with_alerts(table));
+        assert_eq!(report.rules(), [rule], "{table}:\n{report}");
+        let d = &report.diagnostics[0];
+        assert_eq!(d.line, 7, "{table}:\n{report}");
+        assert!(
+            d.help.as_deref().unwrap_or("").contains(help),
+            "{table}: help {:?} lacks {help:?}",
+            d.help
+        );
+    }
+}
+
+#[test]
+fn an_alert_the_registry_does_not_generate_cannot_be_configured() {
+    let bare = |alerts: &str| {
+        format!(
+            "[registry]\nversion = \"1.0.0\"\n\n[registry.alerts]\n{alerts}\n\n[[metric]]\nname = \"jobs_total\"\nkind = \"counter\"\nsummary = \"Jobs.\"\n"
+        )
+    };
+    for (table, needs) in [
+        ("label_overflow = { window = \"1h\" }", "free-form label"),
+        ("process_missing = { for = \"1m\" }", "const_labels"),
+        ("process_restarting = { enabled = false }", "process"),
+        ("process_memory_growing = { window = \"1h\" }", "process"),
+    ] {
+        let report = report_of(&bare(table));
+        assert_eq!(report.rules(), ["alert-not-generated"], "{report}");
+        assert!(report.diagnostics[0].message.contains(needs), "{report}");
+        assert_eq!(report.diagnostics[0].line, 5, "{report}");
+    }
+    // The alerts every registry has take settings without anything else declared.
+    parse(
+        &bare("textfile_stale = { after = \"1m\" }\ntextfile_scrape_error = { for = \"0s\" }"),
+        "metrics.toml",
+    )
+    .unwrap_or_else(|r| panic!("{r}"));
+    // `alerts` itself must be a table.
+    let report = report_of("[registry]\nversion = \"1.0.0\"\nalerts = [\"textfile_stale\"]\n");
+    assert_eq!(report.rules(), ["wrong-type"], "{report}");
+}
+
+#[test]
+fn durations_read_as_prometheus_reads_them() {
+    use crate::duration_millis;
+    assert_eq!(duration_millis("0"), Some(0));
+    assert_eq!(duration_millis("90s"), Some(90_000));
+    assert_eq!(duration_millis("1h30m"), Some(5_400_000));
+    assert_eq!(duration_millis("1m500ms"), Some(60_500));
+    assert_eq!(duration_millis("2w1d"), Some(15 * 86_400_000));
+    assert_eq!(duration_millis("1y"), Some(365 * 86_400_000));
+    for bad in [
+        "",
+        "m",
+        "5",
+        "5M",
+        "1m1m",
+        "30s1m",
+        "1.5h",
+        "-1m",
+        " 1m",
+        "1m ",
+        "99999999999999999999y",
+    ] {
+        assert_eq!(duration_millis(bad), None, "{bad:?}");
+    }
+}

@@ -79,9 +79,25 @@ pub(crate) fn validate(sink: &mut Sink<'_>, raw: RawRegistry) -> Option<Registry
         check_collectors(sink, c, &declared, namespace.as_deref())
     });
 
+    let generated = crate::alerts::Generated {
+        free_form_label: metrics.iter().any(|m| {
+            m.labels
+                .iter()
+                .any(|l| matches!(l.values, LabelValues::FreeForm { .. }))
+        }),
+        const_labels: !raw.const_labels.is_empty(),
+        process_collector: raw.collectors.as_ref().is_some_and(|c| {
+            c.value
+                .iter()
+                .any(|n| n.value == Collector::Process.as_str())
+        }),
+    };
+    let alerts = crate::alerts::check_alerts(sink, &raw.alerts, &generated);
+
     let (version, version_line) = version?;
     let const_labels = const_labels?;
     let collectors = collectors.unwrap_or(Some(Vec::new()))?;
+    let alerts = alerts?;
     if !sink.is_empty() || metrics.len() != raw.metrics.len() {
         return None;
     }
@@ -94,6 +110,7 @@ pub(crate) fn validate(sink: &mut Sink<'_>, raw: RawRegistry) -> Option<Registry
         version_line,
         const_labels,
         collectors: collectors.into_iter().map(|(c, _)| c).collect(),
+        alerts,
         metrics,
     })
 }

@@ -102,3 +102,31 @@ fn the_mistake_shown_is_what_the_check_prints() {
         .expect("the README shows a mistake");
     assert_eq!(format!("{report}\n"), shown);
 }
+
+#[test]
+fn the_alert_table_gives_every_alerts_key_and_defaults() {
+    for alert in geno_metrics_schema::ALERTS {
+        let row = README
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` (`{}`: ", alert.name, alert.key)))
+            .unwrap_or_else(|| panic!("README.md has no table row for {}", alert.name));
+        let mut defaults: Vec<String> = alert
+            .thresholds
+            .iter()
+            .map(|t| match t.kind {
+                geno_metrics_schema::ThresholdKind::Duration => {
+                    format!("`{} = \"{}\"`", t.key, t.default)
+                }
+                _ => format!("`{} = {}`", t.key, t.default),
+            })
+            .collect();
+        defaults.push(format!("`for = \"{}\"`", alert.for_default));
+        for default in defaults {
+            assert!(
+                row.contains(&default),
+                "README.md's row of {} lacks {default}:\n{row}",
+                alert.name
+            );
+        }
+    }
+}

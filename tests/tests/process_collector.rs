@@ -128,7 +128,10 @@ fn process_metrics_agree_with_psutil() {
     near("process_start_time_seconds", truth.create_time, 1.0);
     // CPU time: ticks of 10 ms, and psutil's interpreter start between our two reads.
     near("process_cpu_seconds_total", truth.cpu, 0.05);
-    assert!(before["process_cpu_seconds_total"] >= 0.3, "{before:?}");
+    // The kernel charges CPU time to /proc's utime and stime by the tick it samples at, not
+    // by the thread clock `burn` reads: 300 ms burnt show as 0.29 s at times. Five ticks of
+    // slack.
+    assert!(before["process_cpu_seconds_total"] >= 0.25, "{before:?}");
     assert!(
         after["process_cpu_seconds_total"] >= before["process_cpu_seconds_total"],
         "CPU seconds never decrease"

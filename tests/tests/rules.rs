@@ -81,7 +81,7 @@ tests:
               job: node
             exp_annotations:
               summary: A metrics textfile stopped updating
-              description: "{file} on host:9100 was last written 20m 0s ago: the geno_lewm process that exports it is stuck or gone (its periodic exporter writes it every few seconds). Check the process; if it ended on purpose, remove the file so node_exporter stops serving its last values."
+              description: "{file} on host:9100 was last written 20m 0s ago (more than 10m): the geno_lewm process that exports it is stuck or gone (its periodic exporter writes it every few seconds). Check the process; if it ended on purpose, remove the file so node_exporter stops serving its last values."
   # Two ranks, then rank 1 stops reporting at 10m.
   - interval: 1m
     input_series:
@@ -101,7 +101,7 @@ tests:
               job: geno
             exp_annotations:
               summary: A rank stopped reporting
-              description: "Job geno reports fewer distinct `rank` values than 15 minutes ago: a process of the fleet died or hangs. Find the missing `rank` by comparing count by (rank) (geno_lewm_build_info) now and 15 minutes ago."
+              description: "Job geno reports fewer distinct `rank` values than 15m ago: a process of the fleet died or hangs. Find the missing `rank` by comparing count by (rank) (geno_lewm_build_info) now and 15m ago."
   # Values spilling into a free-form label's overflow series from 5m on.
   - interval: 1m
     input_series:
@@ -122,7 +122,7 @@ tests:
               label: model
             exp_annotations:
               summary: A free-form label has more values than its max_series
-              description: "Label model of geno_lewm_inference_requests_total got values past its max_series in the last 15 minutes; they are counted in the __overflow__ series. Raise max_series in metrics.toml if the values are legitimate, or find what sends unexpected ones."
+              description: "Label model of geno_lewm_inference_requests_total got values past its max_series in the last 15m; they are counted in the __overflow__ series. Raise max_series in metrics.toml if the values are legitimate, or find what sends unexpected ones."
   # A process restarting three times in half an hour; one whose memory grows by 2 MiB/s.
   - interval: 1m
     input_series:
@@ -143,8 +143,8 @@ tests:
               instance: "h:1"
               rank: "0"
             exp_annotations:
-              summary: A process restarted more than twice in an hour
-              description: "geno on h:1 started 3 times in the last hour: it is crash-looping. Its logs say why."
+              summary: A process restarted more than 2 times in 1h
+              description: "geno on h:1 started 3 times in the last 1h: it is crash-looping. Its logs say why."
       - eval_time: 20m
         alertname: MetricsProcessMemoryGrowing
         exp_alerts: []
@@ -158,7 +158,7 @@ tests:
               rank: "0"
             exp_annotations:
               summary: "A process' memory grows by more than 1 MiB/s"
-              description: "Resident memory of geno on h:1 has grown steadily for an hour (2MiB/s): at this rate it runs out of memory. Look for a leak or an unbounded cache before the OOM killer does."
+              description: "Resident memory of geno on h:1 has grown steadily for 30m (2MiB/s over 30m): at this rate it runs out of memory. Look for a leak or an unbounded cache before the OOM killer does."
 "#
     );
     let path = dir.join("alerts.test.yml");
