@@ -1,6 +1,6 @@
-//! Servers the tests start on 127.0.0.1 (node_exporter, Prometheus, the Pushgateway) and
-//! always stop, the requests the tests make of them, and how their answers are read. A
-//! failure to start one panics: it is how a test fails.
+//! Servers the tests start on 127.0.0.1 (node_exporter, Prometheus, the Pushgateway,
+//! Alertmanager) and always stop, the requests the tests make of them, and how their answers
+//! are read. A failure to start one panics: it is how a test fails.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -34,6 +34,17 @@ impl Server {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name} ({}): {e}", program.display()));
         Server { name, child, log }
+    }
+
+    /// Panics with the server's log when it has exited.
+    pub fn assert_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!(
+                "{} exited ({status}):\n{}",
+                self.name,
+                fs::read_to_string(&self.log).unwrap_or_default()
+            );
+        }
     }
 
     /// Polls `probe` until it answers, failing with the server's log after `timeout`.
@@ -217,9 +228,30 @@ pub struct ScrapeJob<'a> {
 
 /// [`start_prometheus`] with a scrape option per job: `honor_labels` for a Pushgateway.
 pub fn start_prometheus_jobs(jobs: &[ScrapeJob<'_>], dir: &Path) -> (Server, u16) {
+    start_prometheus_with_rules(jobs, &[], None, dir)
+}
+
+/// [`start_prometheus_jobs`] that also loads the rule files `rules`, evaluates them every
+/// second, and sends its alerts to the Alertmanager on port `alertmanager` of 127.0.0.1.
+pub fn start_prometheus_with_rules(
+    jobs: &[ScrapeJob<'_>],
+    rules: &[&Path],
+    alertmanager: Option<u16>,
+    dir: &Path,
+) -> (Server, u16) {
     let port = free_port();
     let config = dir.join("prometheus.yml");
-    let mut yaml = String::from("global:\n  scrape_interval: 1s\nscrape_configs:\n");
+    let mut yaml = String::from("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n");
+    if !rules.is_empty() {
+        let files: Vec<String> = rules.iter().map(|r| format!("'{}'", r.display())).collect();
+        yaml.push_str(&format!("rule_files: [{}]\n", files.join(", ")));
+    }
+    if let Some(alertmanager) = alertmanager {
+        yaml.push_str(&format!(
+            "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{alertmanager}']\n"
+        ));
+    }
+    yaml.push_str("scrape_configs:\n");
     for job in jobs {
         let targets: Vec<String> = job
             .targets
@@ -247,6 +279,35 @@ pub fn start_prometheus_jobs(jobs: &[ScrapeJob<'_>], dir: &Path) -> (Server, u16
         dir,
     );
     (server, port)
+}
+
+/// Starts an Alertmanager (Debian's `prometheus-alertmanager`) on a free port of 127.0.0.1,
+/// alone (no cluster peers, no cluster port) and routing every alert to a receiver that
+/// sends nothing; its configuration, storage and log in `dir`. Waits until it is ready and
+/// returns it and its port. Its API lists the alerts it received: `/api/v2/alerts`.
+pub fn start_alertmanager(dir: &Path) -> (Server, u16) {
+    let port = free_port();
+    let config = dir.join("alertmanager.yml");
+    fs::write(
+        &config,
+        "route:\n  receiver: nowhere\n  group_wait: 0s\nreceivers:\n  - name: nowhere\n",
+    )
+    .unwrap_or_else(|e| panic!("cannot write {}: {e}", config.display()));
+    let mut alertmanager = Server::start(
+        "alertmanager",
+        &crate::tools::tool("prometheus-alertmanager"),
+        &[
+            format!("--config.file={}", config.display()),
+            format!("--storage.path={}", dir.join("alertmanager").display()),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+            "--cluster.listen-address=".into(),
+        ],
+        dir,
+    );
+    alertmanager.wait_for("/-/ready", Duration::from_secs(30), || {
+        http_get(port, "/-/ready")
+    });
+    (alertmanager, port)
 }
 
 /// Starts a Pushgateway (Debian's `prometheus-pushgateway`) on a free port of 127.0.0.1,

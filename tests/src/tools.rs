@@ -1,6 +1,7 @@
 //! The real Prometheus tools the tests run, from Debian's `prometheus`,
-//! `prometheus-node-exporter` and `prometheus-pushgateway` packages. A missing tool fails the
-//! test; it is never skipped.
+//! `prometheus-node-exporter`, `prometheus-pushgateway` and `prometheus-alertmanager`
+//! packages, and the workspace's built examples. A missing tool fails the test; it is never
+//! skipped.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -76,4 +77,25 @@ pub fn promtool_check_rules(file: &Path) -> Option<String> {
     let said = said(&out);
     let clean = out.status.success() && said.contains("SUCCESS") && !said.contains("WARNING");
     (!clean).then_some(said)
+}
+
+/// The built example `name` (of this package), in the profile this test was built in.
+///
+/// # Panics
+///
+/// When it is not built, saying how to build it: `cargo test` builds the examples before it
+/// runs any test, but `cargo test --test <one>` does not.
+pub fn example(name: &str) -> PathBuf {
+    // CARGO_TARGET_TMPDIR is <target>/tmp; the test binary is <target>/<profile>/deps/...
+    let profile_dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
+        .unwrap_or_else(|| panic!("cannot tell where this test binary is"));
+    let exe = profile_dir.join("examples").join(name);
+    assert!(
+        exe.is_file(),
+        "{} is not built: run the whole `cargo test`, which builds the examples, or `cargo build -p geno-metrics-tests --examples` first",
+        exe.display()
+    );
+    exe
 }

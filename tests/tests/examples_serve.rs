@@ -12,30 +12,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use geno_metrics_tests::fresh_dir;
 use geno_metrics_tests::servers::{http_get, start_pushgateway};
-use geno_metrics_tests::tools::said;
-
-/// The built example `name`, in the profile this test was built in.
-fn example(name: &str) -> PathBuf {
-    // CARGO_TARGET_TMPDIR is <target>/tmp; the test binary is <target>/<profile>/deps/...
-    let profile_dir = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .to_path_buf();
-    let exe = profile_dir.join("examples").join(name);
-    assert!(
-        exe.is_file(),
-        "{} is not built: run the whole `cargo test`, which builds the examples, or `cargo build -p geno-metrics-tests --examples` first",
-        exe.display()
-    );
-    exe
-}
+use geno_metrics_tests::tools::{example, said};
 
 #[test]
 fn the_axum_example_serves_openmetrics_from_its_own_router() {

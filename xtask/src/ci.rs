@@ -362,6 +362,7 @@ const PROMETHEUS_TOOLS: &[(&str, &str)] = &[
     ("prometheus", "prometheus"),
     ("prometheus-node-exporter", "prometheus-node-exporter"),
     ("prometheus-pushgateway", "prometheus-pushgateway"),
+    ("prometheus-alertmanager", "prometheus-alertmanager"),
     ("curl", "curl"),
     ("python3:prometheus_client", "python3-prometheus-client"),
     ("python3:psutil", "python3-psutil"),
