@@ -102,10 +102,25 @@ impl Context {
     }
 }
 
-/// `path` made absolute against the current directory without touching the filesystem; as
-/// given if the current directory cannot be read.
+/// `path` made absolute against the current directory without touching the filesystem, with
+/// `.` and `..` resolved by name (`src/../x` is `x`, as the user meant it; a symlinked `src`
+/// would lead elsewhere, but the name is what messages show); as given if the current
+/// directory cannot be read.
 fn absolute(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+    let Ok(absolute) = std::path::absolute(path) else {
+        return path.to_path_buf();
+    };
+    let mut resolved = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                resolved.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => resolved.push(other),
+        }
+    }
+    resolved
 }
 
 /// Runs one registry command.
@@ -210,4 +225,33 @@ fn load(path: &Path, context: &Context) -> Result<Result<Registry, Report>, Stri
     let source = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read the registry {}: {e}", path.display()))?;
     Ok(geno_metrics_schema::parse(&source, &context.display(path)))
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_shown_with_dot_dot_resolved() {
+        let context = Context {
+            registry: PathBuf::from("/repo/metrics.toml"),
+            catalogue: None,
+            root: PathBuf::from("/repo"),
+            command: "cargo geno-metrics",
+        };
+        assert_eq!(
+            context.display(Path::new("/repo/src/../x/./metrics.toml")),
+            "x/metrics.toml"
+        );
+        // Outside the root: as given.
+        assert_eq!(
+            context.display(Path::new("/elsewhere/m.toml")),
+            "/elsewhere/m.toml"
+        );
+        assert_eq!(
+            Context::relative_to(Path::new("/repo/a/../metrics.toml"), Path::new("/repo/b")),
+            "../metrics.toml"
+        );
+        assert_eq!(absolute(Path::new("/../..")), PathBuf::from("/"));
+    }
 }
