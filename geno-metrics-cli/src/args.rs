@@ -107,16 +107,19 @@ pub struct Docs {
     pub output: Option<PathBuf>,
 }
 
-/// `rules`: the Prometheus rule file.
+/// `rules`: a file generated from the registry for Prometheus.
 #[derive(Debug, Clone, Args)]
-pub struct Rules {
+pub struct Generate {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub registry: RegistryFile,
-    /// Fail (exit 1) when the rule file is stale instead of writing it.
+    /// Fail (exit 1) when the file is stale instead of writing it.
     #[arg(long)]
     pub check: bool,
-    /// The rule file [default: metrics.rules.yml beside the registry].
+    /// The file [default: beside the registry: metrics.rules.yml for rules].
     #[arg(long, value_name = "O", allow_hyphen_values = true)]
     pub output: Option<PathBuf>,
 }
+
+/// `rules`: the Prometheus rule file.
+pub type Rules = Generate;
