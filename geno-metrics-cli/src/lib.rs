@@ -9,6 +9,7 @@
 
 mod args;
 mod check;
+mod dashboard;
 mod diff;
 mod docs;
 mod rules;
@@ -18,7 +19,9 @@ use std::process::ExitCode;
 
 use geno_metrics_schema::{Registry, Report};
 
-pub use args::{Baseline, Check, Command, Diff, Docs, Format, Generate, RegistryFile, Rules};
+pub use args::{
+    Baseline, Check, Command, Dashboard, Diff, Docs, Format, Generate, RegistryFile, Rules,
+};
 
 /// How a command ended; the process exit code follows from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,10 +123,16 @@ pub fn run(command: &Command, context: &Context) -> Outcome {
             ("rules", "metrics.rules.yml"),
             rules::render,
         ),
+        Command::Dashboard(options) => generate(
+            options,
+            context,
+            ("dashboard", "metrics.dashboard.json"),
+            dashboard::render,
+        ),
     }
 }
 
-/// `rules`: renders the registry with `render(registry, the registry's path
+/// `rules` and `dashboard`: renders the registry with `render(registry, the registry's path
 /// from the output's directory, context.command)` into the output (`--output`, or the file
 /// named `default` beside the registry), then [`write_or_check`]s it.
 fn generate(
