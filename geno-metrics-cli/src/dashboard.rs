@@ -157,7 +157,7 @@ fn panels_of(registry: &Registry, metric: &Metric) -> Vec<Value> {
         MetricKind::Counter => vec![timeseries(
             metric,
             "per second",
-            &rate_unit(unit),
+            &grafana_unit(unit, true),
             vec![target(
                 0,
                 format!("{}{filter}", rate_record(registry, metric)),
@@ -188,10 +188,10 @@ fn panels_of(registry: &Registry, metric: &Metric) -> Vec<Value> {
                 timeseries(
                     metric,
                     &QUANTILES.map(|(quantile, _)| quantile).join(", "),
-                    &value_unit(unit),
+                    &grafana_unit(unit, false),
                     quantiles,
                 ),
-                heatmap(metric, &value_unit(unit), buckets),
+                heatmap(metric, &grafana_unit(unit, false), buckets),
             ]
         }
         MetricKind::Gauge => {
@@ -204,7 +204,11 @@ fn panels_of(registry: &Registry, metric: &Metric) -> Vec<Value> {
                 let since = format!("time() - {}{filter}", metric.name);
                 ("(time since)", since, "s".to_owned())
             } else {
-                ("", format!("{}{filter}", metric.name), value_unit(unit))
+                (
+                    "",
+                    format!("{}{filter}", metric.name),
+                    grafana_unit(unit, false),
+                )
             };
             vec![timeseries(
                 metric,
@@ -257,39 +261,38 @@ fn legend(labels: &[String]) -> String {
     parts.join(" ")
 }
 
-/// Grafana's unit for a value in the registry's `unit`: a gauge's value, a histogram's
-/// observations and bucket bounds. A unit Grafana lacks is written after the number.
-fn value_unit(unit: Option<&str>) -> String {
-    let grafana = match unit {
-        None => "short",
-        Some("seconds") => "s",
-        Some("bytes") => "bytes",
-        Some("ratio") => "percentunit",
-        Some("celsius") => "celsius",
-        Some("kelvin") => "kelvin",
-        Some("volts") => "volt",
-        Some("amperes") => "amp",
-        Some("joules") => "joule",
-        Some("grams") => "massg",
-        Some("meters" | "metres") => "lengthm",
-        Some(other) => return format!("suffix: {other}"),
-    };
-    grafana.to_owned()
-}
+/// The base units (`geno_metrics_schema`'s list) with Grafana's unit for a value in them and,
+/// where Grafana has one, for a per-second rate of them. Seconds per second is the fraction
+/// of the time spent (`process_cpu_seconds_total`: 100 % is one core busy).
+const UNITS: &[(&str, &str, Option<&str>)] = &[
+    ("seconds", "s", Some("percentunit")),
+    ("bytes", "bytes", Some("Bps")),
+    ("ratio", "percentunit", None),
+    ("celsius", "celsius", None),
+    ("kelvin", "kelvin", None),
+    ("volts", "volt", None),
+    ("amperes", "amp", None),
+    ("joules", "joule", Some("watt")),
+    ("grams", "massg", None),
+    ("meters", "lengthm", Some("velocityms")),
+    ("metres", "lengthm", Some("velocityms")),
+];
 
-/// Grafana's unit for the per-second rate of a counter in `unit`. Seconds per second is the
-/// fraction of the time spent (`process_cpu_seconds_total`: 100 % is one core busy); a plain
-/// count is events per second.
-fn rate_unit(unit: Option<&str>) -> String {
-    let grafana = match unit {
-        None => "ops",
-        Some("seconds") => "percentunit",
-        Some("bytes") => "Bps",
-        Some("joules") => "watt",
-        Some("meters" | "metres") => "velocityms",
-        Some(other) => return format!("suffix: {other}/s"),
+/// Grafana's unit for a value in the registry's `unit` (a gauge's value, a histogram's
+/// observations and bucket bounds), or with `per_second` for a counter's rate: without a
+/// unit a plain number, or events per second; a unit Grafana lacks is written after the
+/// number.
+fn grafana_unit(unit: Option<&str>, per_second: bool) -> String {
+    let Some(unit) = unit else {
+        return if per_second { "ops" } else { "short" }.to_owned();
     };
-    grafana.to_owned()
+    let known = UNITS.iter().find(|(name, ..)| *name == unit);
+    match (known, per_second) {
+        (Some((_, value, _)), false) => (*value).to_owned(),
+        (Some((_, _, Some(rate))), true) => (*rate).to_owned(),
+        (_, false) => format!("suffix: {unit}"),
+        (_, true) => format!("suffix: {unit}/s"),
+    }
 }
 
 /// A query of a panel, the `n`th (`refId` A, B, ...), over the panel's time range.
@@ -724,8 +727,8 @@ labels = ["model"]
             ("volts", "volt", "suffix: volts/s"),
             ("steps", "suffix: steps", "suffix: steps/s"),
         ] {
-            assert_eq!(value_unit(Some(declared)), value);
-            assert_eq!(rate_unit(Some(declared)), rate);
+            assert_eq!(grafana_unit(Some(declared), false), value);
+            assert_eq!(grafana_unit(Some(declared), true), rate);
         }
     }
 
