@@ -96,8 +96,9 @@ struct Row {
 }
 
 /// Every row panel and panel, placed. Ids are handed out in registry order, a row's when its
-/// first metric comes: a metric added at the end of the file leaves every earlier id as it
-/// was, so links to a panel (`viewPanel=`) survive additions.
+/// first metric comes: a metric added after the last `[[metric]]` table leaves the ids of
+/// every declared metric as they were (the collectors', which follow, move up), so links to a
+/// panel (`viewPanel=`) survive additions.
 fn panels(registry: &Registry) -> Vec<Value> {
     let mut rows: Vec<Row> = Vec::new();
     let mut next_id = 1..;
