@@ -17,6 +17,9 @@ pub enum Command {
     /// Generate the Prometheus rule file: recording rules and alerts (or check that it is
     /// fresh).
     Rules(Rules),
+    /// Generate the Grafana dashboard: a row per subsystem, a panel per metric (or check that
+    /// it is fresh).
+    Dashboard(Dashboard),
 }
 
 /// The registry file every command reads.
@@ -107,16 +110,23 @@ pub struct Docs {
     pub output: Option<PathBuf>,
 }
 
-/// `rules`: the Prometheus rule file.
+/// `rules` and `dashboard`: a file generated from the registry for Prometheus or Grafana.
 #[derive(Debug, Clone, Args)]
-pub struct Rules {
+pub struct Generate {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub registry: RegistryFile,
-    /// Fail (exit 1) when the rule file is stale instead of writing it.
+    /// Fail (exit 1) when the file is stale instead of writing it.
     #[arg(long)]
     pub check: bool,
-    /// The rule file [default: metrics.rules.yml beside the registry].
+    /// The file [default: beside the registry: metrics.rules.yml for rules,
+    /// metrics.dashboard.json for dashboard].
     #[arg(long, value_name = "O", allow_hyphen_values = true)]
     pub output: Option<PathBuf>,
 }
+
+/// `rules`: the Prometheus rule file.
+pub type Rules = Generate;
+
+/// `dashboard`: the Grafana dashboard.
+pub type Dashboard = Generate;

@@ -9,6 +9,7 @@
 
 mod args;
 mod check;
+mod dashboard;
 mod diff;
 mod docs;
 mod rules;
@@ -18,7 +19,9 @@ use std::process::ExitCode;
 
 use geno_metrics_schema::{Registry, Report};
 
-pub use args::{Baseline, Check, Command, Diff, Docs, Format, RegistryFile, Rules};
+pub use args::{
+    Baseline, Check, Command, Dashboard, Diff, Docs, Format, Generate, RegistryFile, Rules,
+};
 
 /// How a command ended; the process exit code follows from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,8 +132,46 @@ pub fn run(command: &Command, context: &Context) -> Outcome {
         Command::Check(options) => check::run(options, context),
         Command::Diff(options) => diff::run(options, context),
         Command::Docs(options) => docs::run(options, context),
-        Command::Rules(options) => rules::run(options, context),
+        Command::Rules(options) => generate(
+            options,
+            context,
+            ("rules", "metrics.rules.yml"),
+            rules::render,
+        ),
+        Command::Dashboard(options) => generate(
+            options,
+            context,
+            ("dashboard", "metrics.dashboard.json"),
+            dashboard::render,
+        ),
     }
+}
+
+/// `rules` and `dashboard`: renders the registry with `render(registry, the registry's path
+/// from the output's directory, context.command)` into the output (`--output`, or the file
+/// named `default` beside the registry), then [`write_or_check`]s it.
+fn generate(
+    options: &Generate,
+    context: &Context,
+    (command, default): (&str, &str),
+    render: fn(&Registry, &str, &str) -> String,
+) -> Outcome {
+    let file = &context.registry_of(&options.registry);
+    let target = options.output.clone().unwrap_or_else(|| {
+        file.parent()
+            .map_or_else(|| default.into(), |dir| dir.join(default))
+    });
+    let registry = match load_valid(file, context) {
+        Ok(registry) => registry,
+        Err(outcome) => return outcome,
+    };
+    let beside = target.parent().unwrap_or(Path::new("."));
+    let rendered = render(
+        &registry,
+        &Context::relative_to(file, beside),
+        context.command,
+    );
+    write_or_check(&target, &rendered, options.check, command, context)
 }
 
 /// What a generating command (`docs`, `rules`) does with its output: writes it to `target`,

@@ -5,6 +5,8 @@
 //! cargo geno-metrics check                       # metrics.toml beside the current package
 //! cargo geno-metrics diff --base origin/main     # the rename-diff guard, in CI
 //! cargo geno-metrics docs [--check]              # METRICS.md beside the registry
+//! cargo geno-metrics rules [--check]             # metrics.rules.yml beside the registry
+//! cargo geno-metrics dashboard [--check]         # metrics.dashboard.json beside it
 //! ```
 //!
 //! Without `--file`, the registry is `metrics.toml` beside the `Cargo.toml` that cargo takes
@@ -63,7 +65,7 @@ fn context(command: &Command) -> Result<Context, String> {
         Command::Check(c) => &c.registry,
         Command::Diff(d) => &d.registry,
         Command::Docs(d) => &d.registry,
-        Command::Rules(r) => &r.registry,
+        Command::Rules(g) | Command::Dashboard(g) => &g.registry,
     };
     let registry = match &given.file {
         Some(file) => file.clone(),

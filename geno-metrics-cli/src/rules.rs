@@ -13,14 +13,12 @@ use geno_metrics_schema::{
     Registry, duration_millis,
 };
 
-use crate::{Context, Outcome, Rules, load_valid};
-
 /// The range every rate is taken over: four scrapes at Prometheus' default 1 m interval, as
 /// `rate()` needs at least two samples and tolerates a missed one.
 pub(crate) const RATE_RANGE: &str = "5m";
 
-/// The quantiles recorded for every histogram.
-const QUANTILES: [(&str, &str); 3] = [("p50", "0.5"), ("p90", "0.9"), ("p99", "0.99")];
+/// The quantiles recorded for every histogram: the name in the record, the quantile.
+pub(crate) const QUANTILES: [(&str, &str); 3] = [("p50", "0.5"), ("p90", "0.9"), ("p99", "0.99")];
 
 /// A YAML double-quoted scalar: JSON's string syntax is a subset of YAML's.
 fn quoted(text: &str) -> String {
@@ -29,7 +27,7 @@ fn quoted(text: &str) -> String {
 
 /// The labels a metric's recording rules keep: `job`, the constant labels, the metric's
 /// enumerated labels.
-fn kept_labels(registry: &Registry, metric: &Metric) -> Vec<String> {
+pub(crate) fn kept_labels(registry: &Registry, metric: &Metric) -> Vec<String> {
     let mut labels = vec!["job".to_owned()];
     labels.extend(registry.const_labels.iter().map(|l| l.name.clone()));
     labels.extend(
@@ -40,6 +38,36 @@ fn kept_labels(registry: &Registry, metric: &Metric) -> Vec<String> {
             .map(|l| l.name.clone()),
     );
     labels
+}
+
+/// The level of a metric's recording rules: its kept labels joined by `_` (`job_rank_phase`).
+fn level(registry: &Registry, metric: &Metric) -> String {
+    kept_labels(registry, metric).join("_")
+}
+
+/// The recording rule of a counter's rate: `job_rank:app_requests:rate5m`.
+pub(crate) fn rate_record(registry: &Registry, counter: &Metric) -> String {
+    let stem = counter.name.strip_suffix("_total").unwrap_or(&counter.name);
+    format!("{}:{stem}:rate{RATE_RANGE}", level(registry, counter))
+}
+
+/// The recording rule of a histogram's bucket rates: `job_rank:app_latency_seconds_bucket:rate5m`.
+pub(crate) fn bucket_rate_record(registry: &Registry, histogram: &Metric) -> String {
+    format!(
+        "{}:{}_bucket:rate{RATE_RANGE}",
+        level(registry, histogram),
+        histogram.name
+    )
+}
+
+/// The recording rule of a histogram's quantile named `quantile` in [`QUANTILES`]:
+/// `job_rank:app_latency_seconds:p99_rate5m`.
+pub(crate) fn quantile_record(registry: &Registry, histogram: &Metric, quantile: &str) -> String {
+    format!(
+        "{}:{}:{quantile}_rate{RATE_RANGE}",
+        level(registry, histogram),
+        histogram.name
+    )
 }
 
 /// One recording rule.
@@ -60,19 +88,16 @@ struct Alert<'r> {
 fn recording_rules(registry: &Registry) -> Vec<Recording> {
     let mut rules = Vec::new();
     for metric in &registry.metrics {
-        let labels = kept_labels(registry, metric);
-        let level = labels.join("_");
-        let by = labels.join(", ");
+        let by = kept_labels(registry, metric).join(", ");
         match metric.kind {
             MetricKind::Counter => {
-                let stem = metric.name.strip_suffix("_total").unwrap_or(&metric.name);
                 rules.push(Recording {
-                    record: format!("{level}:{stem}:rate{RATE_RANGE}"),
+                    record: rate_record(registry, metric),
                     expr: format!("sum by ({by}) (rate({}[{RATE_RANGE}]))", metric.name),
                 });
             }
             MetricKind::Histogram => {
-                let buckets = format!("{level}:{}_bucket:rate{RATE_RANGE}", metric.name);
+                let buckets = bucket_rate_record(registry, metric);
                 rules.push(Recording {
                     record: buckets.clone(),
                     expr: format!(
@@ -82,7 +107,7 @@ fn recording_rules(registry: &Registry) -> Vec<Recording> {
                 });
                 for (name, q) in QUANTILES {
                     rules.push(Recording {
-                        record: format!("{level}:{}:{name}_rate{RATE_RANGE}", metric.name),
+                        record: quantile_record(registry, metric, name),
                         expr: format!("histogram_quantile({q}, {buckets})"),
                     });
                 }
@@ -92,6 +117,30 @@ fn recording_rules(registry: &Registry) -> Vec<Recording> {
         }
     }
     rules
+}
+
+/// A series every process of the registry exposes from its first exposition on: build_info
+/// when collected, else the first declared metric that has a series before anything is
+/// recorded (not an info metric, nothing free-form; a histogram's `_count`). The
+/// missing-process alert counts it; the dashboard lists jobs and constant label values from it.
+pub(crate) fn series_every_process_has(registry: &Registry) -> Option<String> {
+    let always_exposed = |m: &&Metric| {
+        m.collector.is_none()
+            && m.kind != MetricKind::Info
+            && !m
+                .labels
+                .iter()
+                .any(|l| matches!(l.values, LabelValues::FreeForm { .. }))
+    };
+    let present = registry
+        .metrics
+        .iter()
+        .find(|m| m.collector == Some(Collector::BuildInfo))
+        .or_else(|| registry.metrics.iter().find(always_exposed))?;
+    Some(match present.kind {
+        MetricKind::Histogram => format!("{}_count", present.name),
+        _ => present.name.clone(),
+    })
 }
 
 /// The alerts the registry generates, each as its settings say (left out when disabled).
@@ -139,17 +188,8 @@ fn alerts(registry: &Registry) -> Vec<Alert<'_>> {
         });
     }
     if let Some(rank) = registry.const_labels.first() {
-        // A metric every process has: build_info when collected, else the first declared.
-        let present = registry
-            .metrics
-            .iter()
-            .find(|m| m.collector == Some(Collector::BuildInfo))
-            .or_else(|| registry.metrics.iter().find(|m| m.collector.is_none()));
-        if let Some(present) = present {
-            let series = match present.kind {
-                MetricKind::Histogram => format!("{}_count", present.name),
-                _ => present.name.clone(),
-            };
+        let present = series_every_process_has(registry);
+        if let Some(series) = present {
             let label = &rank.name;
             let missing = setting("process_missing");
             let lookback = missing.threshold("lookback");
@@ -241,27 +281,6 @@ pub(crate) fn render(registry: &Registry, source: &str, command: &str) -> String
         ));
     }
     out
-}
-
-pub(crate) fn run(options: &Rules, context: &Context) -> Outcome {
-    let file = &context.registry_of(&options.registry);
-    let target = options.output.clone().unwrap_or_else(|| {
-        file.parent().map_or_else(
-            || "metrics.rules.yml".into(),
-            |dir| dir.join("metrics.rules.yml"),
-        )
-    });
-    let registry = match load_valid(file, context) {
-        Ok(registry) => registry,
-        Err(outcome) => return outcome,
-    };
-    let beside = target.parent().unwrap_or(std::path::Path::new("."));
-    let rendered = render(
-        &registry,
-        &Context::relative_to(file, beside),
-        context.command,
-    );
-    crate::write_or_check(&target, &rendered, options.check, "rules", context)
 }
 
 #[cfg(test)]
@@ -385,6 +404,19 @@ mod tests {
         assert_eq!(bytes_in_words("524288"), "512 KiB");
         assert_eq!(bytes_in_words("1000"), "1000 bytes");
         assert_eq!(bytes_in_words("1572864.5"), "1572864.5 bytes");
+    }
+
+    #[test]
+    fn the_series_every_process_has_exists_before_anything_is_recorded() {
+        let registry = parse(
+            "[registry]\nversion = \"1.0.0\"\n[[metric]]\nname = \"model_info\"\nkind = \"info\"\nsummary = \"M.\"\nlabels = [\"model\"]\n[[metric]]\nname = \"gpu_bytes\"\nkind = \"gauge\"\nunit = \"bytes\"\nsummary = \"G.\"\nlabels = { device = { max_series = 4 } }\n[[metric]]\nname = \"latency_seconds\"\nkind = \"histogram\"\nunit = \"seconds\"\nsummary = \"L.\"\n",
+        );
+        assert_eq!(
+            series_every_process_has(&registry).as_deref(),
+            Some("latency_seconds_count")
+        );
+        let bare = parse("[registry]\nversion = \"1.0.0\"\n");
+        assert_eq!(series_every_process_has(&bare), None);
     }
 
     #[test]

@@ -185,8 +185,8 @@ pub(crate) fn ci() -> ExitCode {
 }
 
 /// The registry's own checks, run in-process before the cargo steps: `metrics check`,
-/// `metrics docs --check`, `metrics rules --check`, and the rename-diff guard against the
-/// previous commit.
+/// `metrics docs --check`, `metrics rules --check`, `metrics dashboard --check`, and the
+/// rename-diff guard against the previous commit.
 fn registry_steps(root: &std::path::Path) -> Result<(), ExitCode> {
     let metrics = |args: &[&str]| -> Result<(), ExitCode> {
         println!("\n==> xtask ci: metrics {}", args.join(" "));
@@ -200,6 +200,7 @@ fn registry_steps(root: &std::path::Path) -> Result<(), ExitCode> {
     metrics(&["check"])?;
     metrics(&["docs", "--check"])?;
     metrics(&["rules", "--check"])?;
+    metrics(&["dashboard", "--check"])?;
     match previous_commit(root) {
         Ok(()) => metrics(&["diff", "--base", "HEAD~1"]),
         Err(why) => {
@@ -733,6 +734,7 @@ mod tests {
             "metrics check",
             "metrics docs --check",
             "metrics rules --check",
+            "metrics dashboard --check",
             "metrics diff --base HEAD~1",
         ] {
             assert!(

@@ -371,6 +371,87 @@ fn docs_check_fails_when_stale_and_names_the_command() {
     );
 }
 
+/// `rules` and `dashboard` write beside the registry (or to `--output`, naming the registry
+/// from there); `--check` passes on a fresh file and fails, naming the command, on a stale or
+/// missing one.
+#[test]
+fn rules_and_dashboard_go_beside_the_registry_and_check_catches_staleness() {
+    let dir = scratch("generated");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    fs::write(dir.join("sub/metrics.toml"), V1).unwrap();
+    for (command, file, says_source) in [
+        (
+            "rules",
+            "metrics.rules.yml",
+            "# Generated from metrics.toml ",
+        ),
+        (
+            "dashboard",
+            "metrics.dashboard.json",
+            "\"description\": \"Generated from metrics.toml ",
+        ),
+    ] {
+        let run = |extra: &[&str]| {
+            let args = [
+                &["metrics", command, "--file", "sub/metrics.toml"][..],
+                extra,
+            ]
+            .concat();
+            xtask(&dir, &args)
+        };
+        let missing = run(&["--check"]);
+        assert_eq!(code(&missing), 1, "{command}");
+        assert!(
+            stderr(&missing).contains(&format!("generate it with `cargo xtask metrics {command}`")),
+            "{}",
+            stderr(&missing)
+        );
+        let wrote = run(&[]);
+        assert_eq!(code(&wrote), 0, "{}", stderr(&wrote));
+        let written = fs::read_to_string(dir.join("sub").join(file)).unwrap();
+        assert!(written.contains(says_source), "{written}");
+        assert!(written.contains("app_latency_seconds"), "{written}");
+        assert_eq!(
+            code(&run(&["--check"])),
+            0,
+            "{command} --check on a fresh file"
+        );
+
+        fs::write(
+            dir.join("sub/metrics.toml"),
+            format!("{V1}\n[[metric]]\nname = \"app_errors_total\"\nkind = \"counter\"\nsummary = \"Errors.\"\n"),
+        )
+        .unwrap();
+        let stale = run(&["--check"]);
+        assert_eq!(code(&stale), 1, "{command}");
+        assert!(
+            stderr(&stale).contains(&format!(
+                "sub/{file} is stale: regenerate it with `cargo xtask metrics {command}`"
+            )),
+            "{}",
+            stderr(&stale)
+        );
+        fs::write(dir.join("sub/metrics.toml"), V1).unwrap();
+
+        let elsewhere = run(&["--output", "out/generated"]);
+        assert_eq!(code(&elsewhere), 0, "{}", stderr(&elsewhere));
+        let written = fs::read_to_string(dir.join("out/generated")).unwrap();
+        assert!(
+            written.contains(&says_source.replace("metrics.toml", "../sub/metrics.toml")),
+            "{written}"
+        );
+        let broken = V1.replace("app_steps_total", "app_steps");
+        fs::write(dir.join("sub/metrics.toml"), broken).unwrap();
+        assert_eq!(code(&run(&[])), 1, "{command} of an invalid registry");
+        fs::write(dir.join("sub/metrics.toml"), V1).unwrap();
+    }
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("sub/metrics.dashboard.json")).unwrap())
+            .unwrap();
+    assert_eq!(dashboard["uid"], "app-metrics");
+    assert!(dashboard["panels"].as_array().unwrap().len() > 1);
+}
+
 /// Runs xtask in `dir`, failing the test when it has not finished within 20 s (a read that
 /// blocks would otherwise hang the suite).
 fn xtask_within_20s(dir: &Path, args: &[&str]) -> Output {
