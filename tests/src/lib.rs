@@ -14,6 +14,7 @@ pub mod doc_snippets;
 pub mod hostile_docs {
     geno_metrics::registry!("fixtures/hostile_docs.toml");
 }
+pub mod grafana;
 pub mod python;
 pub mod redaction;
 pub mod servers;

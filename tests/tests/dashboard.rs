@@ -10,6 +10,7 @@
 use std::fs;
 
 use geno_metrics_tests::genolewm::METRICS;
+use geno_metrics_tests::grafana::{self, queries, substituted, variable_selectors};
 use geno_metrics_tests::tools::promtool_check_rules;
 use serde_json::Value;
 
@@ -17,70 +18,7 @@ const DASHBOARD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../metrics.dashboa
 const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../metrics.rules.yml");
 
 fn dashboard() -> Value {
-    serde_json::from_str(&fs::read_to_string(DASHBOARD).unwrap()).unwrap()
-}
-
-/// Every panel query: (panel id, refId, expr).
-fn queries(dashboard: &Value) -> Vec<(u64, String, String)> {
-    let mut queries = Vec::new();
-    for panel in dashboard["panels"].as_array().unwrap() {
-        for target in panel["targets"].as_array().into_iter().flatten() {
-            queries.push((
-                panel["id"].as_u64().unwrap(),
-                target["refId"].as_str().unwrap().to_owned(),
-                target["expr"].as_str().unwrap().to_owned(),
-            ));
-        }
-    }
-    queries
-}
-
-/// `expr` as Grafana sends it with every variable at All: a query variable's `allValue`, a
-/// custom variable's values as the regex `(a|b)`.
-fn substituted(dashboard: &Value, expr: &str) -> String {
-    let mut variables: Vec<(String, String)> = dashboard["templating"]["list"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            let all = match v["type"].as_str().unwrap() {
-                "custom" => {
-                    let values: Vec<&str> = v["options"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|o| o["value"].as_str().unwrap())
-                        .filter(|value| *value != "$__all")
-                        .collect();
-                    format!("({})", values.join("|"))
-                }
-                _ => v["allValue"].as_str().unwrap_or("").to_owned(),
-            };
-            (v["name"].as_str().unwrap().to_owned(), all)
-        })
-        .collect();
-    // The longest name first: `$rank` must not eat the start of a `$ranking`.
-    variables.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
-    let mut expr = expr.to_owned();
-    for (name, all) in &variables {
-        expr = expr
-            .replace(&format!("${{{name}}}"), all)
-            .replace(&format!("${name}"), all);
-    }
-    assert!(!expr.contains('$'), "a variable is left in {expr}");
-    expr
-}
-
-/// The selector of a variable's `label_values(SELECTOR, label)`, itself PromQL.
-fn variable_selectors(dashboard: &Value) -> Vec<String> {
-    dashboard["templating"]["list"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v["definition"].as_str())
-        .filter_map(|q| q.strip_prefix("label_values(")?.rsplit_once(", "))
-        .map(|(selector, _)| selector.to_owned())
-        .collect()
+    grafana::load(std::path::Path::new(DASHBOARD))
 }
 
 #[test]

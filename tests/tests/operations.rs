@@ -1,6 +1,8 @@
-//! The generated rules at work in the real tools: a Prometheus loads `metrics.rules.yml`,
-//! scrapes the example job both ways (its textfile through node_exporter, and `/metrics`
-//! directly), and every recording rule returns data for both; a textfile that stops updating
+//! The generated rules and dashboard at work in the real tools: a Prometheus loads
+//! `metrics.rules.yml`, scrapes the example job both ways (its textfile through node_exporter,
+//! and `/metrics` directly), every recording rule returns data for both, and every panel query
+//! of `metrics.dashboard.json` (with All selected) returns a number: no blank panel. A
+//! textfile that stops updating
 //! fires `MetricsTextfileStale`, which Prometheus delivers to an Alertmanager, while a file
 //! kept fresh never does.
 //!
@@ -16,16 +18,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use geno_metrics_tests::fresh_dir;
 use geno_metrics_tests::genolewm::METRICS;
 use geno_metrics_tests::servers::{
     ScrapeJob, encode_query, http_get, start_alertmanager, start_node_exporter,
     start_prometheus_with_rules,
 };
 use geno_metrics_tests::tools::example;
+use geno_metrics_tests::{fresh_dir, grafana};
 
 const REGISTRY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../metrics.toml");
 const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../metrics.rules.yml");
+const DASHBOARD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../metrics.dashboard.json");
 
 /// The names every recording rule of a rule file records, in file order.
 fn recorded_names(rules: &Path) -> Vec<String> {
@@ -76,25 +79,42 @@ fn start_example_job(textfiles: &Path) -> (Job, u16) {
     (job, port)
 }
 
-/// The `job` labels of the series `query` returns on the Prometheus at `port`; `None` when
-/// it does not answer.
-fn jobs_of(port: u16, query: &str) -> Option<BTreeSet<String>> {
+/// The series `query` returns on the Prometheus at `port` now; `None` when it does not
+/// answer.
+fn instant(port: u16, query: &str) -> Option<Vec<serde_json::Value>> {
     let body = http_get(
         port,
         &format!("/api/v1/query?query={}", encode_query(query)),
     )?;
     let json: serde_json::Value = serde_json::from_str(&body).ok()?;
+    json["data"]["result"].as_array().cloned()
+}
+
+/// The `job` labels of the series `query` returns; `None` when Prometheus does not answer.
+fn jobs_of(port: u16, query: &str) -> Option<BTreeSet<String>> {
     Some(
-        json["data"]["result"]
-            .as_array()?
+        instant(port, query)?
             .iter()
             .filter_map(|series| series["metric"]["job"].as_str().map(str::to_owned))
             .collect(),
     )
 }
 
+/// Whether `query` returns at least one series whose value is a number (a panel draws
+/// nothing for NaN, which a quantile of no observations is).
+fn draws_something(port: u16, query: &str) -> bool {
+    instant(port, query).is_some_and(|series| {
+        series.iter().any(|s| {
+            s["value"][1]
+                .as_str()
+                .and_then(|v| v.parse::<f64>().ok())
+                .is_some_and(|v| !v.is_nan())
+        })
+    })
+}
+
 #[test]
-fn prometheus_records_every_rule_from_the_textfile_and_from_metrics() {
+fn prometheus_records_every_rule_and_fills_every_panel_from_both_collection_paths() {
     let dir = fresh_dir(env!("CARGO_TARGET_TMPDIR"), "operations", "recording");
     let textfiles = dir.join("textfiles");
     std::fs::create_dir_all(&textfiles).unwrap();
@@ -119,6 +139,17 @@ fn prometheus_records_every_rule_from_the_textfile_and_from_metrics() {
     );
     let records = recorded_names(Path::new(RULES));
     assert!(records.len() > 10, "{records:?}");
+    let dashboard = grafana::load(Path::new(DASHBOARD));
+    let panels: Vec<(String, String)> = grafana::queries(&dashboard)
+        .into_iter()
+        .map(|(id, ref_id, expr)| {
+            (
+                format!("panel {id} query {ref_id}"),
+                grafana::substituted(&dashboard, &expr),
+            )
+        })
+        .collect();
+    assert!(panels.len() > 40, "{panels:?}");
     let both: BTreeSet<String> = ["http", "textfile"].map(String::from).into();
     // A rate needs two scrapes; a rule, an evaluation after them.
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -128,13 +159,17 @@ fn prometheus_records_every_rule_from_the_textfile_and_from_metrics() {
             .map(|record| (record, jobs_of(port, record)))
             .filter(|(_, jobs)| jobs.as_ref() != Some(&both))
             .collect();
-        if missing.is_empty() {
+        let blank: Vec<&(String, String)> = panels
+            .iter()
+            .filter(|(_, query)| !draws_something(port, query))
+            .collect();
+        if missing.is_empty() && blank.is_empty() {
             break;
         }
         if Instant::now() > deadline {
             let log = std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default();
             panic!(
-                "recording rules without data from both jobs (the jobs each has): {missing:#?}\n{log}"
+                "recording rules without data from both jobs (the jobs each has): {missing:#?}\nblank panels: {blank:#?}\n{log}"
             );
         }
         prometheus.assert_running();
