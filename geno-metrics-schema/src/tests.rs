@@ -1729,3 +1729,17 @@ fn durations_read_as_prometheus_reads_them() {
         assert_eq!(duration_millis(bad), None, "{bad:?}");
     }
 }
+
+#[test]
+fn a_metric_label_may_not_be_a_target_label() {
+    for (label, help) in [("job", "workload"), ("instance", "host")] {
+        let report = report_of(&with_header(&format!(
+            "[[metric]]\nname = \"app_jobs_total\"\nkind = \"counter\"\nsummary = \"J.\"\nlabels = {{ {label} = [\"a\", \"b\"] }}\n"
+        )));
+        assert_eq!(report.rules(), ["reserved-label"], "{report}");
+        let d = &report.diagnostics[0];
+        assert!(d.message.contains(&format!("exported_{label}")), "{report}");
+        assert!(d.help.as_deref().unwrap().contains(help), "{report}");
+        assert_eq!((d.line, d.column), (9, 12), "{report}");
+    }
+}
