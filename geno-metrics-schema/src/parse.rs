@@ -216,23 +216,39 @@ fn collectors(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Option<Sp<Ve
     })
 }
 
+/// The entries of `key = { name = { ... }, ... }` (a table of tables): each name with its
+/// table and the table's span. What is not a table is reported (`what` says what `key` must
+/// be, `help` how to write it) and left out.
+fn named_tables<'v, 'a>(
+    sink: &mut Sink<'_>,
+    key: &str,
+    value: &'v Spanned<DeValue<'a>>,
+    what: &str,
+    help: &str,
+) -> Vec<(Sp<String>, &'v DeTable<'a>, Range<usize>)> {
+    let DeValue::Table(table) = value.get_ref() else {
+        wrong_type(sink, key, value, what).help(help);
+        return Vec::new();
+    };
+    let mut tables = Vec::with_capacity(table.len());
+    for (name, entry) in table {
+        let name = Sp {
+            value: name.get_ref().to_string(),
+            span: name.span(),
+        };
+        match entry.get_ref() {
+            DeValue::Table(inner) => tables.push((name, inner, entry.span())),
+            _ => drop(wrong_type(sink, &name.value, entry, "a table").help(help)),
+        }
+    }
+    tables
+}
+
 /// `[registry.alerts]`: a table of alert tables, e.g. `textfile_stale = { after = "2m" }`.
 fn alerts(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Vec<RawAlert> {
     const HELP: &str = "write `[registry.alerts]` and under it one table per alert, e.g. `textfile_stale = { after = \"2m\" }`";
-    let DeValue::Table(table) = value.get_ref() else {
-        wrong_type(sink, "alerts", value, "a table of alerts").help(HELP);
-        return Vec::new();
-    };
-    let mut alerts = Vec::with_capacity(table.len());
-    for (key, settings) in table {
-        let key = Sp {
-            value: key.get_ref().to_string(),
-            span: key.span(),
-        };
-        let DeValue::Table(entries) = settings.get_ref() else {
-            wrong_type(sink, &key.value, settings, "a table").help(HELP);
-            continue;
-        };
+    let mut alerts = Vec::new();
+    for (key, entries, _) in named_tables(sink, "alerts", value, "a table of alerts", HELP) {
         let entries = entries
             .iter()
             .map(|(k, v)| {
@@ -267,20 +283,10 @@ fn alerts(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Vec<RawAlert> {
 /// `const_labels = { rank = { env = "RANK", default = "0" }, ... }`.
 fn const_labels(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Vec<RawConstLabel> {
     const HELP: &str = "write `const_labels = { rank = { env = \"RANK\", default = \"0\" } }`: each label names the environment variable its value comes from";
-    let DeValue::Table(table) = value.get_ref() else {
-        wrong_type(sink, "const_labels", value, "a table of labels").help(HELP);
-        return Vec::new();
-    };
-    let mut labels = Vec::with_capacity(table.len());
-    for (key, declaration) in table {
-        let name = Sp {
-            value: key.get_ref().to_string(),
-            span: key.span(),
-        };
-        let DeValue::Table(options) = declaration.get_ref() else {
-            wrong_type(sink, &name.value, declaration, "a table").help(HELP);
-            continue;
-        };
+    let mut labels = Vec::new();
+    for (name, options, span) in
+        named_tables(sink, "const_labels", value, "a table of labels", HELP)
+    {
         let mut label = RawConstLabel {
             name,
             env: None,
@@ -302,7 +308,7 @@ fn const_labels(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Vec<RawCon
         if !options.contains_key("env") {
             sink.error(
                 "missing-key",
-                declaration.span(),
+                span,
                 format!("constant label `{}` has no `env`", label.name.value),
             )
             .help("name the environment variable its value comes from, e.g. `env = \"RANK\"`");
