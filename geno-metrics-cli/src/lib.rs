@@ -11,6 +11,7 @@ mod args;
 mod check;
 mod diff;
 mod docs;
+mod queries;
 mod rules;
 
 use std::path::{Path, PathBuf};
