@@ -111,37 +111,68 @@ pub(crate) fn examine(registry: &Registry, registry_file: &Path, context: &Conte
         files: registry.queries.rule_files.len() + registry.queries.dashboards.len(),
         ..Examined::default()
     };
-    let mut rule_files = Vec::new();
-    for listed in &registry.queries.rule_files {
-        if let Some((file, text)) = listing.read(listed, "rule_files", &mut examined) {
-            match files::rule_file(&text) {
-                Ok(read) => rule_files.push((file, read)),
-                Err(problem) => examined.invalid(&file, problem, "a Prometheus rule file"),
+    // Every file is read before any query is checked: a query may use what any rule file
+    // records.
+    let lists: [(&[QueryFile], &str, fn(&str) -> Read); 2] = [
+        (&registry.queries.rule_files, "rule_files", |text| {
+            files::rule_file(text).map_or_else(
+                |problem| Read::Invalid(problem, "a Prometheus rule file"),
+                Read::Rules,
+            )
+        }),
+        (&registry.queries.dashboards, "dashboards", |text| {
+            files::dashboard(text).map_or_else(
+                |problem| Read::Invalid(problem, "a Grafana dashboard's JSON"),
+                Read::Dashboard,
+            )
+        }),
+    ];
+    let mut read = Vec::new();
+    for (listed_files, key, read_as) in lists {
+        for listed in listed_files {
+            if let Some((file, text)) = listing.read(listed, key, &mut examined) {
+                read.push((file, read_as(&text)));
             }
         }
     }
-    let mut dashboards = Vec::new();
-    for listed in &registry.queries.dashboards {
-        if let Some((file, text)) = listing.read(listed, "dashboards", &mut examined) {
-            match files::dashboard(&text) {
-                Ok(read) => dashboards.push((file, read)),
-                Err(problem) => examined.invalid(&file, problem, "a Grafana dashboard (JSON)"),
-            }
-        }
-    }
-    let recorded = rule_files.iter().flat_map(|(_, f)| f.recorded.clone());
+    let recorded = read.iter().flat_map(|(_, r)| match r {
+        Read::Rules(rules) => rules.recorded.clone(),
+        _ => Vec::new(),
+    });
     let names = Names::new(registry, recorded);
-    for (file, read) in &rule_files {
-        for found in &read.queries {
-            examined.check(&names, file, found, &[]);
-        }
-    }
-    for (file, read) in &dashboards {
-        for found in &read.queries {
-            examined.check(&names, file, found, &read.variables);
-        }
-    }
+    on_big_stack(|| examined.check_all(&names, &read));
     examined
+}
+
+impl Examined {
+    /// Checks every query of the files read.
+    fn check_all(&mut self, names: &Names<'_>, read: &[(String, Read)]) {
+        for (file, content) in read {
+            match content {
+                Read::Rules(rules) => {
+                    for found in &rules.queries {
+                        self.check(names, file, found, &[]);
+                    }
+                }
+                Read::Dashboard(dashboard) => {
+                    for found in &dashboard.queries {
+                        self.check(names, file, found, &dashboard.variables);
+                    }
+                }
+                Read::Invalid(problem, what) => self.findings.push(QueryFinding {
+                    rule: "query-file-invalid",
+                    level: Level::Error,
+                    file: file.clone(),
+                    line: problem.line,
+                    metric: None,
+                    place: None,
+                    query: None,
+                    message: problem.message.clone(),
+                    help: format!("make it {what}, or remove it from the registry's list"),
+                }),
+            }
+        }
+    }
 }
 
 /// Where the listed files are, and how findings name them.
@@ -205,21 +236,15 @@ impl Listing<'_> {
     }
 }
 
-impl Examined {
-    fn invalid(&mut self, file: &str, problem: files::FileProblem, what: &str) {
-        self.findings.push(QueryFinding {
-            rule: "query-file-invalid",
-            level: Level::Error,
-            file: file.to_owned(),
-            line: problem.line,
-            metric: None,
-            place: None,
-            query: None,
-            message: problem.message,
-            help: format!("make it {what}, or remove it from the registry's list"),
-        });
-    }
+/// What a listed file holds.
+enum Read {
+    Rules(files::RuleFile),
+    Dashboard(files::Dashboard),
+    /// Not what its list says it is: the problem, and what it should be.
+    Invalid(files::FileProblem, &'static str),
+}
 
+impl Examined {
     /// Checks one query of `file`; `variables` are its dashboard's.
     fn check(
         &mut self,
@@ -334,6 +359,31 @@ impl Quoting {
     /// Whether the text read so far ends inside a string.
     pub(crate) fn in_string(&self) -> bool {
         self.quote.is_some()
+    }
+}
+
+/// The stack the queries are parsed and walked on: the parser and the walk recurse once per
+/// level of a query, and a query of the largest size [`lint::parse`] takes (a chain of 8 192
+/// binary operators) needs more than a thread's usual 2 MiB. Only the pages used are touched.
+const STACK: usize = 64 << 20;
+
+/// Runs `work` on a thread with a [`STACK`]-sized stack (or here, if no such thread can be
+/// started).
+pub(crate) fn on_big_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    let mut work = Some(work);
+    let outcome = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("geno-metrics-queries".to_owned())
+            .stack_size(STACK)
+            .spawn_scoped(scope, || work.take().map(|w| w()))
+            .ok()
+            .map(|worker| worker.join())
+    });
+    match (outcome, work) {
+        (Some(Ok(Some(result))), _) => result,
+        (Some(Err(panic)), _) => std::panic::resume_unwind(panic),
+        (_, Some(work)) => work(),
+        (_, None) => std::panic::resume_unwind(Box::new("the query checks did not run")),
     }
 }
 

@@ -1462,13 +1462,9 @@ fn check_query_keys(sink: &mut Sink<'_>, raw: &RawQueryKeys) -> Option<QueryFile
                 .help(help);
                 ok = false;
             } else if let Some(first) = seen.iter().find(|f| same_path(&f.value, &path.value)) {
-                sink.error(
-                    "duplicate-path",
-                    path.span.clone(),
-                    format!("`{}` is listed twice", path.value),
-                )
-                .note_at("first listed at", first.span.start)
-                .help("remove one of them: a file is read once, as a rule file or as a dashboard");
+                let help =
+                    "remove one of them: a file is read once, as a rule file or as a dashboard";
+                listed_twice(sink, "duplicate-path", "", path, first, help);
                 ok = false;
             } else {
                 files.push(QueryFile {
@@ -1487,13 +1483,8 @@ fn check_query_keys(sink: &mut Sink<'_>, raw: &RawQueryKeys) -> Option<QueryFile
             invalid_label_name(sink, label, &problem);
             ok = false;
         } else if let Some(first) = listed[..i].iter().find(|l| l.value == label.value) {
-            sink.error(
-                "duplicate-label",
-                label.span.clone(),
-                format!("target label `{}` is listed twice", label.value),
-            )
-            .note_at("first listed at", first.span.start)
-            .help("remove one of them");
+            let help = "remove one of them";
+            listed_twice(sink, "duplicate-label", "target label ", label, first, help);
             ok = false;
         } else {
             target_labels.push(label.value.clone());
@@ -1504,6 +1495,25 @@ fn check_query_keys(sink: &mut Sink<'_>, raw: &RawQueryKeys) -> Option<QueryFile
         dashboards,
         target_labels,
     })
+}
+
+/// Reports `item` (a `what` such as `target label `, or nothing) as listed a second time after
+/// `first`.
+fn listed_twice(
+    sink: &mut Sink<'_>,
+    rule: &'static str,
+    what: &str,
+    item: &Sp<String>,
+    first: &Sp<String>,
+    help: &str,
+) {
+    sink.error(
+        rule,
+        item.span.clone(),
+        format!("{what}`{}` is listed twice", item.value),
+    )
+    .note_at("first listed at", first.span.start)
+    .help(help);
 }
 
 /// What is wrong with a path of `rule_files` or `dashboards`, and how to fix it, if anything.

@@ -355,6 +355,16 @@ pub(crate) fn dashboard(text: &str) -> Result<Dashboard, FileProblem> {
             }
         }
     }
+    if let Some(list) = root
+        .get_object("annotations")
+        .and_then(|a| a.get_array("list"))
+    {
+        for annotation in list.elements.iter().filter_map(Value::as_object) {
+            let name = annotation.get_string("name").map_or("", |n| &n.value);
+            let what = format!("annotation `{name}`");
+            read_target(annotation, None, what, &lines, &mut dashboard.queries);
+        }
+    }
     Ok(dashboard)
 }
 
@@ -381,25 +391,16 @@ fn prometheus_source(datasource: Option<&Value<'_>>) -> Option<bool> {
 }
 
 fn read_panel(panel: &Object<'_>, lines: &Lines, queries: &mut Vec<Found>) {
-    let title = panel
-        .get_string("title")
-        .map(|t| t.value.to_string())
-        .unwrap_or_default();
+    let what = match panel.get_string("title").map(|t| t.value.to_string()) {
+        Some(title) if !title.trim().is_empty() => {
+            format!("panel {}", serde_json::Value::String(title))
+        }
+        _ => "an untitled panel".to_owned(),
+    };
     let own = prometheus_source(panel.get("datasource").map(|p| &p.value));
     if let Some(targets) = panel.get_array("targets") {
         for target in targets.elements.iter().filter_map(Value::as_object) {
-            let source = prometheus_source(target.get("datasource").map(|p| &p.value)).or(own);
-            if source == Some(false) {
-                continue;
-            }
-            if let Some((line, expr)) = string_at(target, "expr", lines) {
-                queries.push(Found {
-                    line,
-                    expr,
-                    what: format!("panel {}", serde_json::Value::String(title.clone())),
-                    form: Form::Target,
-                });
-            }
+            read_target(target, own, what.clone(), lines, queries);
         }
     }
     // A row holds its panels when collapsed; a schema-1 dashboard's rows always do.
@@ -407,6 +408,31 @@ fn read_panel(panel: &Object<'_>, lines: &Lines, queries: &mut Vec<Found>) {
         for inner in nested.elements.iter().filter_map(Value::as_object) {
             read_panel(inner, lines, queries);
         }
+    }
+}
+
+/// The `expr` of a panel's target or of an annotation, unless its data source (or else
+/// `inherited`, the panel's) is not Prometheus, or it is empty (Grafana sends no empty query).
+fn read_target(
+    target: &Object<'_>,
+    inherited: Option<bool>,
+    what: String,
+    lines: &Lines,
+    queries: &mut Vec<Found>,
+) {
+    let source = prometheus_source(target.get("datasource").map(|p| &p.value)).or(inherited);
+    if source == Some(false) {
+        return;
+    }
+    if let Some((line, expr)) = string_at(target, "expr", lines)
+        && !expr.trim().is_empty()
+    {
+        queries.push(Found {
+            line,
+            expr,
+            what,
+            form: Form::Target,
+        });
     }
 }
 

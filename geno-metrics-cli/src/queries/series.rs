@@ -217,7 +217,7 @@ impl Series<'_> {
         }
     }
 
-    /// How a message names the series: `gauge `x``, `histogram `x`'s `_sum``, ...
+    /// How a message names the series: ``gauge `x` ``, ``series `x_sum` of histogram `x` ``.
     pub(crate) fn describe(&self, name: &str) -> String {
         match self {
             Series::Metric {
@@ -225,7 +225,7 @@ impl Series<'_> {
                 part: Part::Own,
             } => format!("{} `{name}`", metric.kind.noun()),
             Series::Metric { metric, .. } => {
-                format!("`{name}`, a series of histogram `{}`", metric.name)
+                format!("series `{name}` of histogram `{}`", metric.name)
             }
             Series::Overflow => format!("the runtime's overflow counter `{name}`"),
             Series::Recorded { .. } => format!("recorded series `{name}`"),
