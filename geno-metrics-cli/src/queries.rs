@@ -113,7 +113,7 @@ pub(crate) fn examine(registry: &Registry, registry_file: &Path, context: &Conte
     };
     // Every file is read before any query is checked: a query may use what any rule file
     // records.
-    let lists: [(&[QueryFile], &str, fn(&str) -> Read); 2] = [
+    let lists: [List<'_>; 2] = [
         (&registry.queries.rule_files, "rule_files", |text| {
             files::rule_file(text).map_or_else(
                 |problem| Read::Invalid(problem, "a Prometheus rule file"),
@@ -235,6 +235,9 @@ impl Listing<'_> {
         self.context.display(&folded)
     }
 }
+
+/// A list of `[registry]`: its files, its key, and how a file of it is read.
+type List<'r> = (&'r [QueryFile], &'static str, fn(&str) -> Read);
 
 /// What a listed file holds.
 enum Read {
