@@ -12,15 +12,18 @@
 //! `max_series` changed, each reported once per (metric, label, rule).
 
 //!
-//! The rules are in `diff/rules.rs` (pure), git access in `diff/git.rs`, and the human and
-//! GitHub renderings in `diff/render.rs`; this file runs the command.
+//! The rules are in `diff/rules.rs` (pure), the queries that go blank in `diff/blank.rs` (pure),
+//! git access in `diff/git.rs`, and the human and GitHub renderings in `diff/render.rs`; this
+//! file runs the command.
 
+mod blank;
 mod git;
 mod render;
 mod rules;
 
-use crate::{Baseline, Context, Diff, Format, Outcome, load};
+use crate::{Baseline, Context, Diff, Format, Outcome, load, queries};
 
+use blank::with_queries;
 use git::registry_at;
 use render::{github, human};
 use rules::diff;
@@ -89,6 +92,8 @@ pub(crate) fn run(options: &Diff, context: &Context) -> Outcome {
         None => return could_not_run("no baseline given"),
     };
     let verdict = diff(base.as_ref(), &head);
+    let examined = queries::examine(&head, file, context);
+    let verdict = with_queries(verdict, base.as_ref(), &head, examined);
     let file = context.display(file);
     match options.format {
         Format::Human => print!("{}", human(&verdict, &file)),

@@ -12,6 +12,7 @@ mod check;
 mod dashboard;
 mod diff;
 mod docs;
+mod queries;
 mod rules;
 
 use std::path::{Path, PathBuf};

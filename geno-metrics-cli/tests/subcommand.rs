@@ -9,6 +9,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod support;
+use support::{exits, says, text};
+
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-geno-metrics");
 
 const REGISTRY: &str = "[registry]\nnamespace = \"shop\"\nversion = \"1.0.0\"\n\n[[metric]]\nname = \"shop_orders_total\"\nkind = \"counter\"\nsummary = \"Orders placed.\"\n";
@@ -43,27 +46,6 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .output()
         .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The command ended with exit code `code`; on failure, both streams are shown.
-fn exits(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-}
-
-/// One output stream contains `needle`; on failure, the stream is shown.
-fn says(stream: &[u8], needle: &str) {
-    let said = text(stream);
-    assert!(said.contains(needle), "{needle:?} not in:\n{said}");
 }
 
 #[test]

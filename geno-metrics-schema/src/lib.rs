@@ -41,7 +41,8 @@ pub use diagnostic::{Diagnostic, Report};
 pub use model::{
     BUILD_INFO_LABELS, BUILD_INFO_SUMMARY, Collector, ConstLabel, DEFAULT_BUCKETS,
     DROPPED_LABEL_VALUES_METRIC, Label, LabelValue, LabelValues, MAX_SERIES_PER_METRIC, Metric,
-    MetricKind, OVERFLOW_LABEL_VALUE, PROCESS_METRICS, ProcessMetric, Registry, build_info_name,
+    MetricKind, OVERFLOW_LABEL_VALUE, PROCESS_METRICS, ProcessMetric, QueryFile, QueryFiles,
+    Registry, build_info_name,
 };
 
 /// Parses and validates a registry. `path` is how diagnostics name the file.

@@ -46,6 +46,32 @@ pub struct Registry {
     /// Every metric: the `[[metric]]` tables in file order, then the metrics of each
     /// collector (see [`Metric::collector`]).
     pub metrics: Vec<Metric>,
+    /// `[registry] rule_files`, `dashboards` and `target_labels`: what the guard over
+    /// queries reads.
+    pub queries: QueryFiles,
+}
+
+/// The query guard's part of `[registry]`: the files whose PromQL `check` and `diff` parse and
+/// check against the registry, and the labels a query may match besides a metric's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct QueryFiles {
+    /// `rule_files = [...]`: Prometheus rule files (YAML), in declaration order.
+    pub rule_files: Vec<QueryFile>,
+    /// `dashboards = [...]`: Grafana dashboards (JSON), in declaration order.
+    pub dashboards: Vec<QueryFile>,
+    /// `target_labels = [...]`: labels the scrape attaches to every target (by relabelling, or
+    /// a federating Prometheus' external labels), which queries may match on any series
+    /// besides `job` and `instance`.
+    pub target_labels: Vec<String>,
+}
+
+/// One path of `rule_files` or `dashboards`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueryFile {
+    /// The path as written: relative, to the directory of the registry file.
+    pub path: String,
+    /// 1-based line of the path in the registry file.
+    pub line: usize,
 }
 
 /// A collector of `[registry] collectors`: metrics the runtime reads or knows itself instead
@@ -283,6 +309,14 @@ pub struct Metric {
 }
 
 impl Metric {
+    /// The names the metric takes in an exposition besides its own, each with what it is: a
+    /// histogram's `_bucket`, `_sum` and `_count` series, a counter's or an info metric's
+    /// family in OpenMetrics (the name without `_total` or `_info`). The same list the
+    /// `series-collision` rule checks.
+    pub fn derived_names(&self) -> Vec<(String, String)> {
+        crate::valid::derived_names(&self.name, self.kind.as_str())
+    }
+
     /// The number of series the metric can have: the product over its labels of
     /// [`Label::width`] (1 without labels).
     pub fn series_count(&self) -> usize {

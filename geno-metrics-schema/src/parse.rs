@@ -30,6 +30,8 @@ pub(crate) struct RawRegistry {
     pub(crate) collectors: Option<Sp<Vec<Sp<String>>>>,
     /// `[registry.alerts]`, one entry per alert table, in declaration order.
     pub(crate) alerts: Vec<RawAlert>,
+    /// The query guard's keys, as written (see [`RawQueryKeys`]).
+    pub(crate) queries: RawQueryKeys,
     pub(crate) metrics: Vec<RawMetric>,
 }
 
@@ -63,6 +65,16 @@ impl RawScalar {
             Self::Other(t) => t,
         }
     }
+}
+
+/// `[registry] rule_files`, `dashboards` and `target_labels` as written: the files whose PromQL
+/// the guard checks, and the labels the scrape attaches besides `job` and `instance`. Each
+/// span is the array's.
+#[derive(Debug, Default)]
+pub(crate) struct RawQueryKeys {
+    pub(crate) rule_files: Option<Sp<Vec<Sp<String>>>>,
+    pub(crate) dashboards: Option<Sp<Vec<Sp<String>>>>,
+    pub(crate) target_labels: Option<Sp<Vec<Sp<String>>>>,
 }
 
 /// One entry of `[registry] const_labels` as written.
@@ -122,6 +134,9 @@ const REGISTRY_KEYS: &[&str] = &[
     "const_labels",
     "collectors",
     "alerts",
+    "rule_files",
+    "dashboards",
+    "target_labels",
 ];
 const CONST_LABEL_KEYS: &[&str] = &["env", "default"];
 const METRIC_KEYS: &[&str] = &[
@@ -186,6 +201,7 @@ fn read_registry(
             "const_labels" => raw.const_labels = const_labels(sink, value),
             "collectors" => raw.collectors = collectors(sink, value),
             "alerts" => raw.alerts = alerts(sink, value),
+            "rule_files" | "dashboards" | "target_labels" => raw.queries.read(sink, key, value),
             other => unknown_key(sink, key, other, REGISTRY_KEYS, "in `[registry]`"),
         }
     }
@@ -197,21 +213,67 @@ fn read_registry(
 
 /// `collectors = ["process", "build_info"]`.
 fn collectors(sink: &mut Sink<'_>, value: &Spanned<DeValue<'_>>) -> Option<Sp<Vec<Sp<String>>>> {
-    let DeValue::Array(names) = value.get_ref() else {
-        wrong_type(sink, "collectors", value, "an array of collector names")
-            .help("write `collectors = [\"process\", \"build_info\"]`");
+    strings(
+        sink,
+        "collectors",
+        value,
+        "an array of collector names",
+        "write `collectors = [\"process\", \"build_info\"]`",
+    )
+}
+
+impl RawQueryKeys {
+    /// `rule_files = ["metrics.rules.yml"]`, `dashboards = ["metrics.dashboard.json"]`,
+    /// `target_labels = ["cluster"]`.
+    fn read(
+        &mut self,
+        sink: &mut Sink<'_>,
+        key: &Spanned<std::borrow::Cow<'_, str>>,
+        value: &Spanned<DeValue<'_>>,
+    ) {
+        let (field, expected, help) = match key.get_ref().as_ref() {
+            "rule_files" => (
+                &mut self.rule_files,
+                "an array of paths",
+                "list Prometheus rule files relative to this file, e.g. `rule_files = [\"metrics.rules.yml\"]`",
+            ),
+            "dashboards" => (
+                &mut self.dashboards,
+                "an array of paths",
+                "list Grafana dashboard JSON files relative to this file, e.g. `dashboards = [\"metrics.dashboard.json\"]`",
+            ),
+            _ => (
+                &mut self.target_labels,
+                "an array of label names",
+                "list the labels your scrape configuration attaches to every target, e.g. `target_labels = [\"cluster\"]`",
+            ),
+        };
+        *field = strings(sink, key.get_ref(), value, expected, help);
+    }
+}
+
+/// An array of strings; `None` (after reporting it) when it is not one.
+fn strings(
+    sink: &mut Sink<'_>,
+    key: &str,
+    value: &Spanned<DeValue<'_>>,
+    expected: &str,
+    help: &str,
+) -> Option<Sp<Vec<Sp<String>>>> {
+    let DeValue::Array(elements) = value.get_ref() else {
+        wrong_type(sink, key, value, expected).help(help);
         return None;
     };
-    let mut collectors = Vec::with_capacity(names.len());
+    let mut strings = Vec::with_capacity(elements.len());
     let mut all_read = true;
-    for element in names.iter() {
-        match string(sink, "collectors", element) {
-            Some(name) => collectors.push(name),
+    for element in elements.iter() {
+        match string(sink, key, element) {
+            Some(s) => strings.push(s),
             None => all_read = false,
         }
     }
     all_read.then(|| Sp {
-        value: collectors,
+        value: strings,
         span: value.span(),
     })
 }

@@ -1463,6 +1463,126 @@ fn duplicate_collector() {
     );
 }
 
+/// A registry whose `[registry]` adds `keys` (one `key = value` a line).
+fn with_query_keys(keys: &str) -> String {
+    format!("{HEADER}{keys}\n")
+}
+
+#[test]
+fn query_files_are_kept_with_their_lines() {
+    let registry = parse(
+        &with_query_keys(
+            "rule_files = [\"metrics.rules.yml\", \"../alerts/team.yml\"]\ndashboards = [\n  \"grafana/training.json\",\n]\ntarget_labels = [\"cluster\"]",
+        ),
+        "metrics.toml",
+    )
+    .unwrap_or_else(|r| panic!("{r}"));
+    let files = &registry.queries;
+    let listed = |files: &[crate::QueryFile]| -> Vec<(String, usize)> {
+        files.iter().map(|f| (f.path.clone(), f.line)).collect()
+    };
+    assert_eq!(
+        listed(&files.rule_files),
+        [
+            ("metrics.rules.yml".to_owned(), 4),
+            ("../alerts/team.yml".to_owned(), 4)
+        ]
+    );
+    assert_eq!(
+        listed(&files.dashboards),
+        [("grafana/training.json".to_owned(), 6)]
+    );
+    assert_eq!(files.target_labels, ["cluster"]);
+    // Without the keys, nothing is listed.
+    let bare = parse(HEADER, "metrics.toml").unwrap();
+    assert_eq!(bare.queries, crate::QueryFiles::default());
+}
+
+#[test]
+fn query_keys_of_the_wrong_type() {
+    for keys in [
+        "rule_files = \"metrics.rules.yml\"",
+        "dashboards = [1]",
+        "target_labels = { cluster = true }",
+    ] {
+        let report = report_of(&with_query_keys(keys));
+        assert_eq!(report.rules(), ["wrong-type"], "{report}");
+        assert_eq!(report.diagnostics[0].line, 4, "{report}");
+    }
+    let report = report_of(&with_query_keys("rule_files = 3"));
+    assert!(
+        report.diagnostics[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("relative to this file"),
+        "{report}"
+    );
+}
+
+#[test]
+fn invalid_path() {
+    for (path, says) in [
+        ("", "is blank"),
+        ("  ", "is blank"),
+        ("/etc/prometheus/rules.yml", "is absolute"),
+        ("C:\\\\rules.yml", "is absolute"),
+        ("rules\\u0000.yml", "control character"),
+    ] {
+        let report = report_of(&with_query_keys(&format!("rule_files = [\"{path}\"]")));
+        assert_eq!(report.rules(), ["invalid-path"], "{report}");
+        let d = &report.diagnostics[0];
+        assert_eq!((d.line, d.column), (4, 15), "{report}");
+        assert!(d.message.contains(says), "{report}");
+        assert!(d.help.is_some(), "{report}");
+    }
+}
+
+#[test]
+fn duplicate_path() {
+    // Spelt another way, and across the two lists: a file is read once.
+    let report = report_of(&with_query_keys(
+        "rule_files = [\"rules.yml\", \"./rules.yml\"]\ndashboards = [\"grafana//d.json\", \"grafana/d.json\", \"rules.yml\"]",
+    ));
+    assert_eq!(
+        report.rules(),
+        ["duplicate-path", "duplicate-path", "duplicate-path"],
+        "{report}"
+    );
+    assert_eq!(
+        (report.diagnostics[0].line, report.diagnostics[0].column),
+        (4, 28)
+    );
+    assert!(
+        report.diagnostics[0].notes[0].ends_with("metrics.toml:4:15"),
+        "{report}"
+    );
+    // Going up is fine: a member crate's registry may list the workspace's dashboards.
+    assert!(
+        parse(
+            &with_query_keys("dashboards = [\"../d.json\", \"d.json\"]"),
+            "m"
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn target_labels_are_label_names_listed_once() {
+    let report = report_of(&with_query_keys(
+        "target_labels = [\"cluster\", \"Pod\", \"cluster\", \"__meta\"]",
+    ));
+    assert_eq!(
+        report.rules(),
+        [
+            "invalid-label-name",
+            "duplicate-label",
+            "invalid-label-name"
+        ],
+        "{report}"
+    );
+}
+
 #[test]
 fn collector_name_clash() {
     // The same name, in a registry without a namespace.

@@ -9,9 +9,11 @@ use crate::diagnostic::Sink;
 use crate::model::{
     BUILD_INFO_LABELS, BUILD_INFO_SUMMARY, Collector, ConstLabel, DEFAULT_BUCKETS,
     DROPPED_LABEL_VALUES_METRIC, Label, LabelValue, LabelValues, MAX_SERIES_PER_METRIC, Metric,
-    MetricKind, PROCESS_METRICS, Registry, build_info_name,
+    MetricKind, PROCESS_METRICS, QueryFile, QueryFiles, Registry, build_info_name,
 };
-use crate::parse::{RawConstLabel, RawLabel, RawLabelValues, RawMetric, RawRegistry, Sp};
+use crate::parse::{
+    RawConstLabel, RawLabel, RawLabelValues, RawMetric, RawQueryKeys, RawRegistry, Sp,
+};
 use crate::{closest, units};
 
 /// Suffixes of the series a histogram `x` generates besides its own name.
@@ -78,6 +80,7 @@ pub(crate) fn validate(sink: &mut Sink<'_>, raw: RawRegistry) -> Option<Registry
         };
         check_collectors(sink, c, &declared, namespace.as_deref())
     });
+    let queries = check_query_keys(sink, &raw.queries);
 
     let generated = crate::alerts::Generated {
         free_form_label: metrics.iter().any(|m| {
@@ -112,6 +115,7 @@ pub(crate) fn validate(sink: &mut Sink<'_>, raw: RawRegistry) -> Option<Registry
         collectors: collectors.into_iter().map(|(c, _)| c).collect(),
         alerts,
         metrics,
+        queries: queries?,
     })
 }
 
@@ -130,7 +134,7 @@ struct Declared<'a> {
 /// The names a metric of `kind` (as written: `counter`, ...) takes in an exposition besides
 /// its own, each with what it is: a histogram's series, and a counter's or info metric's
 /// family in OpenMetrics, which names them without `_total` or `_info`.
-fn derived_names(name: &str, kind: &str) -> Vec<(String, String)> {
+pub(crate) fn derived_names(name: &str, kind: &str) -> Vec<(String, String)> {
     let family = |suffix: &str, what: &str| {
         name.strip_suffix(suffix).map(|family| {
             let why = format!(
@@ -1463,4 +1467,117 @@ fn check_across_metrics(sink: &mut Sink<'_>, metrics: &[RawMetric]) {
                 .help("a renamed metric's old name must be gone; mark the old one `deprecated` instead if both should live");
         }
     }
+}
+
+/// `[registry] rule_files`, `dashboards` and `target_labels`: relative paths, each listed once
+/// across both lists (a file is a rule file or a dashboard, never both), and label names.
+fn check_query_keys(sink: &mut Sink<'_>, raw: &RawQueryKeys) -> Option<QueryFiles> {
+    let mut ok = true;
+    let mut seen: Vec<&Sp<String>> = Vec::new();
+    let (mut rule_files, mut dashboards) = (Vec::new(), Vec::new());
+    for (key, listed, files) in [
+        ("rule_files", &raw.rule_files, &mut rule_files),
+        ("dashboards", &raw.dashboards, &mut dashboards),
+    ] {
+        for path in listed.iter().flat_map(|l| &l.value) {
+            if let Some((problem, help)) = path_problem(&path.value) {
+                sink.error(
+                    "invalid-path",
+                    path.span.clone(),
+                    format!("`{key}` path `{}` {problem}", path.value),
+                )
+                .help(help);
+                ok = false;
+            } else if let Some(first) = seen.iter().find(|f| same_path(&f.value, &path.value)) {
+                let help =
+                    "remove one of them: a file is read once, as a rule file or as a dashboard";
+                listed_twice(sink, "duplicate-path", "", path, first, help);
+                ok = false;
+            } else {
+                files.push(QueryFile {
+                    path: path.value.clone(),
+                    line: sink.line_column(path.span.start).0,
+                });
+                seen.push(path);
+            }
+        }
+    }
+
+    let listed = raw.target_labels.as_ref().map_or(&[][..], |l| &l.value[..]);
+    let mut target_labels = Vec::with_capacity(listed.len());
+    for (i, label) in listed.iter().enumerate() {
+        if let Some(problem) = label_name_problem(&label.value) {
+            invalid_label_name(sink, label, &problem);
+            ok = false;
+        } else if let Some(first) = listed[..i].iter().find(|l| l.value == label.value) {
+            let help = "remove one of them";
+            listed_twice(sink, "duplicate-label", "target label ", label, first, help);
+            ok = false;
+        } else {
+            target_labels.push(label.value.clone());
+        }
+    }
+    ok.then_some(QueryFiles {
+        rule_files,
+        dashboards,
+        target_labels,
+    })
+}
+
+/// Reports `item` (a `what` such as `target label `, or nothing) as listed a second time after
+/// `first`.
+fn listed_twice(
+    sink: &mut Sink<'_>,
+    rule: &'static str,
+    what: &str,
+    item: &Sp<String>,
+    first: &Sp<String>,
+    help: &str,
+) {
+    sink.error(
+        rule,
+        item.span.clone(),
+        format!("{what}`{}` is listed twice", item.value),
+    )
+    .note_at("first listed at", first.span.start)
+    .help(help);
+}
+
+/// What is wrong with a path of `rule_files` or `dashboards`, and how to fix it, if anything.
+fn path_problem(path: &str) -> Option<(&'static str, &'static str)> {
+    let relative = "write it relative to the directory of this file, e.g. `metrics.rules.yml` or `../grafana/training.json`";
+    if path.trim().is_empty() {
+        Some((
+            "is blank",
+            "name a file relative to the directory of this file, or remove the entry",
+        ))
+    } else if path.chars().any(char::is_control) {
+        Some((
+            "contains a control character",
+            "remove it: a path here is one line of plain text",
+        ))
+    } else if path.starts_with(['/', '\\'])
+        || (path.len() >= 2
+            && path.as_bytes()[0].is_ascii_alphabetic()
+            && path.as_bytes()[1] == b':')
+    {
+        Some((
+            "is absolute: the registry must read the same files in every checkout",
+            relative,
+        ))
+    } else {
+        None
+    }
+}
+
+/// Whether two relative paths name one file as written: equal after `.` segments, repeated
+/// separators and a trailing separator are left out (`./a.yml` is `a.yml`).
+fn same_path(a: &str, b: &str) -> bool {
+    let segments = |p: &str| -> Vec<String> {
+        p.split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .map(str::to_owned)
+            .collect()
+    };
+    segments(a) == segments(b)
 }

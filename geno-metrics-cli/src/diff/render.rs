@@ -4,9 +4,10 @@
 use semver::Version;
 
 use super::rules::{ActualBump, Bump, Change, Verdict, next_major};
+use crate::queries::Level;
 
 fn is_fatal(change: &Change, verdict: &Verdict) -> bool {
-    change.required_bump == Bump::Major && !verdict.ok
+    change.required_bump == Bump::Major && !verdict.bump_ok
 }
 
 pub(crate) fn summary_line(verdict: &Verdict, file: &str) -> String {
@@ -20,8 +21,27 @@ pub(crate) fn summary_line(verdict: &Verdict, file: &str) -> String {
         verdict.required_bump.as_str(),
         verdict.actual_bump.as_str()
     );
+    let broken = verdict
+        .queries
+        .iter()
+        .filter(|q| q.level == Level::Error)
+        .count();
     if verdict.ok {
-        return format!("ok: {status}");
+        let blank = verdict.queries.len();
+        return match blank {
+            0 => format!("ok: {status}"),
+            n => format!(
+                "ok: {status}; warning: {n} quer{} of the listed files go{} blank (above)",
+                if n == 1 { "y" } else { "ies" },
+                if n == 1 { "es" } else { "" }
+            ),
+        };
+    }
+    if verdict.bump_ok {
+        return format!(
+            "FAILED: {status}, but the listed files have {broken} problem{} (above): fix the queries",
+            if broken == 1 { "" } else { "s" }
+        );
     }
     let fix = match (&verdict.from_version, verdict.actual_bump) {
         (Some(from), ActualBump::Down) => {
@@ -55,6 +75,9 @@ pub(crate) fn human(verdict: &Verdict, file: &str) -> String {
     if verdict.changes.is_empty() {
         out.push_str("no changes to the registry\n");
     }
+    for finding in &verdict.queries {
+        out.push_str(&format!("{finding}\n"));
+    }
     out.push_str(&summary_line(verdict, file));
     out.push('\n');
     out
@@ -81,6 +104,19 @@ pub(crate) fn github(verdict: &Verdict, file: &str) -> String {
             c.line,
             escape_property(c.rule),
             escape_data(&c.message)
+        ));
+    }
+    for finding in &verdict.queries {
+        let level = match finding.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        };
+        out.push_str(&format!(
+            "::{level} file={},line={},title={}::{}\n",
+            escape_property(&finding.file),
+            finding.line,
+            escape_property(finding.rule),
+            escape_data(&format!("{}\nhelp: {}", finding.message, finding.help))
         ));
     }
     let summary = summary_line(verdict, file);

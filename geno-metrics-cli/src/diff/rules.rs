@@ -79,8 +79,14 @@ pub(crate) struct Change {
 pub(crate) struct Verdict {
     pub(crate) required_bump: Bump,
     pub(crate) actual_bump: ActualBump,
+    /// The version bump covers the changes, and no query of the listed files is broken.
     pub(crate) ok: bool,
+    /// The version bump covers the changes.
+    #[serde(skip)]
+    pub(crate) bump_ok: bool,
     pub(crate) changes: Vec<Change>,
+    /// The findings in the files `[registry] rule_files` and `dashboards` list.
+    pub(crate) queries: Vec<crate::queries::QueryFinding>,
     #[serde(skip)]
     pub(crate) from_version: Option<Version>,
     #[serde(skip)]
@@ -741,7 +747,9 @@ pub(crate) fn verdict(base: Option<&Registry>, head: &Registry, changes: Vec<Cha
         required_bump,
         actual_bump,
         ok,
+        bump_ok: ok,
         changes,
+        queries: Vec::new(),
         from_version: base.map(|b| b.version.clone()),
         to_version: head.version.clone(),
         version_line: head.version_line,

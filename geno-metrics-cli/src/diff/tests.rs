@@ -716,20 +716,24 @@ fn labels_are_compared_across_renames() {
 fn readme_lists_every_rule() {
     let is_rule =
         |s: &str| s.contains('-') && s.chars().all(|c| c.is_ascii_lowercase() || c == '-');
-    // The rules are reported before `verdict`.
+    // The rules are reported before `verdict`, and in `blank.rs`.
     let (comparisons, _) = include_str!("rules.rs")
         .split_once("\npub(crate) fn verdict(")
         .unwrap();
     let mut in_source: Vec<&str> = comparisons
         .lines()
+        .chain(include_str!("blank.rs").lines())
         .map(|l| l.trim().trim_start_matches("rule: ").trim_end_matches(','))
         .filter_map(|l| l.strip_prefix('"')?.strip_suffix('"'))
         .filter(|l| is_rule(l))
         .collect();
     in_source.sort_unstable();
     in_source.dedup();
-    let readme = include_str!("../../README.md");
-    let mut in_readme: Vec<&str> = readme
+    let (_, section) = include_str!("../../README.md")
+        .split_once("\n## The guard's rules\n")
+        .unwrap();
+    let section = section.split("\n## ").next().unwrap();
+    let mut in_readme: Vec<&str> = section
         .lines()
         .filter_map(|l| l.strip_prefix("| `")?.split_once("` | "))
         .map(|(rule, _)| rule)
@@ -737,6 +741,7 @@ fn readme_lists_every_rule() {
         .collect();
     in_readme.sort_unstable();
     assert!(in_source.contains(&"label-reordered"), "{in_source:?}");
+    assert!(in_source.contains(&"query-goes-blank"), "{in_source:?}");
     assert_eq!(
         in_source, in_readme,
         "geno-metrics-cli/README.md, section \"The guard's rules\""
