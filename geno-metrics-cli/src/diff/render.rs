@@ -10,6 +10,49 @@ fn is_fatal(change: &Change, verdict: &Verdict) -> bool {
     change.required_bump == Bump::Major && !verdict.bump_ok
 }
 
+/// Whether the version's actual bump already is what `required` asks for (a new registry
+/// has no version to bump; a version that went down covers nothing).
+fn covers(actual: ActualBump, required: Bump) -> bool {
+    let made = match actual {
+        ActualBump::Initial => return true,
+        ActualBump::Down => return false,
+        ActualBump::None => Bump::None,
+        ActualBump::Patch => Bump::Patch,
+        ActualBump::Minor => Bump::Minor,
+        ActualBump::Major => Bump::Major,
+    };
+    made >= required
+}
+
+/// A change's message as shown: every message ends in what to do (`...; bump the major
+/// version ...`), which is left out once the version's bump covers the change, so a renamed
+/// metric after a major bump is not told to bump again.
+fn shown_message(change: &Change, verdict: &Verdict) -> String {
+    if !covers(verdict.actual_bump, change.required_bump) {
+        return change.message.clone();
+    }
+    let what = change
+        .message
+        .rsplit_once("; ")
+        .map_or(change.message.as_str(), |(what, _advice)| what);
+    format!(
+        "{what} (the {} bump covers it)",
+        verdict.actual_bump.as_str()
+    )
+}
+
+/// When the guard passes but the version made less of a bump than the changes call for (an
+/// added metric with the version unchanged): what to do, else `None`.
+fn advice(verdict: &Verdict) -> Option<String> {
+    (verdict.ok && !covers(verdict.actual_bump, verdict.required_bump)).then(|| {
+        format!(
+            "the changes above call for a {} bump, and nothing breaks without one: bump at least the {} version so that users can tell the registries apart",
+            verdict.required_bump.as_str(),
+            verdict.required_bump.as_str()
+        )
+    })
+}
+
 pub(crate) fn summary_line(verdict: &Verdict, file: &str) -> String {
     let from = verdict
         .from_version
@@ -27,15 +70,19 @@ pub(crate) fn summary_line(verdict: &Verdict, file: &str) -> String {
         .filter(|q| q.level == Level::Error)
         .count();
     if verdict.ok {
-        let blank = verdict.queries.len();
-        return match blank {
-            0 => format!("ok: {status}"),
-            n => format!(
-                "ok: {status}; warning: {n} quer{} of the listed files go{} blank (above)",
-                if n == 1 { "y" } else { "ies" },
-                if n == 1 { "es" } else { "" }
-            ),
+        let mut line = match advice(verdict) {
+            Some(advice) => format!("ok, with a warning: {status}; {advice}"),
+            None => format!("ok: {status}"),
         };
+        let blank = verdict.queries.len();
+        if blank > 0 {
+            line.push_str(&format!(
+                "; warning: {blank} quer{} of the listed files go{} blank (above)",
+                if blank == 1 { "y" } else { "ies" },
+                if blank == 1 { "es" } else { "" }
+            ));
+        }
+        return line;
     }
     if verdict.bump_ok {
         return format!(
@@ -69,7 +116,7 @@ pub(crate) fn human(verdict: &Verdict, file: &str) -> String {
             c.line,
             c.rule,
             c.required_bump.as_str(),
-            c.message
+            shown_message(c, verdict)
         ));
     }
     if verdict.changes.is_empty() {
@@ -103,7 +150,7 @@ pub(crate) fn github(verdict: &Verdict, file: &str) -> String {
             escape_property(file),
             c.line,
             escape_property(c.rule),
-            escape_data(&c.message)
+            escape_data(&shown_message(c, verdict))
         ));
     }
     for finding in &verdict.queries {
@@ -120,7 +167,14 @@ pub(crate) fn github(verdict: &Verdict, file: &str) -> String {
         ));
     }
     let summary = summary_line(verdict, file);
-    if verdict.ok {
+    if verdict.ok && advice(verdict).is_some() {
+        out.push_str(&format!(
+            "::warning file={},line={},title=version-bump::{}\n",
+            escape_property(file),
+            verdict.version_line,
+            escape_data(&summary)
+        ));
+    } else if verdict.ok {
         out.push_str(&format!("{summary}\n"));
     } else {
         out.push_str(&format!(

@@ -924,3 +924,88 @@ fn an_info_metrics_labels_are_set_arguments_in_messages() {
     );
     assert_rule(MODEL_INFO, &more, &["label-added"], Bump::Major);
 }
+
+/// What a change's message says to do is its last `; ` clause: the rendering leaves it out
+/// once the version's bump covers the change, so every rule must end its message so.
+#[test]
+fn every_message_ends_in_what_to_do() {
+    let base = registry("1.0.0", &format!("{STEPS}{LATENCY}"));
+    let heads = [
+        String::new(),
+        format!("{STEPS}{LATENCY}").replace("app_steps_total", "app_work_total"),
+        format!(
+            "{STEPS}{LATENCY}[[metric]]\nname = \"app_queue_items\"\nkind = \"gauge\"\nsummary = \"Q.\"\n"
+        ),
+        format!("{STEPS}{LATENCY}").replace("Steps.", "Optimizer steps."),
+        format!("{STEPS}{LATENCY}").replace("buckets = [0.1, 1]", "buckets = [0.5, 1]"),
+        format!("{STEPS}{LATENCY}").replace(
+            "summary = \"Steps.\"",
+            "summary = \"Steps.\"\ndeprecated = \"use x\"\nlabels = { phase = [\"a\"] }",
+        ),
+    ];
+    let mut rules = Vec::new();
+    for head in heads {
+        for change in diff(Some(&base), &registry("1.0.0", &head)).changes {
+            let (_, advice) = change.message.rsplit_once("; ").unwrap_or_else(|| {
+                panic!(
+                    "{}: no `; ` before what to do: {}",
+                    change.rule, change.message
+                )
+            });
+            assert!(advice.contains("bump"), "{}: {advice}", change.rule);
+            rules.push(change.rule);
+        }
+    }
+    assert!(rules.len() >= 7, "{rules:?}");
+}
+
+#[test]
+fn a_bump_that_covers_a_change_silences_its_advice() {
+    let head = STEPS.replace("app_steps_total", "app_work_total");
+    let bumped = diff(Some(&registry("1.0.0", STEPS)), &registry("2.0.0", &head));
+    let text = human(&bumped, "metrics.toml");
+    assert!(
+        text.contains("loses its history (the major bump covers it)\n"),
+        "{text}"
+    );
+    assert!(!text.contains("bump the major version"), "{text}");
+    assert!(
+        text.contains("\nok: registry version 1.0.0 -> 2.0.0"),
+        "{text}"
+    );
+    // A minor change with no bump passes, but says what to do instead of a plain "ok".
+    let added = diff(
+        Some(&registry("1.0.0", STEPS)),
+        &registry("1.0.0", &format!("{STEPS}{LATENCY}")),
+    );
+    let text = human(&added, "metrics.toml");
+    assert!(added.ok);
+    assert!(
+        text.contains("nothing breaks; bump at least the minor version\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nok, with a warning: registry version 1.0.0 -> 1.0.0: required bump minor, actual bump none; the changes above call for a minor bump"),
+        "{text}"
+    );
+    let annotations = github(&added, "metrics.toml");
+    assert!(
+        annotations
+            .contains("::warning file=metrics.toml,line=3,title=version-bump::ok, with a warning"),
+        "{annotations}"
+    );
+    // The minor bump made: covered, plain ok.
+    let made = diff(
+        Some(&registry("1.0.0", STEPS)),
+        &registry("1.1.0", &format!("{STEPS}{LATENCY}")),
+    );
+    let text = human(&made, "metrics.toml");
+    assert!(
+        text.contains("nothing breaks (the minor bump covers it)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nok: registry version 1.0.0 -> 1.1.0"),
+        "{text}"
+    );
+}
