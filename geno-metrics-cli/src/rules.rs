@@ -119,28 +119,10 @@ fn recording_rules(registry: &Registry) -> Vec<Recording> {
     rules
 }
 
-/// A series every process of the registry exposes from its first exposition on: build_info
-/// when collected, else the first declared metric that has a series before anything is
-/// recorded (not an info metric, nothing free-form; a histogram's `_count`). The
-/// missing-process alert counts it; the dashboard lists jobs and constant label values from it.
+/// See [`Registry::series_every_process_has`]: the missing-process alert counts it; the
+/// dashboard lists jobs and constant label values from it.
 pub(crate) fn series_every_process_has(registry: &Registry) -> Option<String> {
-    let always_exposed = |m: &&Metric| {
-        m.collector.is_none()
-            && m.kind != MetricKind::Info
-            && !m
-                .labels
-                .iter()
-                .any(|l| matches!(l.values, LabelValues::FreeForm { .. }))
-    };
-    let present = registry
-        .metrics
-        .iter()
-        .find(|m| m.collector == Some(Collector::BuildInfo))
-        .or_else(|| registry.metrics.iter().find(always_exposed))?;
-    Some(match present.kind {
-        MetricKind::Histogram => format!("{}_count", present.name),
-        _ => present.name.clone(),
-    })
+    registry.series_every_process_has()
 }
 
 /// The alerts the registry generates, each as its settings say (left out when disabled).

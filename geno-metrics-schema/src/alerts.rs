@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::closest;
 use crate::diagnostic::Sink;
+use crate::model::{Collector, LabelValues, Metric, MetricKind, build_info_name};
 use crate::parse::{RawAlert, RawScalar, Sp};
 
 /// What a threshold holds, and so how it is written and checked.
@@ -50,7 +51,8 @@ pub enum AlertCondition {
     Always,
     /// When a metric has a free-form label (the overflow counter exists).
     FreeFormLabel,
-    /// When the registry has constant labels (a process of a fleet can go missing).
+    /// When the registry has constant labels (a process of a fleet can go missing) and a
+    /// series every process has to count them by.
     ConstLabels,
     /// With the `process` collector.
     ProcessCollector,
@@ -62,7 +64,9 @@ impl AlertCondition {
         match self {
             Self::Always => "nothing",
             Self::FreeFormLabel => "a free-form label (`labels = { x = { max_series = N } }`)",
-            Self::ConstLabels => "`const_labels`",
+            Self::ConstLabels => {
+                "`const_labels` and a series every process has (`collectors = [\"build_info\"]`, or a metric without free-form labels)"
+            }
             Self::ProcessCollector => "`collectors = [\"process\"]`",
         }
     }
@@ -537,4 +541,41 @@ impl crate::Registry {
     pub fn alert(&self, key: &str) -> Option<&AlertSettings> {
         self.alerts.iter().find(|a| a.key == key)
     }
+
+    /// A series every process of the registry exposes from its first exposition on, which
+    /// counting processes can rely on: `<namespace>_build_info` when collected, else the first
+    /// declared metric that has a series before anything is recorded (not an info metric,
+    /// no free-form label), a histogram by its `_count`. `None` when there is none.
+    pub fn series_every_process_has(&self) -> Option<String> {
+        series_every_process_has(
+            &self.metrics,
+            self.collectors.contains(&Collector::BuildInfo),
+            self.namespace.as_deref(),
+        )
+    }
+}
+
+/// [`crate::Registry::series_every_process_has`] over declared `metrics` (collectors' metrics
+/// may be among them), before the registry is whole.
+pub(crate) fn series_every_process_has(
+    metrics: &[Metric],
+    collects_build_info: bool,
+    namespace: Option<&str>,
+) -> Option<String> {
+    if collects_build_info {
+        return Some(build_info_name(namespace));
+    }
+    let always_exposed = |m: &&Metric| {
+        m.collector.is_none()
+            && m.kind != MetricKind::Info
+            && !m
+                .labels
+                .iter()
+                .any(|l| matches!(l.values, LabelValues::FreeForm { .. }))
+    };
+    let present = metrics.iter().find(always_exposed)?;
+    Some(match present.kind {
+        MetricKind::Histogram => format!("{}_count", present.name),
+        _ => present.name.clone(),
+    })
 }

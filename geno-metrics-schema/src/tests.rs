@@ -1657,7 +1657,7 @@ fn collector_clashes_through_derived_names_and_constant_labels() {
 /// generates every alert), then `alerts` as the body of `[registry.alerts]`.
 fn with_alerts(alerts: &str) -> String {
     format!(
-        "[registry]\nversion = \"1.0.0\"\nconst_labels = {{ rank = {{ env = \"RANK\" }} }}\ncollectors = [\"process\"]\n\n[registry.alerts]\n{alerts}\n\n[[metric]]\nname = \"jobs_total\"\nkind = \"counter\"\nsummary = \"Jobs.\"\nlabels = {{ model = {{ max_series = 4 }} }}\n"
+        "[registry]\nversion = \"1.0.0\"\nconst_labels = {{ rank = {{ env = \"RANK\" }} }}\ncollectors = [\"process\", \"build_info\"]\n\n[registry.alerts]\n{alerts}\n\n[[metric]]\nname = \"jobs_total\"\nkind = \"counter\"\nsummary = \"Jobs.\"\nlabels = {{ model = {{ max_series = 4 }} }}\n"
     )
 }
 
@@ -1862,4 +1862,23 @@ fn a_metric_label_may_not_be_a_target_label() {
         assert!(d.help.as_deref().unwrap().contains(help), "{report}");
         assert_eq!((d.line, d.column), (9, 12), "{report}");
     }
+}
+
+#[test]
+fn the_missing_process_alert_needs_a_series_every_process_has() {
+    let registry = |collectors: &str| {
+        format!(
+            "[registry]\nversion = \"1.0.0\"\nconst_labels = {{ rank = {{ env = \"RANK\" }} }}\ncollectors = [{collectors}]\n\n[registry.alerts]\nprocess_missing = {{ lookback = \"1h\" }}\n\n[[metric]]\nname = \"gpu_bytes\"\nkind = \"gauge\"\nunit = \"bytes\"\nsummary = \"G.\"\nlabels = {{ device = {{ max_series = 4 }} }}\n"
+        )
+    };
+    // Only a free-form metric: no series is sure to exist, so no alert to configure.
+    let report = report_of(&registry(""));
+    assert_eq!(report.rules(), ["alert-not-generated"], "{report}");
+    assert!(
+        report.diagnostics[0].message.contains("build_info"),
+        "{report}"
+    );
+    // build_info is the series every process has.
+    let ok = parse(&registry("\"build_info\""), "metrics.toml").unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(ok.series_every_process_has().as_deref(), Some("build_info"));
 }

@@ -82,18 +82,25 @@ pub(crate) fn validate(sink: &mut Sink<'_>, raw: RawRegistry) -> Option<Registry
     });
     let queries = check_query_keys(sink, &raw.queries);
 
+    let collects = |collector: Collector| {
+        raw.collectors
+            .as_ref()
+            .is_some_and(|c| c.value.iter().any(|n| n.value == collector.as_str()))
+    };
     let generated = crate::alerts::Generated {
         free_form_label: metrics.iter().any(|m| {
             m.labels
                 .iter()
                 .any(|l| matches!(l.values, LabelValues::FreeForm { .. }))
         }),
-        const_labels: !raw.const_labels.is_empty(),
-        process_collector: raw.collectors.as_ref().is_some_and(|c| {
-            c.value
-                .iter()
-                .any(|n| n.value == Collector::Process.as_str())
-        }),
+        const_labels: !raw.const_labels.is_empty()
+            && crate::alerts::series_every_process_has(
+                &metrics,
+                collects(Collector::BuildInfo),
+                namespace.as_deref(),
+            )
+            .is_some(),
+        process_collector: collects(Collector::Process),
     };
     let alerts = crate::alerts::check_alerts(sink, &raw.alerts, &generated);
 
