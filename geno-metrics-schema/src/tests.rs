@@ -1856,7 +1856,7 @@ fn a_metric_label_may_not_be_a_target_label() {
         let report = report_of(&with_header(&format!(
             "[[metric]]\nname = \"app_jobs_total\"\nkind = \"counter\"\nsummary = \"J.\"\nlabels = {{ {label} = [\"a\", \"b\"] }}\n"
         )));
-        assert_eq!(report.rules(), ["reserved-label"], "{report}");
+        assert_eq!(report.rules(), ["target-label"], "{report}");
         let d = &report.diagnostics[0];
         assert!(d.message.contains(&format!("exported_{label}")), "{report}");
         assert!(d.help.as_deref().unwrap().contains(help), "{report}");

@@ -1031,9 +1031,6 @@ fn reserved_label(label: &str, kind: MetricKind) -> Option<String> {
             "{} may not have a label `quantile`: Prometheus reads `quantile` as a summary's quantile, and promtool flags it on any other kind",
             kind.with_article()
         )),
-        ("job" | "instance", _) => Some(format!(
-            "a metric may not have a label `{label}`: Prometheus attaches `{label}` to every target it scrapes and would rename this one `exported_{label}`"
-        )),
         _ => None,
     }
 }
@@ -1043,15 +1040,23 @@ fn check_label_name(sink: &mut Sink<'_>, name: &Sp<String>, kind: MetricKind) ->
         invalid_label_name(sink, name, &problem);
         false
     } else if let Some(why) = reserved_label(&name.value, kind) {
-        let example = match name.value.as_str() {
-            "job" => "`workload`",
-            "instance" => "`host` or `replica`",
-            _ => "`limit` or `level`",
-        };
         sink.error("reserved-label", name.span.clone(), why)
-            .help(format!(
-                "name the label after what it means, e.g. {example}"
-            ));
+            .help("name the label after what it means, e.g. `limit` or `level`");
+        false
+    } else if let Some(instead) = match name.value.as_str() {
+        "job" => Some("`workload`"),
+        "instance" => Some("`host` or `replica`"),
+        _ => None,
+    } {
+        let label = &name.value;
+        sink.error(
+            "target-label",
+            name.span.clone(),
+            format!(
+                "a metric may not have a label `{label}`: Prometheus attaches `{label}` to every target it scrapes and would rename this one `exported_{label}`"
+            ),
+        )
+        .help(format!("name the label after what it tells apart, e.g. {instead}"));
         false
     } else {
         true

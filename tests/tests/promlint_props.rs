@@ -56,6 +56,8 @@ const STRICTER_THAN_PROMTOOL: &[&str] = &[
     "label-ident",
     // `_info` marks info metrics (OpenMetrics' info type); promlint reserves no such suffix.
     "info-suffix",
+    // `job` and `instance` are the labels Prometheus attaches to every target.
+    "target-label",
 ];
 
 // ---------------------------------------------------------------------------------------------
