@@ -7,10 +7,17 @@ use std::time::Instant;
 
 use crate::workspace_root;
 
-/// One CI step: a name, what must hold before it, and a cargo invocation.
+/// A step xtask runs itself, given the workspace root; its error says what failed.
+type OwnStep = fn(&Path) -> Result<(), String>;
+
+/// One CI step: a name, what must hold before it, and a cargo invocation (or, for `run`
+/// steps, what xtask does itself).
 struct Step {
     name: &'static str,
     before: Option<fn() -> Result<(), String>>,
+    /// A step xtask runs itself, given the workspace root, instead of cargo (whose fields
+    /// below it leaves empty).
+    run: Option<OwnStep>,
     args: &'static [&'static str],
     env: &'static [(&'static str, &'static str)],
     /// A target directory of its own, under the usual one (its flags would otherwise rebuild
@@ -22,6 +29,7 @@ const CI_STEPS: &[Step] = &[
     Step {
         name: "format",
         before: None,
+        run: None,
         args: &["fmt", "--all", "--", "--check"],
         env: &[],
         own_target: None,
@@ -29,6 +37,7 @@ const CI_STEPS: &[Step] = &[
     Step {
         name: "clippy",
         before: None,
+        run: None,
         // Every feature on: the workspace's tests enable them all anyway.
         args: &[
             "clippy",
@@ -46,6 +55,7 @@ const CI_STEPS: &[Step] = &[
     Step {
         name: "clippy-default",
         before: None,
+        run: None,
         // The runtime as a textfile-only user builds it: no feature.
         args: &[
             "clippy",
@@ -63,6 +73,7 @@ const CI_STEPS: &[Step] = &[
     Step {
         name: "test",
         before: Some(ensure_prometheus_tools),
+        run: None,
         args: &["test", "--workspace", "--all-features", "--locked"],
         env: &[],
         own_target: None,
@@ -70,13 +81,23 @@ const CI_STEPS: &[Step] = &[
     Step {
         name: "test-default",
         before: None,
+        run: None,
         args: &["test", "--package", "geno-metrics", "--locked"],
+        env: &[],
+        own_target: None,
+    },
+    Step {
+        name: "python",
+        before: None,
+        run: Some(crate::python::ci_step),
+        args: &[],
         env: &[],
         own_target: None,
     },
     Step {
         name: "loom",
         before: None,
+        run: None,
         args: &[
             "test",
             "--package",
@@ -92,6 +113,7 @@ const CI_STEPS: &[Step] = &[
     Step {
         name: "doc",
         before: None,
+        run: None,
         args: &[
             "doc",
             "--workspace",
@@ -105,6 +127,7 @@ const CI_STEPS: &[Step] = &[
     Step {
         name: "package",
         before: Some(forget_earlier_packages),
+        run: None,
         // Every crate a user depends on or installs, packaged and built as crates.io would
         // see it (cargo packages the ones that depend on each other together).
         // --allow-dirty: a developer runs this command before committing; CI's clone is clean.
@@ -144,12 +167,21 @@ pub(crate) fn ci() -> ExitCode {
             eprintln!("\nerror: xtask ci: before `{}`: {message}", step.name);
             return ExitCode::from(1);
         }
+        let step_started = Instant::now();
+        if let Some(run) = step.run {
+            println!("\n==> xtask ci: {}", step.name);
+            if let Err(message) = run(&root) {
+                eprintln!("\nerror: xtask ci: step `{}` failed: {message}", step.name);
+                return ExitCode::from(1);
+            }
+            println!("==> {} passed in {:.0?}", step.name, step_started.elapsed());
+            continue;
+        }
         println!(
             "\n==> xtask ci: {} (cargo {})",
             step.name,
             step.args.join(" ")
         );
-        let step_started = Instant::now();
         let mut cargo = crate::cargo();
         cargo.args(step.args);
         if let Some(own) = step.own_target {
@@ -329,7 +361,7 @@ fn is_packaged_crate(name: &str) -> bool {
 
 /// Where cargo builds: `CARGO_TARGET_DIR` when set (relative to the workspace root, where the
 /// steps run), else `target/` in the workspace.
-fn target_dir(root: &Path, from_environment: Option<std::ffi::OsString>) -> PathBuf {
+pub(crate) fn target_dir(root: &Path, from_environment: Option<std::ffi::OsString>) -> PathBuf {
     match from_environment {
         Some(dir) if !dir.is_empty() => root.join(dir),
         _ => root.join("target"),
@@ -749,6 +781,7 @@ mod tests {
                 "clippy-default" => "without any feature",
                 "test" => "every test of the workspace",
                 "test-default" => "tests again\n   without any feature",
+                "python" => "the Python module",
                 "loom" => "loom",
                 "doc" => "rustdoc",
                 "package" => "cargo package",

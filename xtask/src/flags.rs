@@ -23,8 +23,8 @@ pub(crate) struct Xtask {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Run every CI step in order: tidy, metrics, fmt, clippy, test, loom, doc, package (the
-    /// README's test command).
+    /// Run every CI step in order: tidy, metrics, fmt, clippy, test, python, loom, doc, package
+    /// (the README's test command).
     Ci,
     /// Check, document and guard a metrics registry (what `cargo geno-metrics` does).
     Metrics {
@@ -33,6 +33,8 @@ pub(crate) enum Command {
     },
     /// Time what registry! adds to a build of 1,000 metrics (not in ci).
     BenchCompile(BenchCompile),
+    /// Time recording from Python against prometheus_client (not in ci).
+    BenchPython(BenchPython),
     /// The reliability tests, run longer than CI can (not in ci).
     Soak(Soak),
     /// Fuzz the registry parser (nightly and cargo-fuzz; not in ci).
@@ -47,6 +49,16 @@ pub(crate) struct BenchCompile {
     /// Leave the probe crate in place.
     #[arg(long)]
     pub(crate) keep: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub(crate) struct BenchPython {
+    /// Runs of every case; the median is reported.
+    #[arg(long, value_name = "N", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) runs: u64,
+    /// Calls of every case per run.
+    #[arg(long, value_name = "N", default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) number: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]

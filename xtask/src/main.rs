@@ -2,8 +2,8 @@
 //!
 //! `flags.rs` declares the command line (`cargo xtask --help` prints it), the registry
 //! commands' flags coming from `geno-metrics-cli`; each command is one module: `ci`,
-//! `bench_compile`, `soak`, `fuzz`, and `tidy`, the checks of the tree's own shape that `ci`
-//! runs first; `metrics` runs `geno-metrics-cli` with this repository's defaults.
+//! `bench_compile`, `python` (CI's Python step and `bench-python`), `soak`, `fuzz`, and
+//! `tidy`, the checks of the tree's own shape that `ci` runs first; `metrics` runs `geno-metrics-cli` with this repository's defaults.
 //!
 //! Exit codes: 0 clean, 1 findings, 2 could not run (bad arguments, missing file, git error).
 
@@ -13,6 +13,7 @@ mod bench_compile;
 mod ci;
 mod flags;
 mod fuzz;
+mod python;
 mod soak;
 mod tidy;
 
@@ -50,6 +51,7 @@ fn run(args: impl IntoIterator<Item = impl Into<OsString>>) -> ExitCode {
             geno_metrics_cli::run(&command, &metrics_context()).into()
         }
         flags::Command::BenchCompile(options) => bench_compile::run(&options),
+        flags::Command::BenchPython(options) => python::bench(&options),
         flags::Command::Soak(options) => soak::run(&options),
         flags::Command::Fuzz(options) => fuzz::run(&options),
     }
