@@ -171,6 +171,44 @@ impl<S: SeriesKind> Target<S> {
     }
 }
 
+/// `#[pymethods]` of a handle class: its own methods, and those every handle has (`labels`,
+/// `name`, `label_names`, `__repr__`). pyo3 takes one `#[pymethods]` block per class.
+macro_rules! handle_methods {
+    ($class:ident { $($own:tt)* }) => {
+        #[pymethods]
+        impl $class {
+            $($own)*
+
+            /// The series of these label values: `labels(model="x", status="ok")`, or
+            /// positionally in declaration order.
+            #[pyo3(signature = (*values, **named))]
+            fn labels(
+                &self,
+                values: &Bound<'_, PyTuple>,
+                named: Option<&Bound<'_, PyDict>>,
+            ) -> PyResult<Self> {
+                self.0.labels(values, named).map(Self)
+            }
+
+            /// The metric's name.
+            #[getter]
+            fn name(&self) -> &'static str {
+                self.0.spec().name
+            }
+
+            /// The metric's label names, in declaration order.
+            #[getter]
+            fn label_names<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+                self.0.label_names(py)
+            }
+
+            fn __repr__(&self) -> String {
+                self.0.repr(stringify!($class))
+            }
+        }
+    };
+}
+
 /// A counter of the registry: a whole number that only goes up.
 ///
 /// Get one with `get_counter(name)`; it is not constructed. A labelled counter records
@@ -178,66 +216,40 @@ impl<S: SeriesKind> Target<S> {
 #[pyclass(frozen, module = "geno_metrics", name = "Counter")]
 pub(crate) struct Counter(pub(crate) Target<CounterSeries>);
 
-#[pymethods]
-impl Counter {
-    /// Adds `amount` (a whole number, at least 0; 1 by default).
-    #[pyo3(signature = (amount = None))]
-    fn inc(&self, amount: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let series = self.0.series()?;
-        let by = match amount {
-            None => 1,
-            Some(amount) => amount.extract::<u64>().map_err(|e| {
-                let negative = amount.lt(0).unwrap_or(false);
-                if negative {
-                    PyValueError::new_err(format!(
-                        "counters only go up: inc({amount}) on '{}'; a value that goes down is a gauge",
-                        self.0.spec().name
-                    ))
-                } else {
-                    e
-                }
-            })?,
-        };
-        match series {
-            CounterSeries::Plain(c) => c.inc_by(by),
-            CounterSeries::Sharded(c) => c.inc_by(by),
+handle_methods! {
+    Counter {
+        /// Adds `amount` (a whole number, at least 0; 1 by default).
+        #[pyo3(signature = (amount = None))]
+        fn inc(&self, amount: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+            let series = self.0.series()?;
+            let by = match amount {
+                None => 1,
+                Some(amount) => amount.extract::<u64>().map_err(|e| {
+                    let negative = amount.lt(0).unwrap_or(false);
+                    if negative {
+                        PyValueError::new_err(format!(
+                            "counters only go up: inc({amount}) on '{}'; a value that goes down is a gauge",
+                            self.0.spec().name
+                        ))
+                    } else {
+                        e
+                    }
+                })?,
+            };
+            match series {
+                CounterSeries::Plain(c) => c.inc_by(by),
+                CounterSeries::Sharded(c) => c.inc_by(by),
+            }
+            Ok(())
         }
-        Ok(())
-    }
 
-    /// The count.
-    fn get(&self) -> PyResult<u64> {
-        Ok(match self.0.series()? {
-            CounterSeries::Plain(c) => c.get(),
-            CounterSeries::Sharded(c) => c.get(),
-        })
-    }
-
-    /// The series of these label values: `labels(model="x", status="ok")`, or positionally in
-    /// declaration order.
-    #[pyo3(signature = (*values, **named))]
-    fn labels(
-        &self,
-        values: &Bound<'_, PyTuple>,
-        named: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Self> {
-        self.0.labels(values, named).map(Self)
-    }
-
-    /// The metric's name.
-    #[getter]
-    fn name(&self) -> &'static str {
-        self.0.spec().name
-    }
-
-    /// The metric's label names, in declaration order.
-    #[getter]
-    fn label_names<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        self.0.label_names(py)
-    }
-
-    fn __repr__(&self) -> String {
-        self.0.repr("Counter")
+        /// The count.
+        fn get(&self) -> PyResult<u64> {
+            Ok(match self.0.series()? {
+                CounterSeries::Plain(c) => c.get(),
+                CounterSeries::Sharded(c) => c.get(),
+            })
+        }
     }
 }
 
@@ -247,57 +259,32 @@ impl Counter {
 #[pyclass(frozen, module = "geno_metrics", name = "Gauge")]
 pub(crate) struct Gauge(pub(crate) Target<&'static geno_metrics::Gauge>);
 
-#[pymethods]
-impl Gauge {
-    /// Sets the value (any float, NaN and infinities included).
-    fn set(&self, value: f64) -> PyResult<()> {
-        self.0.series()?.set(value);
-        Ok(())
-    }
+handle_methods! {
+    Gauge {
+        /// Sets the value (any float, NaN and infinities included).
+        fn set(&self, value: f64) -> PyResult<()> {
+            self.0.series()?.set(value);
+            Ok(())
+        }
 
-    /// Adds `amount` (1 by default).
-    #[pyo3(signature = (amount = 1.0))]
-    fn inc(&self, amount: f64) -> PyResult<()> {
-        self.0.series()?.add(amount);
-        Ok(())
-    }
+        /// Adds `amount` (1 by default).
+        #[pyo3(signature = (amount = 1.0))]
+        fn inc(&self, amount: f64) -> PyResult<()> {
+            self.0.series()?.add(amount);
+            Ok(())
+        }
 
-    /// Subtracts `amount` (1 by default).
-    #[pyo3(signature = (amount = 1.0))]
-    fn dec(&self, amount: f64) -> PyResult<()> {
-        self.0.series()?.sub(amount);
-        Ok(())
-    }
+        /// Subtracts `amount` (1 by default).
+        #[pyo3(signature = (amount = 1.0))]
+        fn dec(&self, amount: f64) -> PyResult<()> {
+            self.0.series()?.sub(amount);
+            Ok(())
+        }
 
-    /// The value.
-    fn get(&self) -> PyResult<f64> {
-        Ok(self.0.series()?.get())
-    }
-
-    /// The series of these label values (see `Counter.labels`).
-    #[pyo3(signature = (*values, **named))]
-    fn labels(
-        &self,
-        values: &Bound<'_, PyTuple>,
-        named: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Self> {
-        self.0.labels(values, named).map(Self)
-    }
-
-    /// The metric's name.
-    #[getter]
-    fn name(&self) -> &'static str {
-        self.0.spec().name
-    }
-
-    /// The metric's label names, in declaration order.
-    #[getter]
-    fn label_names<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        self.0.label_names(py)
-    }
-
-    fn __repr__(&self) -> String {
-        self.0.repr("Gauge")
+        /// The value.
+        fn get(&self) -> PyResult<f64> {
+            Ok(self.0.series()?.get())
+        }
     }
 }
 
@@ -307,74 +294,50 @@ impl Gauge {
 #[pyclass(frozen, module = "geno_metrics", name = "Histogram")]
 pub(crate) struct Histogram(pub(crate) Target<HistogramSeries>);
 
-#[pymethods]
-impl Histogram {
-    /// Counts `value` into its bucket and adds it to the sum. NaN is dropped (it would make
-    /// the sum NaN for good).
-    fn observe(&self, value: f64) -> PyResult<()> {
-        self.0.series()?.observe(value);
-        Ok(())
-    }
-
-    /// A consistent copy: `buckets` (upper bounds, `inf` last), cumulative `counts`, `sum`
-    /// and `count`, since the last `reset()`.
-    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let snapshot = match self.0.series()? {
-            HistogramSeries::Plain(h) => h.snapshot(),
-            HistogramSeries::Sharded(h) => h.snapshot(),
-        };
-        histogram_snapshot(py, &snapshot)
-    }
-
-    /// Empties every bucket and the sum and count.
-    fn reset(&self) -> PyResult<()> {
-        match self.0.series()? {
-            HistogramSeries::Plain(h) => h.reset(),
-            HistogramSeries::Sharded(h) => h.reset(),
+handle_methods! {
+    Histogram {
+        /// Counts `value` into its bucket and adds it to the sum. NaN is dropped (it would make
+        /// the sum NaN for good).
+        fn observe(&self, value: f64) -> PyResult<()> {
+            self.0.series()?.observe(value);
+            Ok(())
         }
-        Ok(())
-    }
 
-    /// A context manager that observes the seconds its block took, also when it raises.
-    fn time(&self) -> PyResult<Timer> {
-        Ok(Timer {
-            series: self.0.series()?,
-            started: std::sync::Mutex::new(None),
-        })
-    }
+        /// A consistent copy: `buckets` (upper bounds, `inf` last), cumulative `counts`, `sum`
+        /// and `count`, since the last `reset()`.
+        fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+            let snapshot = match self.0.series()? {
+                HistogramSeries::Plain(h) => h.snapshot(),
+                HistogramSeries::Sharded(h) => h.snapshot(),
+            };
+            histogram_snapshot(py, &snapshot)
+        }
 
-    /// The series of these label values (see `Counter.labels`).
-    #[pyo3(signature = (*values, **named))]
-    fn labels(
-        &self,
-        values: &Bound<'_, PyTuple>,
-        named: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Self> {
-        self.0.labels(values, named).map(Self)
-    }
+        /// Empties every bucket and the sum and count.
+        fn reset(&self) -> PyResult<()> {
+            match self.0.series()? {
+                HistogramSeries::Plain(h) => h.reset(),
+                HistogramSeries::Sharded(h) => h.reset(),
+            }
+            Ok(())
+        }
 
-    /// The bucket upper bounds, `inf` last, as `snapshot()["buckets"]`.
-    #[getter]
-    fn buckets<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let mut bounds = self.0.spec().buckets.to_vec();
-        bounds.push(f64::INFINITY);
-        PyTuple::new(py, bounds)
-    }
+        /// A context manager that observes the seconds its block took, also when it raises.
+        fn time(&self) -> PyResult<Timer> {
+            Ok(Timer {
+                series: self.0.series()?,
+                started: std::sync::Mutex::new(None),
+            })
+        }
 
-    /// The metric's name.
-    #[getter]
-    fn name(&self) -> &'static str {
-        self.0.spec().name
-    }
 
-    /// The metric's label names, in declaration order.
-    #[getter]
-    fn label_names<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        self.0.label_names(py)
-    }
-
-    fn __repr__(&self) -> String {
-        self.0.repr("Histogram")
+        /// The bucket upper bounds, `inf` last, as `snapshot()["buckets"]`.
+        #[getter]
+        fn buckets<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+            let mut bounds = self.0.spec().buckets.to_vec();
+            bounds.push(f64::INFINITY);
+            PyTuple::new(py, bounds)
+        }
     }
 }
 

@@ -112,14 +112,7 @@ fn prepare(root: &Path, profile: Profile) -> Result<PathBuf, String> {
         .map(|entry| entry.path())
         .find(|path| path.extension().is_some_and(|e| e == "whl"))
         .ok_or_else(|| format!("maturin built no wheel in {}", wheels.display()))?;
-    run(Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
+    run(pip(&python)
         .args(["--force-reinstall", "--no-deps"])
         .arg(&wheel))?;
     Ok(python)
@@ -164,18 +157,17 @@ fn environment(venv: &Path, requirements: &Path) -> Result<PathBuf, String> {
         "==> xtask: installing the pinned packages of {} from PyPI",
         requirements.display()
     );
-    run(Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .arg("--requirement")
-        .arg(requirements))?;
+    run(pip(&python).arg("--requirement").arg(requirements))?;
     fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
     Ok(python)
+}
+
+/// `pip install`, quiet, with the environment's interpreter.
+fn pip(python: &Path) -> Command {
+    let mut pip = Command::new(python);
+    pip.args(["-m", "pip", "install", "--quiet"])
+        .arg("--disable-pip-version-check");
+    pip
 }
 
 /// Runs `command`, which must succeed; Python writes no bytecode into the source tree.
