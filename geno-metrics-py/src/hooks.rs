@@ -12,7 +12,7 @@
 use std::cell::RefCell;
 use std::sync::{Mutex, Once, PoisonError};
 
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError};
+use pyo3::exceptions::{PyException, PyOSError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 
 use crate::metrics::METRICS;
@@ -92,11 +92,15 @@ pub(crate) fn forget_failure() {
     FAILED.with(|slot| slot.borrow_mut().take());
 }
 
-/// The exception a call raises for `message` (the export's or snapshot's error): when a
-/// Python hook failed during it, an exception of `kind` that names the hook, with the hook's
-/// exception as its `__cause__`; else `None`.
+/// The exception a call raises when a Python hook failed during it (else `None`): an
+/// exception of `kind` that names the hook, with the hook's exception as its `__cause__`.
+/// What is not an `Exception` (`KeyboardInterrupt`, `SystemExit`) is raised as it is, so that
+/// Ctrl-C still stops the program rather than becoming a failed export.
 pub(crate) fn caught(py: Python<'_>, kind: FailedCall) -> Option<PyErr> {
     let (message, cause) = FAILED.with(|slot| slot.borrow_mut().take())?;
+    if !cause.is_instance_of::<PyException>(py) {
+        return Some(cause);
+    }
     let error = match kind {
         FailedCall::Export => PyOSError::new_err(format!("cannot export metrics: {message}")),
         FailedCall::Snapshot => {

@@ -93,12 +93,22 @@ def test_a_hook_that_raises_fails_a_rust_export_with_its_message(tmp_path: Path)
 
 
 def test_after_a_failure_the_registry_goes_on(tmp_path: Path) -> None:
-    failing.append(SystemExit(3))
+    failing.append(RuntimeError("once"))
     with pytest.raises(OSError):
         export_prometheus_textfile(tmp_path / "m.prom")
     failing.clear()
     assert export_prometheus_textfile(tmp_path / "m.prom").is_file()
     assert snapshot_all()["metrics"]
+
+
+def test_ctrl_c_in_a_hook_stops_the_program_rather_than_fail_the_export(tmp_path: Path) -> None:
+    failing.append(KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        export_prometheus_textfile(tmp_path / "m.prom")
+    failing[0] = SystemExit(3)
+    with pytest.raises(SystemExit):
+        snapshot_all()
+    assert not (tmp_path / "m.prom").exists()
 
 
 def test_a_hook_must_be_callable() -> None:
