@@ -96,21 +96,8 @@ pub enum Format {
     Github,
 }
 
-/// `docs`: the catalogue.
-#[derive(Debug, Clone, Args)]
-pub struct Docs {
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub registry: RegistryFile,
-    /// Fail (exit 1) when the catalogue is stale instead of writing it.
-    #[arg(long)]
-    pub check: bool,
-    /// The catalogue [default: METRICS.md beside the registry].
-    #[arg(long, value_name = "O", allow_hyphen_values = true)]
-    pub output: Option<PathBuf>,
-}
-
-/// `rules` and `dashboard`: a file generated from the registry for Prometheus or Grafana.
+/// `docs`, `rules` and `dashboard`: a file generated from the registry (the catalogue, or one
+/// for Prometheus or Grafana).
 #[derive(Debug, Clone, Args)]
 pub struct Generate {
     #[command(flatten)]
@@ -119,11 +106,14 @@ pub struct Generate {
     /// Fail (exit 1) when the file is stale instead of writing it.
     #[arg(long)]
     pub check: bool,
-    /// The file [default: beside the registry: metrics.rules.yml for rules,
-    /// metrics.dashboard.json for dashboard].
+    /// The file [default: beside the registry: METRICS.md for docs, metrics.rules.yml for
+    /// rules, metrics.dashboard.json for dashboard].
     #[arg(long, value_name = "O", allow_hyphen_values = true)]
     pub output: Option<PathBuf>,
 }
+
+/// `docs`: the catalogue.
+pub type Docs = Generate;
 
 /// `rules`: the Prometheus rule file.
 pub type Rules = Generate;

@@ -283,12 +283,8 @@ fn forget_fingerprints_in(dir: &Path) -> Result<(), String> {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let ours = PACKAGED.iter().any(|krate| {
-            name.strip_prefix(krate)
-                .and_then(|rest| rest.strip_prefix('-'))
-                .is_some_and(|hash| !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit()))
-        });
-        if ours {
+        let hash = |rest: &str| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_hexdigit());
+        if is_ours(&name, hash) {
             std::fs::remove_dir_all(entry.path()).map_err(|e| {
                 format!(
                     "could not remove {} (remove it by hand): {e}",
@@ -352,10 +348,17 @@ fn forget_unpacked_in(cargo_home: &Path) -> Result<(), String> {
 
 /// Whether `name` (`<crate>-<version>` or `<crate>-<version>.crate`) is one of ours.
 fn is_packaged_crate(name: &str) -> bool {
+    is_ours(name, |version| {
+        version.starts_with(|c: char| c.is_ascii_digit())
+    })
+}
+
+/// Whether `name` is `<one of our crates>-<rest>` with a `rest` that `rest_ok` accepts.
+fn is_ours(name: &str, rest_ok: impl Fn(&str) -> bool) -> bool {
     PACKAGED.iter().any(|krate| {
         name.strip_prefix(krate)
             .and_then(|rest| rest.strip_prefix('-'))
-            .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+            .is_some_and(&rest_ok)
     })
 }
 
