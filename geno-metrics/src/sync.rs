@@ -14,6 +14,56 @@ pub(crate) use loom::sync::Mutex;
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicU64, fence};
 
+/// A value made once, by the first thread that needs it, then shared: `OnceLock<Box<T>>`,
+/// 16 bytes until then.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct OnceBox<T>(std::sync::OnceLock<Box<T>>);
+
+#[cfg(not(loom))]
+impl<T> OnceBox<T> {
+    /// Nothing yet.
+    pub(crate) const fn new() -> Self {
+        Self(std::sync::OnceLock::new())
+    }
+
+    /// The value, if made.
+    #[inline]
+    pub(crate) fn get(&self) -> Option<&T> {
+        self.0.get().map(|b| &**b)
+    }
+
+    /// The value, made by `make` if nobody has made it yet.
+    #[inline]
+    pub(crate) fn get_or_init(&self, make: impl FnOnce() -> T) -> &T {
+        self.0.get_or_init(|| Box::new(make()))
+    }
+}
+
+/// Under loom the value exists from the start: loom has no `OnceLock` to model, and the
+/// algorithms around the value are what the models check.
+#[cfg(loom)]
+#[derive(Debug)]
+pub(crate) struct OnceBox<T>(Box<T>);
+
+#[cfg(loom)]
+impl<T> OnceBox<T> {
+    /// Made already.
+    pub(crate) fn ready(value: T) -> Self {
+        Self(Box::new(value))
+    }
+
+    /// The value.
+    pub(crate) fn get(&self) -> Option<&T> {
+        Some(&self.0)
+    }
+
+    /// The value.
+    pub(crate) fn get_or_init(&self, _make: impl FnOnce() -> T) -> &T {
+        &self.0
+    }
+}
+
 /// Backs off while waiting for another thread: spins briefly, then yields.
 #[cfg(not(loom))]
 #[inline]

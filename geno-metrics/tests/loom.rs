@@ -1,4 +1,4 @@
-//! Model checks under loom of the histogram's hot/cold algorithm, the sharded histogram's
+//! Model checks under loom of the histogram's owner cells and hot/cold halves, the sharded histogram's
 //! sequence locks and the sharded counter: every interleaving of a few writers with a reader
 //! (within the preemption bound below) keeps snapshots consistent and counts exact.
 //!
@@ -116,6 +116,29 @@ fn reset_during_a_write_keeps_observations_whole() {
         assert_consistent(&after);
         // The racing observation was either reset away whole or kept whole.
         assert!(after.count <= 1, "{after:?}");
+    });
+}
+
+#[test]
+fn reset_between_the_owner_and_another_writer_keeps_observations_whole() {
+    // The model's main thread observes first and owns the histogram (sequence-locked cells);
+    // the other thread records into the hot and cold halves. The reset subtracts a baseline
+    // from the first and clears the second.
+    model(|| {
+        let h = Arc::new(Histogram::<2>::new(&SPEC));
+        h.observe(1.0);
+        let other = on(&h, |h| h.observe(2.0));
+        h.reset();
+        h.observe(2.0);
+        let during = h.snapshot();
+        assert_consistent(&during);
+        other.join().unwrap();
+        let after = h.snapshot();
+        assert_consistent(&after);
+        // The owner's 1.0 was reset away, its later 2.0 kept; the other thread's 2.0 either.
+        assert_eq!(after.counts[0], 0, "{after:?}");
+        assert!((1..=2).contains(&after.count), "{after:?}");
+        assert!(after.count >= during.count);
     });
 }
 

@@ -15,6 +15,12 @@
 //!   histogram with the 11 Prometheus default buckets, the value cycling (per thread) through
 //!   8 black-boxed values that land in 8 different buckets, `+Inf` included; `cycle_only`
 //!   times the cycling alone;
+//! - `labelled_histogram_observe_1_thread` / `_2_threads`: the same observation into one
+//!   series of a histogram labelled `phase` x `status`, picking the series on every call as a
+//!   user does: geno's `with(Phase::Train, Status::Ok)`, `prometheus-client`'s
+//!   `Family::get_or_create(&labels)` with a prebuilt label set of two `String`s, and
+//!   `prometheus`' `HistogramVec::with_label_values(&["train", "ok"])`; label values
+//!   black-boxed, the series created before timing;
 //! - `encode_1000_counters`: the text exposition of 1,000 unlabelled counters with the same
 //!   names, help text and values in each client (geno's registry is `perf_1000.toml`, written
 //!   by `gen_perf_1000.py`), into a reused buffer where the client allows it; and geno's
@@ -421,6 +427,111 @@ mod histogram_observe_2_threads {
         bencher
             .with_inputs(|| upkeep_now_and_then(&handle))
             .bench_values(|()| histogram.record(next_value()));
+    }
+}
+
+/// The label set of the `prometheus-client` labelled histograms.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct PhaseStatus {
+    phase: String,
+    status: String,
+}
+
+/// A `prometheus-client` family of histograms on the default buckets.
+type PrometheusClientHistograms = prometheus_client::metrics::family::Family<
+    PhaseStatus,
+    prometheus_client::metrics::histogram::Histogram,
+    fn() -> prometheus_client::metrics::histogram::Histogram,
+>;
+
+/// A `prometheus-client` labelled histogram with its `(train, ok)` series made, and that
+/// series' label set.
+fn prometheus_client_labelled() -> (PrometheusClientHistograms, PhaseStatus) {
+    let family = PrometheusClientHistograms::new_with_constructor(prometheus_client_histogram);
+    let labels = PhaseStatus {
+        phase: "train".to_owned(),
+        status: "ok".to_owned(),
+    };
+    family.get_or_create(&labels).observe(0.0);
+    (family, labels)
+}
+
+/// A `prometheus` labelled histogram on the default buckets with its `(train, ok)` series made.
+fn prometheus_labelled(name: &str) -> prometheus::HistogramVec {
+    let opts = prometheus::HistogramOpts::new(name, "Histogram.").buckets(DEFAULT_BUCKETS.into());
+    let family = prometheus::HistogramVec::new(opts, &["phase", "status"]).unwrap();
+    family.with_label_values(&["train", "ok"]).observe(0.0);
+    family
+}
+
+/// One observation into one series of a labelled histogram by one thread, the series
+/// picked by its label values on every call.
+mod labelled_histogram_observe_1_thread {
+    use super::*;
+    use perf::{Phase, Status};
+
+    #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
+    fn geno_with_observe(bencher: Bencher<'_, '_>) {
+        bencher.bench_local(|| {
+            perf::LABELLED_SECONDS
+                .with(black_box(Phase::Train), black_box(Status::Ok))
+                .observe(next_value());
+        });
+    }
+
+    #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
+    fn prometheus_client_get_or_create_observe(bencher: Bencher<'_, '_>) {
+        let (family, labels) = prometheus_client_labelled();
+        bencher.bench_local(|| {
+            family
+                .get_or_create(black_box(&labels))
+                .observe(next_value())
+        });
+    }
+
+    #[divan::bench(sample_size = ONE_THREAD_SAMPLE)]
+    fn prometheus_with_label_values_observe(bencher: Bencher<'_, '_>) {
+        let family = prometheus_labelled("bench_labelled_seconds");
+        bencher.bench_local(|| {
+            family
+                .with_label_values(&[black_box("train"), black_box("ok")])
+                .observe(next_value());
+        });
+    }
+}
+
+/// The same while two threads observe into the same series.
+mod labelled_histogram_observe_2_threads {
+    use super::*;
+    use perf::{Phase, Status};
+
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn geno_with_observe(bencher: Bencher<'_, '_>) {
+        bencher.bench(|| {
+            perf::LABELLED_CONTENDED_SECONDS
+                .with(black_box(Phase::Train), black_box(Status::Ok))
+                .observe(next_value());
+        });
+    }
+
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn prometheus_client_get_or_create_observe(bencher: Bencher<'_, '_>) {
+        let (family, labels) = prometheus_client_labelled();
+        bencher.bench(|| {
+            family
+                .get_or_create(black_box(&labels))
+                .observe(next_value())
+        });
+    }
+
+    #[divan::bench(threads = [2], sample_size = TWO_THREAD_SAMPLE)]
+    fn prometheus_with_label_values_observe(bencher: Bencher<'_, '_>) {
+        let family = prometheus_labelled("bench_labelled_contended_seconds");
+        bencher.bench(|| {
+            family
+                .with_label_values(&[black_box("train"), black_box("ok")])
+                .observe(next_value());
+        });
     }
 }
 

@@ -1,6 +1,8 @@
 //! The hot paths (`inc`, `inc_by`, `set`, `inc`/`dec`/`add`/`sub`, `observe`, timers) never
 //! allocate: a counting global allocator sees zero allocations across many calls, labelled
-//! series included (a free-form label value allocates once, when first seen).
+//! series included. Two first times allocate, once: a free-form label value, when first
+//! seen; and a histogram series' part for threads other than its owner, when the first of
+//! them observes.
 
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -10,8 +12,8 @@ use std::cell::Cell;
 
 use geno_metrics_tests::genolewm::{
     CHECKPOINT_SIZE_BYTES, CHECKPOINT_WRITE_DURATION_SECONDS, DATALOADER_RECORDS_SKIPPED_TOTAL,
-    INFERENCE_REQUESTS_TOTAL, Phase, Reason, Status, TRAIN_LOSS, TRAIN_STEP_DURATION_SECONDS,
-    TRAIN_STEPS_TOTAL, TRAIN_TOKENS_TOTAL,
+    INFERENCE_REQUEST_DURATION_SECONDS, INFERENCE_REQUESTS_TOTAL, Phase, Reason, Status,
+    TRAIN_LOSS, TRAIN_STEP_DURATION_SECONDS, TRAIN_STEPS_TOTAL, TRAIN_TOKENS_TOTAL,
 };
 
 /// Counts allocations made by the current thread (other test threads do not interfere).
@@ -121,4 +123,40 @@ fn recording_never_allocates() {
     });
     assert_eq!(allocations, 0);
     assert!(TRAIN_STEPS_TOTAL.get() >= 10_000);
+}
+
+#[test]
+fn a_histograms_second_thread_allocates_once_and_its_owner_never() {
+    // A series no other test here touches: a free-form value of its own (whose first use
+    // allocates a copy of it, before anything is counted).
+    let series = INFERENCE_REQUEST_DURATION_SECONDS.with("alloc-probe");
+    series.observe(0.1); // this thread owns the series from now on
+    let owner = allocations_during(|| {
+        for i in 0..10_000u32 {
+            series.observe(f64::from(i) / 1000.0);
+        }
+    });
+    assert_eq!(owner, 0, "the owning thread");
+    let (first, later) = std::thread::scope(|s| {
+        s.spawn(|| {
+            let first = allocations_during(|| series.observe(0.3));
+            let later = allocations_during(|| {
+                for _ in 0..10_000 {
+                    series.observe(0.4);
+                }
+            });
+            (first, later)
+        })
+        .join()
+        .unwrap()
+    });
+    // `Histogram`'s docs: the other threads' part and its buckets, two allocations.
+    assert_eq!((first, later), (2, 0), "a second thread");
+    let again = std::thread::scope(|s| {
+        s.spawn(|| allocations_during(|| series.observe(0.5)))
+            .join()
+            .unwrap()
+    });
+    assert_eq!(again, 0, "a third thread finds the part made");
+    assert_eq!(series.snapshot().count, 1 + 10_000 + 1 + 10_000 + 1);
 }

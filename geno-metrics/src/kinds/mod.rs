@@ -1,7 +1,8 @@
 //! The metric kinds: what a handle records into and how a snapshot reads it back.
 //!
-//! [`Counter`] and [`Gauge`] are one atomic each. [`Histogram`] keeps a hot and a cold half so
-//! that every snapshot is consistent. `sharded = true` in `metrics.toml` gives the per-thread
+//! [`Counter`] and [`Gauge`] are one atomic each. [`Histogram`] gives the first thread that
+//! observes single-writer cells and every other thread a hot and a cold half, so that every
+//! snapshot is consistent. `sharded = true` in `metrics.toml` gives the per-thread
 //! variants, [`ShardedCounter`] and [`ShardedHistogram`], for metrics that several threads
 //! record into all the time. [`Info`] holds the label values of an info metric; a [`ProcessMetric`] is read from `/proc`
 //! by the `process` collector. [`AnyHistogram`] and [`AnyShardedHistogram`] are the two
@@ -15,6 +16,7 @@ mod info;
 mod process;
 mod sharded_counter;
 mod sharded_histogram;
+mod single_writer;
 
 pub use counter::Counter;
 pub use gauge::Gauge;

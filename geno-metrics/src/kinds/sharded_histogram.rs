@@ -5,11 +5,10 @@
 //!
 //! A thread that observes first claims a *writer slot*, one of [`SHARDS`], for as long as it
 //! lives (slots are given back when threads exit). Slot `i` owns shard `i` of every sharded
-//! histogram, so each shard has a single writer. The writer updates its shard with plain
-//! loads and stores inside a sequence lock: it makes the shard's sequence number odd, stores
-//! the bucket and the sum, then makes it even again (release); the count is the buckets'
-//! sum. A reader copies a shard between two reads of an even, unchanged sequence number, retrying otherwise, so every copy
-//! is one consistent state of that shard; the sum over shards is then consistent too.
+//! histogram, so each shard has a single writer. A shard is the single-writer cells of
+//! `single_writer.rs`, which a plain histogram's owning thread uses too: plain loads and
+//! stores inside a sequence lock, copied consistently by readers. The sum of consistent
+//! shards is consistent too.
 //! Threads that find every slot taken record into a plain [`Histogram`], whose own
 //! snapshots are consistent, and which the snapshot adds in.
 //!
@@ -22,9 +21,10 @@ use std::sync::atomic::{AtomicU64 as StdAtomicU64, Ordering};
 
 use super::histogram::{Histogram, HistogramTimer, Observe, bucket_index};
 use super::sharded_counter::SHARDS;
+use super::single_writer::{BucketCounts, Cells, Totals};
 use crate::snapshot::HistogramSnapshot;
 use crate::spec::MetricSpec;
-use crate::sync::{AtomicU64, Mutex, back_off, fence, loom_const_fn};
+use crate::sync::{Mutex, loom_const_fn};
 
 /// Which writer slots are taken: bit `i` for slot `i`.
 static SLOTS: StdAtomicU64 = StdAtomicU64::new(0);
@@ -88,121 +88,34 @@ fn writer_slot() -> Option<usize> {
     slot
 }
 
-/// One writer's part of a histogram, on its own cache lines.
+/// One writer's part of a histogram, on cache lines of its own (128 bytes apart: the
+/// adjacent-line prefetcher pairs lines).
 #[derive(Debug)]
 #[repr(align(128))]
-struct Shard<const N: usize> {
-    /// Odd while the writer is storing.
-    seq: AtomicU64,
-    sum_bits: AtomicU64,
-    /// Observations above every finite bound.
-    above: AtomicU64,
-    /// Observations per finite bound (not cumulative).
-    buckets: [AtomicU64; N],
-}
+struct Shard<const N: usize>(Cells<[BucketCounts; N]>);
 
 /// Counts, sum and total, not cumulative: what shards hold and baselines subtract.
 #[derive(Debug, Clone, Copy)]
-struct Totals<const N: usize> {
+struct ShardTotals<const N: usize> {
     buckets: [u64; N],
-    above: u64,
-    sum: f64,
-    count: u64,
+    totals: Totals,
 }
 
-impl<const N: usize> Totals<N> {
+impl<const N: usize> ShardTotals<N> {
     const ZERO: Self = Self {
         buckets: [0; N],
-        above: 0,
-        sum: 0.0,
-        count: 0,
+        totals: Totals { count: 0, sum: 0.0 },
     };
-}
-
-impl<const N: usize> Shard<N> {
-    loom_const_fn! {
-        fn new() -> Self {
-            Self {
-                seq: AtomicU64::new(0),
-                sum_bits: AtomicU64::new(0),
-                above: AtomicU64::new(0),
-                buckets: zeros(),
-            }
-        }
-    }
-
-    /// Records one observation into bucket `index` (`N`: above every bound). Only the
-    /// shard's writer calls this.
-    #[inline]
-    fn record(&self, index: usize, value: f64) {
-        let seq = self.seq.load(Ordering::Relaxed);
-        self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
-        // The odd number is visible before any of the stores below.
-        fence(Ordering::Release);
-        let bucket = self.buckets.get(index).unwrap_or(&self.above);
-        bucket.store(
-            bucket.load(Ordering::Relaxed).wrapping_add(1),
-            Ordering::Relaxed,
-        );
-        let sum = f64::from_bits(self.sum_bits.load(Ordering::Relaxed)) + value;
-        self.sum_bits.store(sum.to_bits(), Ordering::Relaxed);
-        self.seq.store(seq.wrapping_add(2), Ordering::Release);
-    }
-
-    /// One consistent state of the shard, added to `totals`.
-    fn read_into(&self, totals: &mut Totals<N>) {
-        let mut spins = 0u32;
-        loop {
-            let before = self.seq.load(Ordering::Acquire);
-            if before & 1 == 0 {
-                let mut copy = Totals::<N>::ZERO;
-                for (n, bucket) in copy.buckets.iter_mut().zip(&self.buckets) {
-                    *n = bucket.load(Ordering::Relaxed);
-                }
-                copy.above = self.above.load(Ordering::Relaxed);
-                copy.sum = f64::from_bits(self.sum_bits.load(Ordering::Relaxed));
-                // The total is the buckets' sum: one store less for the writer.
-                copy.count = copy
-                    .buckets
-                    .iter()
-                    .fold(copy.above, |total, n| total.wrapping_add(*n));
-                // The loads above happen before the second read of the sequence number.
-                fence(Ordering::Acquire);
-                if self.seq.load(Ordering::Relaxed) == before {
-                    for (total, n) in totals.buckets.iter_mut().zip(copy.buckets) {
-                        *total = total.wrapping_add(n);
-                    }
-                    totals.above = totals.above.wrapping_add(copy.above);
-                    totals.sum += copy.sum;
-                    totals.count = totals.count.wrapping_add(copy.count);
-                    return;
-                }
-            }
-            // The writer is between its stores: a few instructions, unless preempted.
-            spins = spins.saturating_add(1);
-            back_off(spins);
-        }
-    }
-}
-
-#[cfg(not(loom))]
-const fn zeros<const N: usize>() -> [AtomicU64; N] {
-    [const { AtomicU64::new(0) }; N]
-}
-
-#[cfg(loom)]
-fn zeros<const N: usize>() -> [AtomicU64; N] {
-    std::array::from_fn(|_| AtomicU64::new(0))
 }
 
 #[cfg(not(loom))]
 const fn shards<const N: usize>() -> [Shard<N>; SHARDS] {
-    [const { Shard::new() }; SHARDS]
+    [const { Shard(Cells::new()) }; SHARDS]
 }
 
 #[cfg(loom)]
 fn shards<const N: usize>() -> [Shard<N>; SHARDS] {
-    std::array::from_fn(|_| Shard::new())
+    std::array::from_fn(|_| Shard(Cells::new()))
 }
 
 /// A histogram with `N` finite bucket bounds kept in per-thread shards
@@ -222,8 +135,8 @@ fn shards<const N: usize>() -> [Shard<N>; SHARDS] {
 /// while both are exactly representable (integers below 2^53, say), otherwise within
 /// floating-point rounding. It is exactly 0 until something is observed after the reset. An
 /// observation of ±Inf or NaN before a reset makes every later `_sum` NaN (∞ − ∞), until the
-/// process restarts: that sum has no finite value to subtract. A plain [`Histogram`] resets
-/// its sum to 0.
+/// process restarts: that sum has no finite value to subtract. A plain [`Histogram`] does
+/// the same for its owning thread's part ([`AnyHistogram::reset`](crate::AnyHistogram::reset)).
 ///
 /// ```
 /// use geno_metrics::{MetricKind, MetricSpec, ShardedHistogram};
@@ -246,7 +159,7 @@ pub struct ShardedHistogram<const N: usize> {
     /// For threads that found no writer slot free.
     shared: Histogram<N>,
     /// What the shards held at the last reset. Its lock also serialises readers.
-    baseline: Mutex<Totals<N>>,
+    baseline: Mutex<ShardTotals<N>>,
 }
 
 impl<const N: usize> ShardedHistogram<N> {
@@ -261,7 +174,7 @@ impl<const N: usize> ShardedHistogram<N> {
             Self {
                 shards: shards(),
                 shared: Histogram::new(spec),
-                baseline: Mutex::new(Totals::ZERO),
+                baseline: Mutex::new(ShardTotals::ZERO),
             }
         }
     }
@@ -273,7 +186,10 @@ impl<const N: usize> ShardedHistogram<N> {
             return;
         }
         match writer_slot().and_then(|slot| self.shards.get(slot)) {
-            Some(shard) => shard.record(bucket_index(self.spec().buckets, value), value),
+            Some(shard) => {
+                let cells: &Cells<[BucketCounts]> = &shard.0;
+                cells.record(bucket_index(self.spec().buckets, value), value);
+            }
             None => self.shared.observe(value),
         }
     }
@@ -285,7 +201,8 @@ impl<const N: usize> ShardedHistogram<N> {
     pub fn observe_as_slot(&self, slot: usize, value: f64) {
         let index = bucket_index(self.spec().buckets, value);
         if let Some(shard) = self.shards.get(slot) {
-            shard.record(index, value);
+            let cells: &Cells<[BucketCounts]> = &shard.0;
+            cells.record(index, value);
         }
     }
 
@@ -307,7 +224,7 @@ impl<const N: usize> ShardedHistogram<N> {
             cumulative = cumulative.wrapping_add(n.wrapping_sub(*base));
             counts.push(cumulative.wrapping_add(*shared));
         }
-        let since_reset = now.count.wrapping_sub(baseline.count);
+        let since_reset = now.totals.count.wrapping_sub(baseline.totals.count);
         let count = since_reset.wrapping_add(shared.count);
         counts.push(count);
         // With nothing new in the shards their part of the sum is exactly zero, also when the
@@ -316,7 +233,7 @@ impl<const N: usize> ShardedHistogram<N> {
         let shard_sum = if since_reset == 0 {
             0.0
         } else {
-            now.sum - baseline.sum
+            now.totals.sum - baseline.totals.sum
         };
         HistogramSnapshot {
             buckets: shared.buckets,
@@ -339,12 +256,19 @@ impl<const N: usize> ShardedHistogram<N> {
         self.shared.spec()
     }
 
-    fn read_shards(&self) -> Totals<N> {
-        let mut totals = Totals::ZERO;
+    fn read_shards(&self) -> ShardTotals<N> {
+        let mut all = ShardTotals::ZERO;
+        let mut one = [0; N];
         for shard in &self.shards {
-            shard.read_into(&mut totals);
+            let cells: &Cells<[BucketCounts]> = &shard.0;
+            let totals = cells.read(&mut one);
+            for (total, n) in all.buckets.iter_mut().zip(one) {
+                *total = total.wrapping_add(n);
+            }
+            all.totals.count = all.totals.count.wrapping_add(totals.count);
+            all.totals.sum += totals.sum;
         }
-        totals
+        all
     }
 }
 
