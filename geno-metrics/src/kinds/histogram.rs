@@ -8,26 +8,26 @@
 //! atomic read-modify-write (see `single_writer.rs`). Most histograms, and most labelled
 //! series, are only ever observed by one thread, and pay nothing more.
 //!
-//! Every other thread records into a second part, [`Others`], allocated by the first of them
-//! that observes. It keeps its state twice, in a *hot* and a *cold* half (client_golang's
-//! scheme). One word, `started_and_hot`, holds which half is hot (bit 63) and how many
-//! observations have started (bits 0..63). A writer bumps that word, learns the hot half from
-//! it, adds to that half's bucket and sum, and bumps the half's `count` last, with release
-//! ordering.
+//! The first other thread to observe allocates [`Others`]: a second set of single-writer
+//! cells, which that thread claims the same way. Every thread after those two records into
+//! hot and cold halves ([`HotCold`], allocated by the first of them), client_golang's scheme:
+//! one word, `started_and_hot`, holds which half is hot (bit 63) and how many observations
+//! have started (bits 0..63). A writer bumps that word, learns the hot half from it, adds to
+//! that half's bucket and sum, and bumps the half's `count` last, with release ordering.
 //!
 //! # How snapshots stay consistent
 //!
 //! Readers (`snapshot`, `reset`) are serialised by a mutex that writers never touch. A reader
-//! copies the owner's cells between two reads of their sequence number. Then it flips the
-//! other part's hot bit: from then on new writers use the other half, so the old one only
+//! copies each set of cells between two reads of its sequence number. Then it flips the hot
+//! bit of the halves: from then on new writers use the other half, so the old one only
 //! receives the writers that started before the flip, and their number is the count read at
 //! the flip. Once that half's `count` reaches it, every one of those writers is done: the half
 //! is a consistent picture of exactly `count` observations. The reader copies it, folds it
 //! into the new hot half and clears it, ready to be flipped to again. Each part's copy is
 //! consistent, so their sum is.
 //!
-//! `reset` may not store to the owner's cells, so it keeps what they held as a baseline that
-//! later snapshots subtract; it clears the other part as the flip allows.
+//! `reset` may not store to cells that only their writer may store to, so it keeps what they
+//! held as a baseline that later snapshots subtract; it clears the halves as the flip allows.
 
 use std::cell::Cell;
 use std::fmt::Debug;
@@ -95,13 +95,17 @@ fn thread_id() -> u64 {
 /// # Cost and memory
 ///
 /// The first thread that observes owns the histogram: its observations are plain loads and
-/// stores on cache lines no other thread writes (about a third of the time of an atomic
-/// read-modify-write design). A histogram is `64 + (N + 3) × 8` bytes rounded up to 64
-/// (192 bytes with the 11 default buckets). When a second thread first observes, it
-/// allocates, once, the part every thread but the owner records into: `56 + N × 16` bytes
-/// (232 with 11 buckets) and two allocations. Those threads pay an atomic
-/// read-modify-write per observation, and contend with each other but not with the owner.
-/// For a histogram that many threads observe into all the time, declare `sharded = true`
+/// stores on cache lines no other thread writes (about half the time of the atomic
+/// read-modify-writes of prometheus-client's lock or client_golang's scheme). A histogram is
+/// `64 + (N + 3) × 8` bytes rounded up to 64 (192 bytes with the 11 default buckets). The
+/// first observation by a second thread allocates, once, a second set of such cells for
+/// that thread (`(N + 3) × 8` rounded up to 64, 128 bytes with 11 buckets, plus 40): two
+/// threads each record at the one-thread cost. The first observation by a third thread
+/// allocates the hot and cold halves that every further thread records into (`56 + N × 16`
+/// bytes, 232 with 11 buckets), with an atomic read-modify-write per observation; those
+/// threads contend with each other but not with the first two. Each of those two first
+/// times is two allocations; nothing else on this path allocates. For a histogram that many
+/// threads observe into all the time, declare `sharded = true`
 /// ([`ShardedHistogram`](crate::ShardedHistogram)).
 ///
 /// ```
@@ -142,22 +146,68 @@ pub struct HistogramCore<B: ?Sized> {
     owner: AtomicU64,
     /// Where every other thread records; allocated by the first of them.
     others: OnceBox<Others>,
-    /// What `own` held at the last reset, if any. Its lock serialises readers.
-    baseline: Mutex<Option<Box<Baseline>>>,
+    /// Makes `others` for this bucket count.
+    make_others: fn() -> Others,
+    /// What the single-writer cells held at the last reset, if any (`own` first). Its lock
+    /// serialises readers.
+    baseline: Mutex<Option<Box<[Copied]>>>,
     own: Cells<B>,
 }
 
-/// What the owner's cells held at a reset.
+/// A copy of single-writer cells: per-bound counts (not cumulative) and totals.
 #[derive(Debug)]
-struct Baseline {
+struct Copied {
     counts: Box<[u64]>,
     totals: Totals,
 }
 
-/// The part of a histogram that every thread but its owner records into: hot and cold
-/// halves.
+/// The part of a histogram that every thread but its owner records into.
 #[derive(Debug)]
 pub(crate) struct Others {
+    /// The identity of the thread that writes `second`: 0 until claimed.
+    second_owner: AtomicU64,
+    second: Box<Cells<[BucketCounts]>>,
+    /// Where every thread past the owner and `second_owner` records.
+    rest: OnceBox<HotCold>,
+}
+
+impl Others {
+    /// Empty, for `N` finite bounds.
+    fn new<const N: usize>() -> Self {
+        Self {
+            second_owner: AtomicU64::new(0),
+            second: Box::new(Cells::<[BucketCounts; N]>::new()),
+            #[cfg(not(loom))]
+            rest: OnceBox::new(),
+            #[cfg(loom)]
+            rest: OnceBox::ready(HotCold::new(N)),
+        }
+    }
+
+    /// Records one observation by `thread`, which is not the histogram's owner.
+    #[inline]
+    fn observe(&self, thread: u64, index: usize, value: f64) {
+        let second = self.second_owner.load(Ordering::Relaxed);
+        // As for the owner: only the thread whose exchange succeeds writes `second`.
+        if second == thread
+            || (second == 0
+                && self
+                    .second_owner
+                    .compare_exchange(0, thread, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok())
+        {
+            self.second.record(index, value);
+        } else {
+            self.rest
+                .get_or_init(|| HotCold::new(self.second.len()))
+                .observe(index, value);
+        }
+    }
+}
+
+/// Where the threads past the first two record: hot and cold halves.
+#[derive(Debug)]
+pub(crate) struct HotCold {
     /// Bit 63: the hot half. Bits 0..63: observations started since the last reset. The 63
     /// bits would carry into the hot bit after 2^63 observations without a reset, some 290
     /// years at 10^9 observations a second.
@@ -183,7 +233,7 @@ impl Half {
     }
 }
 
-impl Others {
+impl HotCold {
     /// Empty, for `bounds` finite bounds.
     fn new(bounds: usize) -> Self {
         Self {
@@ -280,9 +330,10 @@ impl<const N: usize> HistogramCore<[BucketCounts; N]> {
                 owner: AtomicU64::new(0),
                 #[cfg(not(loom))]
                 others: OnceBox::new(),
-                // Loom models no lazy initialisation: the part exists from the start.
+                // Loom models no lazy initialisation: the parts exist from the start.
                 #[cfg(loom)]
-                others: OnceBox::ready(Others::new(N)),
+                others: OnceBox::ready(Others::new::<N>()),
+                make_others: Others::new::<N>,
                 baseline: Mutex::new(None),
                 own: Cells::new(),
             }
@@ -320,17 +371,20 @@ impl AnyHistogram {
     #[inline(never)]
     fn observe_not_owned(&self, thread: u64, index: usize, value: f64) {
         // Only the thread whose exchange succeeds ever writes `own`; readers synchronise
-        // with it through the cells' sequence number, so no ordering is needed here.
-        let claimed = self
-            .owner
-            .compare_exchange(0, thread, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok();
+        // with it through the cells' sequence number, so no ordering is needed here. The
+        // exchange is tried only while nobody owns the histogram: a failing one would still
+        // take the cache line the owner reads on every observation.
+        let claimed = self.owner.load(Ordering::Relaxed) == 0
+            && self
+                .owner
+                .compare_exchange(0, thread, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok();
         if claimed {
             self.own.record(index, value);
         } else {
             self.others
-                .get_or_init(|| Others::new(self.own.len()))
-                .observe(index, value);
+                .get_or_init(self.make_others)
+                .observe(thread, index, value);
         }
     }
     /// Starts a timer that observes the elapsed seconds when dropped (or [stopped](HistogramTimer::stop)).
@@ -357,25 +411,29 @@ impl AnyHistogram {
     /// `sum` over exactly those `count` observations, even while other threads observe.
     pub fn snapshot(&self) -> HistogramSnapshot {
         let baseline = self.baseline.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut counts = vec![0; self.own.len() + 1];
         let bounds = self.own.len();
-        let own = self.own.read(&mut counts[..bounds]);
-        let (mut count, mut sum) = (own.count, own.sum);
-        if let Some(baseline) = baseline.as_deref() {
-            for (n, base) in counts.iter_mut().zip(&*baseline.counts) {
-                *n = n.wrapping_sub(*base);
+        let mut counts = vec![0u64; bounds + 1];
+        let mut scratch = vec![0u64; bounds];
+        let (mut count, mut sum) = (0u64, 0.0);
+        for (i, cells) in self.single_writer_cells().enumerate() {
+            let now = cells.read(&mut scratch);
+            let base = baseline.as_deref().and_then(|parts| parts.get(i));
+            for (j, (total, n)) in counts.iter_mut().zip(&scratch).enumerate() {
+                let at_reset = base.and_then(|b| b.counts.get(j)).copied().unwrap_or(0);
+                *total = total.wrapping_add(n.wrapping_sub(at_reset));
             }
-            count = count.wrapping_sub(baseline.totals.count);
+            let since = now.count.wrapping_sub(base.map_or(0, |b| b.totals.count));
+            count = count.wrapping_add(since);
             // With nothing new since the reset this part of the sum is exactly zero, also
             // when the baseline is infinite or NaN (an observation of ±Inf before it).
-            sum = if count == 0 {
-                0.0
-            } else {
-                sum - baseline.totals.sum
+            sum += match base {
+                None => now.sum,
+                Some(_) if since == 0 => 0.0,
+                Some(b) => now.sum - b.totals.sum,
             };
         }
-        if let Some(others) = self.others.get() {
-            let theirs = others.read_into(&mut counts[..bounds]);
+        if let Some(rest) = self.others.get().and_then(|others| others.rest.get()) {
+            let theirs = rest.read_into(&mut counts[..bounds]);
             count = count.wrapping_add(theirs.count);
             sum += theirs.sum;
         }
@@ -400,20 +458,32 @@ impl AnyHistogram {
     /// Forgets every observation made so far. Observations that race with the reset are
     /// either all forgotten or all kept, each one whole.
     ///
-    /// After a reset, the part of `_sum` that the owning thread recorded is its running sum
-    /// now minus its running sum at the reset (only that thread may store to it): exact while
-    /// both are exactly representable (integers below 2^53, say), otherwise within
-    /// floating-point rounding, and exactly 0 until something is observed after the reset.
-    /// An observation of ±Inf before a reset makes later sums NaN (∞ − ∞) once that thread
-    /// observes again.
+    /// After a reset, the part of `_sum` that the first two threads to observe recorded is
+    /// each one's running sum now minus its running sum at the reset (only that thread may
+    /// store to it): exact while both are exactly representable (integers below 2^53, say),
+    /// otherwise within floating-point rounding, and exactly 0 until that thread observes
+    /// again. An observation of ±Inf before a reset makes later sums NaN (∞ − ∞) once that
+    /// thread observes again.
     pub fn reset(&self) {
         let mut baseline = self.baseline.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut counts = vec![0; self.own.len()].into_boxed_slice();
-        let totals = self.own.read(&mut counts);
-        *baseline = Some(Box::new(Baseline { counts, totals }));
-        if let Some(others) = self.others.get() {
-            others.reset();
+        let parts = self
+            .single_writer_cells()
+            .map(|cells| {
+                let mut counts = vec![0; cells.len()].into_boxed_slice();
+                let totals = cells.read(&mut counts);
+                Copied { counts, totals }
+            })
+            .collect();
+        *baseline = Some(parts);
+        if let Some(rest) = self.others.get().and_then(|others| others.rest.get()) {
+            rest.reset();
         }
+    }
+
+    /// The owner's cells, then the second thread's once they exist.
+    fn single_writer_cells(&self) -> impl Iterator<Item = &Cells<[BucketCounts]>> {
+        let own: &Cells<[BucketCounts]> = &self.own;
+        std::iter::once(own).chain(self.others.get().map(|others| &*others.second))
     }
 
     /// What `metrics.toml` declares about this histogram.
@@ -520,7 +590,8 @@ mod tests {
         assert_eq!(std::mem::size_of::<Histogram<11>>(), 192);
         assert_eq!(std::mem::size_of::<Histogram<1>>(), 128);
         assert_eq!(std::mem::size_of::<Histogram<30>>(), 384);
-        assert_eq!(std::mem::size_of::<Others>(), 56);
+        assert_eq!(std::mem::size_of::<Others>(), 40);
+        assert_eq!(std::mem::size_of::<HotCold>(), 56);
         assert_eq!(std::mem::size_of::<[AtomicU64; 2]>(), 16);
     }
 
@@ -541,7 +612,11 @@ mod tests {
                 });
             }
         });
-        assert!(H.others.get().is_some());
+        let others = H.others.get().unwrap();
+        assert!(
+            others.rest.get().is_some(),
+            "four threads besides the owner"
+        );
         H.observe(5.0);
         let s = H.snapshot();
         assert_eq!(s.counts, [1, 4_001, 4_002]);
