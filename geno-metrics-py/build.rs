@@ -1,5 +1,7 @@
-//! Chooses the registry the module is compiled from: the file `$GENO_METRICS_TOML` names
-//! (absolute, or relative to the workspace root), else the workspace's own `metrics.toml`.
+//! Chooses the registry the module is compiled from: the file `$GENO_METRICS_TOML` names (an
+//! absolute path: pip and maturin build in other directories than the caller's, so a relative
+//! one is refused rather than read from somewhere unexpected), else the workspace's own
+//! `metrics.toml`.
 //! Writes `registry.rs` to `OUT_DIR`, a `registry!` call with that file's absolute path, which
 //! `src/lib.rs` includes. The macro reads the file and cargo rebuilds when it changes.
 //!
@@ -30,7 +32,14 @@ fn write_registry() -> Result<(), String> {
     let workspace = manifest_dir.parent().unwrap_or(&manifest_dir);
     let chosen = std::env::var_os(REGISTRY_ENV).filter(|path| !path.is_empty());
     let registry = match &chosen {
-        Some(path) => workspace.join(path),
+        Some(path) if Path::new(path).is_relative() => {
+            return Err(format!(
+                "${REGISTRY_ENV} is the relative path {:?}: the build runs in {}, not where you ran pip, so give an absolute path (e.g. {REGISTRY_ENV}=\"$PWD/metrics.toml\")",
+                Path::new(path).display().to_string(),
+                manifest_dir.display()
+            ));
+        }
+        Some(path) => PathBuf::from(path),
         None => {
             println!("cargo::rustc-cfg=geno_lewm_registry");
             workspace.join("metrics.toml")
@@ -42,8 +51,7 @@ fn write_registry() -> Result<(), String> {
             None => format!("the workspace's registry {}", registry.display()),
         };
         format!(
-            "{source}, which cannot be read: {e}; set {REGISTRY_ENV} to a metrics.toml (absolute, or relative to {})",
-            workspace.display()
+            "{source}, which cannot be read: {e}; set {REGISTRY_ENV} to the absolute path of a metrics.toml"
         )
     })?;
     let literal = registry.to_str().ok_or_else(|| {

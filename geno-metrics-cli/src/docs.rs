@@ -164,7 +164,7 @@ pub(crate) fn run(options: &Docs, context: &Context) -> Outcome {
         &Context::relative_to(file, beside),
         context.command,
     );
-    let outcome = crate::write_or_check(&catalogue, &rendered, options.check, "docs", context);
+    let outcome = crate::write_or_check(&catalogue, &rendered, options, "docs", context);
     if outcome == Outcome::Clean && !options.check {
         println!("({} metrics)", registry.metrics.len());
     }

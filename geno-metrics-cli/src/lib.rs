@@ -172,22 +172,29 @@ fn generate(
         &Context::relative_to(file, beside),
         context.command,
     );
-    write_or_check(&target, &rendered, options.check, command, context)
+    write_or_check(&target, &rendered, options, command, context)
 }
 
-/// What a generating command (`docs`, `rules`) does with its output: writes it to `target`,
-/// or with `--check` compares it with the committed file, failing (exit 1) when that is
-/// stale or missing. `command` names the subcommand in the advice.
+/// What a generating command (`docs`, `rules`, `dashboard`) does with its output: writes it
+/// to `target`, or with `--check` compares it with the committed file, failing (exit 1) when
+/// that is stale or missing. `command` names the subcommand in the advice, which repeats the
+/// `--file` and `--output` given, so that it regenerates the same file.
 fn write_or_check(
     target: &Path,
     rendered: &str,
-    check: bool,
+    options: &Generate,
     command: &str,
     context: &Context,
 ) -> Outcome {
     let output = context.display(target);
-    let regenerate = format!("{} {command}", context.command);
-    if check {
+    let mut regenerate = format!("{} {command}", context.command);
+    if let Some(file) = &options.registry.file {
+        regenerate.push_str(&format!(" --file {}", file.display()));
+    }
+    if let Some(out) = &options.output {
+        regenerate.push_str(&format!(" --output {}", out.display()));
+    }
+    if options.check {
         return match std::fs::read_to_string(target) {
             Ok(current) if current == rendered => {
                 println!("{output} is up to date");

@@ -1,6 +1,6 @@
 """`GENO_METRICS_TOML` chooses the registry at build time: the module built from another
-`metrics.toml` has that registry's names, and a path that cannot be read fails the build with
-a message naming the variable. Builds with maturin into the target directory `cargo xtask ci`
+`metrics.toml` has that registry's names, and a path that cannot be read, or a relative one,
+fails the build with a message naming the variable. Builds with maturin into the target directory `cargo xtask ci`
 uses (so only this crate recompiles), into this test's own directory."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def maturin_build(registry: str, out: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_another_registry_is_compiled_in_with_its_names(tmp_path: Path) -> None:
-    built = maturin_build(str(OTHER.relative_to(REPOSITORY)), tmp_path / "wheels")
+    built = maturin_build(str(OTHER), tmp_path / "wheels")
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp_path / "wheels").glob("*.whl")
     venv.create(tmp_path / "venv", with_pip=True)
@@ -60,8 +60,8 @@ else:
     raise AssertionError("GenoLeWM's names are not in this registry")
 try:
     import geno_metrics.genolewm
-except ImportError:
-    pass
+except ImportError as error:
+    assert "built from the GenoLeWM registry" in str(error), error
 else:
     raise AssertionError("the GenoLeWM Rust code is built with the workspace's registry only")
 print("ok")
@@ -71,7 +71,16 @@ print("ok")
 
 
 def test_a_registry_that_cannot_be_read_fails_the_build(tmp_path: Path) -> None:
-    built = maturin_build("no/such/metrics.toml", tmp_path / "wheels")
+    built = maturin_build("/no/such/metrics.toml", tmp_path / "wheels")
     assert built.returncode != 0
     assert "$GENO_METRICS_TOML names " in built.stderr, built.stderr
-    assert "no/such/metrics.toml, which cannot be read" in built.stderr, built.stderr
+    assert "/no/such/metrics.toml, which cannot be read" in built.stderr, built.stderr
+
+
+def test_a_relative_registry_path_fails_the_build_saying_why(tmp_path: Path) -> None:
+    # The build runs in geno-metrics-py/, not where the user ran pip: a relative path would
+    # silently name another file (the repository's own metrics.toml, say).
+    built = maturin_build("metrics.toml", tmp_path / "wheels")
+    assert built.returncode != 0
+    assert '$GENO_METRICS_TOML is the relative path "metrics.toml"' in built.stderr, built.stderr
+    assert '$PWD/metrics.toml' in built.stderr, built.stderr

@@ -365,7 +365,9 @@ fn docs_check_fails_when_stale_and_names_the_command() {
     let stale = xtask(&dir, &args(true));
     assert_eq!(code(&stale), 1);
     assert!(
-        stderr(&stale).contains("is stale: regenerate it with `cargo xtask metrics docs`"),
+        stderr(&stale).contains(
+            "is stale: regenerate it with `cargo xtask metrics docs --file metrics.toml --output docs/METRICS.md`"
+        ),
         "{}",
         stderr(&stale)
     );
@@ -402,7 +404,9 @@ fn rules_and_dashboard_go_beside_the_registry_and_check_catches_staleness() {
         let missing = run(&["--check"]);
         assert_eq!(code(&missing), 1, "{command}");
         assert!(
-            stderr(&missing).contains(&format!("generate it with `cargo xtask metrics {command}`")),
+            stderr(&missing).contains(&format!(
+                "generate it with `cargo xtask metrics {command} --file sub/metrics.toml`"
+            )),
             "{}",
             stderr(&missing)
         );
@@ -426,7 +430,7 @@ fn rules_and_dashboard_go_beside_the_registry_and_check_catches_staleness() {
         assert_eq!(code(&stale), 1, "{command}");
         assert!(
             stderr(&stale).contains(&format!(
-                "sub/{file} is stale: regenerate it with `cargo xtask metrics {command}`"
+                "sub/{file} is stale: regenerate it with `cargo xtask metrics {command} --file sub/metrics.toml`"
             )),
             "{}",
             stderr(&stale)
