@@ -116,9 +116,15 @@ fn wrong_kind(name: &str, expected: MetricKind) -> PyErr {
     let spec = metric.spec();
     let found = spec.kind;
     let message = match (spec.collector, metric) {
-        (Some(collector), _) => format!(
-            "metric '{name}' is a {found} that the {collector} collector reads at each exposition, not a {expected} to record into; read it from snapshot_all()"
-        ),
+        (Some(collector), _) => {
+            let what = match found {
+                MetricKind::Info => "an info metric".to_owned(),
+                other => format!("a {other}"),
+            };
+            format!(
+                "metric '{name}' is {what} that the {collector} collector reads at each exposition, not a {expected} to record into; read it from snapshot_all()"
+            )
+        }
         (None, Metric::Info(_)) => format!(
             "metric '{name}' is an info metric, not a {expected}: Rust code sets its label values through its handle, and snapshot_all() shows them"
         ),

@@ -122,7 +122,7 @@ def test_a_wrong_kind_is_a_type_error_naming_both_kinds() -> None:
 def test_info_and_collector_metrics_have_no_handle_and_say_why() -> None:
     with pytest.raises(TypeError, match="'geno_lewm_checkpoint_info' is an info metric, not a gauge"):
         get_gauge("geno_lewm_checkpoint_info")
-    with pytest.raises(TypeError, match="is a info that the build_info collector reads"):
+    with pytest.raises(TypeError, match="is an info metric that the build_info collector reads"):
         get_counter("geno_lewm_build_info")
     for name, kind, _ in PROCESS_METRICS:
         getter = get_gauge if kind == "counter" else get_counter
