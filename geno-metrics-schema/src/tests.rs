@@ -1584,6 +1584,28 @@ fn target_labels_are_label_names_listed_once() {
 }
 
 #[test]
+fn target_labels_are_not_labels_the_series_carry_or_prometheus_attaches() {
+    let toml = format!(
+        "{HEADER}target_labels = [\"cluster\", \"job\", \"le\", \"rank\", \"status\"]\nconst_labels = {{ rank = {{ env = \"RANK\" }} }}\n\n[[metric]]\nname = \"app_requests_total\"\nkind = \"counter\"\nsummary = \"x\"\nlabels = {{ status = [\"ok\"] }}\n"
+    );
+    let report = report_of(&toml);
+    assert_eq!(
+        report.rules(),
+        [
+            "reserved-label",
+            "reserved-label",
+            "target-label-clash",
+            "target-label-clash"
+        ],
+        "{report}"
+    );
+    let text = report.to_string();
+    assert!(text.contains("target label `job` need not be listed"), "{text}");
+    assert!(text.contains("target label `rank` is also a constant label"), "{text}");
+    assert!(text.contains("target label `status` is also a label of `app_requests_total`"), "{text}");
+}
+
+#[test]
 fn collector_name_clash() {
     // The same name, in a registry without a namespace.
     let report = report_of(

@@ -80,7 +80,7 @@ pub(crate) fn validate(sink: &mut Sink<'_>, raw: RawRegistry) -> Option<Registry
         };
         check_collectors(sink, c, &declared, namespace.as_deref())
     });
-    let queries = check_query_keys(sink, &raw.queries);
+    let queries = check_query_keys(sink, &raw.queries, &raw.const_labels, &raw.metrics);
 
     let collects = |collector: Collector| {
         raw.collectors
@@ -1482,8 +1482,14 @@ fn check_across_metrics(sink: &mut Sink<'_>, metrics: &[RawMetric]) {
 }
 
 /// `[registry] rule_files`, `dashboards` and `target_labels`: relative paths, each listed once
-/// across both lists (a file is a rule file or a dashboard, never both), and label names.
-fn check_query_keys(sink: &mut Sink<'_>, raw: &RawQueryKeys) -> Option<QueryFiles> {
+/// across both lists (a file is a rule file or a dashboard, never both), and label names that
+/// no series of the registry carries already.
+fn check_query_keys(
+    sink: &mut Sink<'_>,
+    raw: &RawQueryKeys,
+    const_labels: &[RawConstLabel],
+    metrics: &[RawMetric],
+) -> Option<QueryFiles> {
     let mut ok = true;
     let mut seen: Vec<&Sp<String>> = Vec::new();
     let (mut rule_files, mut dashboards) = (Vec::new(), Vec::new());
@@ -1525,6 +1531,8 @@ fn check_query_keys(sink: &mut Sink<'_>, raw: &RawQueryKeys) -> Option<QueryFile
             let help = "remove one of them";
             listed_twice(sink, "duplicate-label", "target label ", label, first, help);
             ok = false;
+        } else if !check_target_label(sink, label, const_labels, metrics) {
+            ok = false;
         } else {
             target_labels.push(label.value.clone());
         }
@@ -1534,6 +1542,58 @@ fn check_query_keys(sink: &mut Sink<'_>, raw: &RawQueryKeys) -> Option<QueryFile
         dashboards,
         target_labels,
     })
+}
+
+/// A `target_labels` entry: not a label Prometheus attaches by itself or reads specially, and
+/// not one the registry's series carry already (a target label of that name would make
+/// Prometheus rename theirs `exported_<name>`).
+fn check_target_label(
+    sink: &mut Sink<'_>,
+    label: &Sp<String>,
+    const_labels: &[RawConstLabel],
+    metrics: &[RawMetric],
+) -> bool {
+    let n = label.value.as_str();
+    let reserved = match n {
+        "job" | "instance" => Some(format!(
+            "target label `{n}` need not be listed: Prometheus attaches `{n}` to every target, and the guard knows it"
+        )),
+        "le" | "quantile" => Some(format!(
+            "target label `{n}` would be read as a histogram's bucket bound or a summary's quantile on every series"
+        )),
+        _ => None,
+    };
+    if let Some(why) = reserved {
+        sink.error("reserved-label", label.span.clone(), why)
+            .help("remove it from `target_labels`");
+        return false;
+    }
+    if let Some(constant) = const_labels.iter().find(|c| c.name.value == n) {
+        sink.error(
+            "target-label-clash",
+            label.span.clone(),
+            format!("target label `{n}` is also a constant label: the registry's series carry it already"),
+        )
+        .note_at("declared there at", constant.name.span.start)
+        .help("remove it from `target_labels`; a scrape that attached it too would rename the series' own to `exported_` names");
+        return false;
+    }
+    let declared = metrics
+        .iter()
+        .flat_map(|m| m.labels.iter().flat_map(|l| &l.value).map(move |l| (m, l)))
+        .find(|(_, l)| l.name.value == n);
+    if let Some((metric, declared)) = declared {
+        let metric = metric.name.as_ref().map_or("a metric", |m| m.value.as_str());
+        sink.error(
+            "target-label-clash",
+            label.span.clone(),
+            format!("target label `{n}` is also a label of `{metric}`"),
+        )
+        .note_at("declared there at", declared.name.span.start)
+        .help("a series cannot carry one label twice: Prometheus would rename the metric's to `exported_` names; rename one of them");
+        return false;
+    }
+    true
 }
 
 /// Reports `item` (a `what` such as `target label `, or nothing) as listed a second time after
