@@ -197,7 +197,7 @@ fn alerts(registry: &Registry) -> Vec<Alert<'_>> {
             settings: restarting,
             expr: format!("changes(process_start_time_seconds[{window}]) > {restarts}"),
             summary: format!("A process restarted more than {restarts} times in {window}"),
-            description: format!("{{{{ $labels.job }}}} on {{{{ $labels.instance }}}} started {{{{ $value }}}} times in the last {window}: it is crash-looping. Its logs say why."),
+            description: format!("{{{{ $labels.job }}}} on {{{{ $labels.instance }}}} restarted {{{{ $value }}}} times in the last {window}: it is crash-looping. Its logs say why."),
         });
         let growing = setting("process_memory_growing");
         let (rate, window) = (

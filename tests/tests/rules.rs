@@ -144,7 +144,7 @@ tests:
               rank: "0"
             exp_annotations:
               summary: A process restarted more than 2 times in 1h
-              description: "geno on h:1 started 3 times in the last 1h: it is crash-looping. Its logs say why."
+              description: "geno on h:1 restarted 3 times in the last 1h: it is crash-looping. Its logs say why."
       - eval_time: 20m
         alertname: MetricsProcessMemoryGrowing
         exp_alerts: []

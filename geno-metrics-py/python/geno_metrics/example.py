@@ -153,7 +153,11 @@ def train(steps: int, export_every: int, output: Path | None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m geno_metrics.example", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m geno_metrics.example",
+        description=(__doc__ or "").replace("``", "`"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--steps", type=int, default=200, help="optimizer steps (default 200)")
     parser.add_argument(
         "--export-every", type=int, default=50, help="export every N steps (default 50)"
