@@ -1600,9 +1600,18 @@ fn target_labels_are_not_labels_the_series_carry_or_prometheus_attaches() {
         "{report}"
     );
     let text = report.to_string();
-    assert!(text.contains("target label `job` need not be listed"), "{text}");
-    assert!(text.contains("target label `rank` is also a constant label"), "{text}");
-    assert!(text.contains("target label `status` is also a label of `app_requests_total`"), "{text}");
+    assert!(
+        text.contains("target label `job` need not be listed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("target label `rank` is also a constant label"),
+        "{text}"
+    );
+    assert!(
+        text.contains("target label `status` is also a label of `app_requests_total`"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -1583,7 +1583,10 @@ fn check_target_label(
         .flat_map(|m| m.labels.iter().flat_map(|l| &l.value).map(move |l| (m, l)))
         .find(|(_, l)| l.name.value == n);
     if let Some((metric, declared)) = declared {
-        let metric = metric.name.as_ref().map_or("a metric", |m| m.value.as_str());
+        let metric = metric
+            .name
+            .as_ref()
+            .map_or("a metric", |m| m.value.as_str());
         sink.error(
             "target-label-clash",
             label.span.clone(),

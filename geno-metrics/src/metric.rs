@@ -10,7 +10,7 @@ use crate::kinds::{
 };
 use crate::labels::{FreeLabel, Labelled};
 use crate::snapshot::MetricValue;
-use crate::spec::{MetricKind, MetricSpec};
+use crate::spec::{LabelValues, MetricKind, MetricSpec};
 
 /// A reference to one live metric of a registry.
 #[derive(Debug, Clone, Copy)]
@@ -137,10 +137,15 @@ impl<M: Series, const S: usize, const F: usize> Family for Labelled<M, S, F> {
     }
 
     fn series(&'static self, index: usize) -> Option<Metric> {
-        let labels = self.spec().labels.len();
-        let used = (0..labels).all(|label| self.value_at(index, label).is_some());
-        used.then(|| self.get(index).map(Series::as_metric))
-            .flatten()
+        let series = self.get(index)?;
+        // Enumerated values always have a series; only a free-form label's position may be
+        // unused. With no free-form label (`F == 0`, known when compiled) nothing is checked.
+        let used = F == 0
+            || self.spec().labels.iter().enumerate().all(|(label, spec)| {
+                !matches!(spec.values, LabelValues::FreeForm { .. })
+                    || self.value_at(index, label).is_some()
+            });
+        used.then(|| series.as_metric())
     }
 
     fn label_value(&'static self, index: usize, label: usize) -> Option<&'static str> {

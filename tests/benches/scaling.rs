@@ -86,7 +86,10 @@ unsafe impl GlobalAlloc for CountingAllocator {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if COUNTING.load(Ordering::Relaxed) {
-            LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+            LIVE.fetch_add(
+                new_size as isize - layout.size() as isize,
+                Ordering::Relaxed,
+            );
         }
         // SAFETY: forwarded with the caller's guarantees.
         unsafe { System.realloc(ptr, layout, new_size) }
@@ -187,7 +190,10 @@ const OBSERVED: [f64; 8] = [0.003, 0.02, 0.07, 0.3, 0.8, 3.0, 7.0, 20.0];
 /// The label values of series `s` of a metric, in declaration order (`a` slower than `b`).
 fn labels_of(s: usize) -> (String, String) {
     assert!(s < A_VALUES * B_VALUES);
-    (format!("a{}", s / B_VALUES), format!("b{:02}", s % B_VALUES))
+    (
+        format!("a{}", s / B_VALUES),
+        format!("b{:02}", s % B_VALUES),
+    )
 }
 
 fn counter_value(m: usize, s: usize) -> u64 {
@@ -397,10 +403,8 @@ fn scrape(addr: SocketAddr) -> usize {
 fn export_dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!(
-            "geno-metrics-bench-scaling-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("geno-metrics-bench-scaling-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
     })
@@ -549,7 +553,10 @@ mod export {
 
     #[divan::bench(args = Size::ALL, sample_size = 1)]
     fn counters(bencher: Bencher<'_, '_>, size: Size) {
-        let (registry, path) = (geno(Kind::Counters, size), export_path(Kind::Counters, size));
+        let (registry, path) = (
+            geno(Kind::Counters, size),
+            export_path(Kind::Counters, size),
+        );
         bencher.bench_local(|| registry.export_prometheus_textfile(Some(&path)).unwrap());
     }
 

@@ -16,12 +16,11 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::float::GoFloat;
-use crate::kinds::{ProcessSample, exposed_labels};
+use crate::kinds::{AnyHistogram, ProcessSample, Totals, exposed_labels};
 use crate::labels::{DROPPED_LABEL_VALUES_HELP, DROPPED_LABEL_VALUES_METRIC};
 use crate::metric::{Family, Metric};
 use crate::registry::Registry;
-use crate::snapshot::HistogramSnapshot;
-use crate::spec::{MetricKind, MetricSpec};
+use crate::spec::{LabelValues, MetricKind, MetricSpec};
 
 /// The media type of the text format 0.0.4, as an HTTP `Content-Type`.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -94,15 +93,21 @@ impl Registry {
         let prepared = prepared(self, format)?;
         let consts = &*prepared.const_labels;
         let mut process_sample = None;
+        // Reused for every series: a labelled series' labels as written, a histogram's counts.
+        let mut scratch = Scratch::default();
         for (metric, text) in self.iter().zip(&prepared.families) {
             w.write_all(&text.lead)?;
             match metric {
                 Metric::Counter(c) => write_value(w, Value::Int(c.get()))?,
                 Metric::ShardedCounter(c) => write_value(w, Value::Int(c.get()))?,
                 Metric::Gauge(g) => write_value(w, Value::Float(g.get()))?,
-                Metric::Histogram(h) => write_histogram(w, text, &h.snapshot())?,
+                Metric::Histogram(h) => {
+                    let (counts, totals) = scratch.read(h);
+                    write_histogram(w, text, counts, totals.sum, totals.count)?;
+                }
                 Metric::ShardedHistogram(h) => {
-                    write_histogram(w, text, &h.snapshot())?;
+                    let s = h.snapshot();
+                    write_histogram(w, text, &s.counts, s.sum, s.count)?;
                 }
                 Metric::Process(process) => {
                     // One reading of /proc for every process metric of the exposition; a
@@ -126,10 +131,25 @@ impl Registry {
                 }
                 Metric::Family(family) => {
                     let name = family.spec().name;
+                    if let Some(series_text) = &text.series {
+                        scratch.start(series_text);
+                    }
                     for index in 0..family.len() {
-                        if let Some(series) = family.series(index) {
-                            let labels = SeriesLabels { family, index };
-                            encode_samples(w, name, consts, &labels, series, text)?;
+                        let series = family.series(index);
+                        match (series, &text.series) {
+                            (None, _) => {}
+                            (Some(series), Some(series_text))
+                                if scratch.labels_of(family, index, consts, series_text) =>
+                            {
+                                write_series(w, series_text, text, &mut scratch, series)?;
+                            }
+                            (Some(series), _) => {
+                                let labels = SeriesLabels { family, index };
+                                encode_samples(w, name, consts, &labels, series, text)?;
+                            }
+                        }
+                        if let Some(series_text) = &text.series {
+                            scratch.advance(series_text);
                         }
                     }
                 }
@@ -210,21 +230,233 @@ fn write_label(w: &mut impl Write, name: &str, value: &str) -> io::Result<()> {
     w.write_all(b"\"")
 }
 
-/// An unlabelled histogram's samples: each precomputed prefix, then its value.
-fn write_histogram(w: &mut impl Write, text: &FamilyText, s: &HistogramSnapshot) -> io::Result<()> {
-    let buckets = s.counts.iter().map(|&c| Value::Int(c));
-    let sum_and_count = [Value::Float(s.sum), Value::Int(s.count)];
-    let take = if text.sum_and_count.writes(s.sum) {
-        2
-    } else {
-        0
-    };
+/// An unlabelled histogram's samples from its cumulative `counts` (`+Inf` last), `sum` and
+/// `count`: each precomputed prefix, then its value.
+fn write_histogram(
+    w: &mut impl Write,
+    text: &FamilyText,
+    counts: &[u64],
+    sum: f64,
+    count: u64,
+) -> io::Result<()> {
+    let buckets = counts.iter().map(|&c| Value::Int(c));
+    let sum_and_count = [Value::Float(sum), Value::Int(count)];
+    let take = if text.sum_and_count.writes(sum) { 2 } else { 0 };
     let values = buckets.chain(sum_and_count.into_iter().take(take));
     for (prefix, value) in text.samples.iter().zip(values) {
         w.write_all(prefix)?;
         write_value(w, value)?;
     }
     Ok(())
+}
+
+/// What an exposition reuses from one series to the next, so that writing a series
+/// allocates nothing.
+#[derive(Debug, Default)]
+struct Scratch {
+    /// A labelled series' labels as written inside the braces, constant labels first:
+    /// `rank="3",phase="train"`.
+    labels: Vec<u8>,
+    /// A histogram's cumulative counts, `+Inf` last.
+    counts: Vec<u64>,
+    /// Where a histogram's cells are copied.
+    cells: Vec<u64>,
+    /// The position of each label's value in the series being written: counted up series
+    /// by series, the last label fastest, as series indexes are laid out (no division).
+    positions: Vec<usize>,
+}
+
+impl Scratch {
+    /// Reads `h` (see `AnyHistogram::read_cumulative`) into the reused buffers.
+    fn read(&mut self, h: &AnyHistogram) -> (&[u64], Totals) {
+        let bounds = h.bounds();
+        self.counts.resize(bounds + 1, 0);
+        self.cells.resize(bounds, 0);
+        let totals = h.read_cumulative(&mut self.counts, &mut self.cells);
+        (&self.counts, totals)
+    }
+
+    /// Before a family's first series: every label at its first value.
+    fn start(&mut self, text: &SeriesText) {
+        self.positions.clear();
+        self.positions.resize(text.labels.len(), 0);
+    }
+
+    /// From one series index to the next.
+    fn advance(&mut self, text: &SeriesText) {
+        for (position, label) in self.positions.iter_mut().zip(&text.labels).rev() {
+            *position += 1;
+            if *position < label.width {
+                return;
+            }
+            *position = 0;
+        }
+    }
+
+    /// Writes the labels of series `index` of `family` into `self.labels`, after `consts`:
+    /// enumerated values from their prepared pieces, others escaped now. False when the
+    /// series has no label to write (then the caller writes it the general way).
+    fn labels_of(
+        &mut self,
+        family: &'static dyn Family,
+        index: usize,
+        consts: &[u8],
+        text: &SeriesText,
+    ) -> bool {
+        self.labels.clear();
+        self.labels.extend_from_slice(consts);
+        let mut any = false;
+        for (number, (label, &position)) in text.labels.iter().zip(&self.positions).enumerate() {
+            let piece = label
+                .values
+                .as_ref()
+                .and_then(|values| values.get(position));
+            let value = match piece {
+                Some(_) => None,
+                None => match family.label_value(index, number) {
+                    Some(value) => Some(value),
+                    None => continue,
+                },
+            };
+            if !self.labels.is_empty() {
+                self.labels.push(b',');
+            }
+            match (piece, value) {
+                (Some(piece), _) => self.labels.extend_from_slice(piece),
+                // Writing into a Vec cannot fail.
+                (None, Some(value)) => {
+                    let _ = write_label(&mut self.labels, label.name, value);
+                }
+                (None, None) => {}
+            }
+            any = true;
+        }
+        any
+    }
+}
+
+/// The samples of one series of a labelled family whose labels `scratch.labels` holds.
+fn write_series(
+    w: &mut impl Write,
+    series_text: &SeriesText,
+    text: &FamilyText,
+    scratch: &mut Scratch,
+    series: Metric,
+) -> io::Result<()> {
+    fn line(
+        w: &mut impl Write,
+        open: &[u8],
+        labels: &[u8],
+        close: &[u8],
+        value: Value,
+    ) -> io::Result<()> {
+        w.write_all(open)?;
+        w.write_all(labels)?;
+        w.write_all(close)?;
+        write_value(w, value)
+    }
+    let open = |k: usize| series_text.opens.get(k).map_or(&[][..], |o| &o[..]);
+    match series {
+        Metric::Counter(c) => line(w, open(0), &scratch.labels, b"} ", Value::Int(c.get())),
+        Metric::ShardedCounter(c) => line(w, open(0), &scratch.labels, b"} ", Value::Int(c.get())),
+        Metric::Gauge(g) => line(w, open(0), &scratch.labels, b"} ", Value::Float(g.get())),
+        Metric::Histogram(h) => {
+            let Scratch {
+                labels,
+                counts,
+                cells,
+                ..
+            } = scratch;
+            let bounds = h.bounds();
+            counts.resize(bounds + 1, 0);
+            cells.resize(bounds, 0);
+            let totals = h.read_cumulative(counts, cells);
+            for (close, &count) in series_text.le_closes.iter().zip(counts.iter()) {
+                line(w, open(0), labels, close, Value::Int(count))?;
+            }
+            if text.sum_and_count.writes(totals.sum) {
+                line(w, open(1), labels, b"} ", Value::Float(totals.sum))?;
+                line(w, open(2), labels, b"} ", Value::Int(totals.count))?;
+            }
+            Ok(())
+        }
+        // None of these exists inside a family; nothing to write.
+        Metric::Family(_) | Metric::ShardedHistogram(_) | Metric::Info(_) | Metric::Process(_) => {
+            Ok(())
+        }
+    }
+}
+
+/// A labelled family's text that never changes: what its series' sample lines start and end
+/// with, and each enumerated label value as written.
+#[derive(Debug)]
+pub(crate) struct SeriesText {
+    /// `name{` for a counter or gauge; `name_bucket{`, `name_sum{`, `name_count{` for a
+    /// histogram.
+    opens: Box<[Box<[u8]>]>,
+    /// Each label, in declaration order.
+    labels: Box<[LabelText]>,
+    /// A histogram's `,le="bound"} ` per bucket, `+Inf` last.
+    le_closes: Box<[Box<[u8]>]>,
+}
+
+/// One label of a labelled family: how many positions it has, and for an enumerated label
+/// each value's `name="value"`, escaped, in declaration order.
+#[derive(Debug)]
+struct LabelText {
+    name: &'static str,
+    /// Positions this label has.
+    width: usize,
+    values: Option<Box<[Box<[u8]>]>>,
+}
+
+impl SeriesText {
+    fn new(spec: &'static MetricSpec, le: &[Box<str>]) -> Self {
+        let labels = spec
+            .labels
+            .iter()
+            .map(|label| LabelText {
+                name: label.name,
+                width: label.width().max(1),
+                values: match label.values {
+                    LabelValues::Enumerated(values) => Some(
+                        values
+                            .iter()
+                            .map(|value| {
+                                let mut piece = Vec::new();
+                                // Writing into a Vec cannot fail.
+                                let _ = write_label(&mut piece, label.name, value);
+                                piece.into_boxed_slice()
+                            })
+                            .collect(),
+                    ),
+                    _ => None,
+                },
+            })
+            .collect();
+        let open = |suffix: &str| {
+            format!("{}{suffix}{{", spec.name)
+                .into_bytes()
+                .into_boxed_slice()
+        };
+        let opens = match spec.kind {
+            MetricKind::Histogram => vec![open("_bucket"), open("_sum"), open("_count")],
+            _ => vec![open("")],
+        };
+        let le_closes = le
+            .iter()
+            .map(|bound| {
+                format!(",le=\"{bound}\"}} ")
+                    .into_bytes()
+                    .into_boxed_slice()
+            })
+            .collect();
+        Self {
+            opens: opens.into_boxed_slice(),
+            labels,
+            le_closes,
+        }
+    }
 }
 
 /// The text of one family that never changes, made once per registry, on its first
@@ -241,6 +473,8 @@ pub(crate) struct FamilyText {
     le: Box<[Box<str>]>,
     /// When a histogram's samples include `_sum` and `_count`.
     sum_and_count: SumAndCount,
+    /// A labelled family's prepared series text.
+    series: Option<SeriesText>,
 }
 
 /// When a histogram's samples include `_sum` and `_count`: always in 0.0.4. In OpenMetrics a
@@ -328,11 +562,16 @@ impl FamilyText {
             Metric::Process(_) => samples.push(prefix("", None)),
             Metric::Family(_) | Metric::Info(_) => {}
         }
+        let series = match metric {
+            Metric::Family(_) => Some(SeriesText::new(spec, &le)),
+            _ => None,
+        };
         Self {
             lead: lead.into_boxed_slice(),
             samples: samples.into_boxed_slice(),
             le,
             sum_and_count,
+            series,
         }
     }
 }
@@ -623,6 +862,78 @@ mod tests {
         let mut out = Vec::new();
         write_escaped_label_value(&mut out, "a\\b\nc \"q\" ü").unwrap();
         assert_eq!(out, "a\\\\b\\nc \\\"q\\\" ü".as_bytes());
+    }
+
+    /// Every series of a labelled family written the prepared way (`write_series`) and the
+    /// general way (`encode_samples`) gives the same bytes, with hostile enumerated values,
+    /// free-form values (one in overflow) and constant labels.
+    #[test]
+    fn prepared_series_text_is_what_the_general_path_writes() {
+        use crate::kinds::{Counter, Histogram};
+        use crate::labels::Labelled;
+        use crate::spec::LabelSpec;
+        static LABELS: [LabelSpec; 2] = [
+            LabelSpec::enumerated("phase", &["tr\"ain", "e\\v\nal", "ü"]),
+            LabelSpec::free_form("model", 2),
+        ];
+        static COUNTER_SPEC: MetricSpec =
+            MetricSpec::new("t_total", MetricKind::Counter, "t").with_labels(&LABELS);
+        static HISTOGRAM_SPEC: MetricSpec =
+            MetricSpec::new("t_seconds", MetricKind::Histogram, "t")
+                .with_unit("seconds")
+                .with_buckets(&[0.5, 1e6])
+                .with_labels(&LABELS);
+        static COUNTERS: Labelled<Counter, 9, 1> =
+            Labelled::new(&COUNTER_SPEC, [const { Counter::new(&COUNTER_SPEC) }; 9]);
+        static HISTOGRAMS: Labelled<Histogram<2>, 9, 1> = Labelled::new(
+            &HISTOGRAM_SPEC,
+            [const { Histogram::new(&HISTOGRAM_SPEC) }; 9],
+        );
+        for (phase, model) in [
+            ("tr\"ain", "a\"b"),
+            ("ü", "c\nd"),
+            ("e\\v\nal", "overflowing"),
+        ] {
+            COUNTERS.with_values(&[phase, model]).unwrap().inc_by(7);
+            HISTOGRAMS
+                .with_values(&[phase, model])
+                .unwrap()
+                .observe(0.25);
+        }
+        let families: [&'static dyn Family; 2] = [&COUNTERS, &HISTOGRAMS];
+        for consts in [&b""[..], b"rank=\"3\""] {
+            for format in [Format::Text, Format::OpenMetrics] {
+                for family in families {
+                    let metric = Metric::Family(family);
+                    let text = FamilyText::new(metric, consts, format);
+                    let series_text = text.series.as_ref().unwrap();
+                    let mut scratch = Scratch::default();
+                    scratch.start(series_text);
+                    let mut written = 0;
+                    for index in 0..family.len() {
+                        let Some(series) = family.series(index) else {
+                            scratch.advance(series_text);
+                            continue;
+                        };
+                        assert!(scratch.labels_of(family, index, consts, series_text));
+                        let mut prepared = Vec::new();
+                        write_series(&mut prepared, series_text, &text, &mut scratch, series)
+                            .unwrap();
+                        let mut general = Vec::new();
+                        let labels = SeriesLabels { family, index };
+                        let name = family.spec().name;
+                        encode_samples(&mut general, name, consts, &labels, series, &text).unwrap();
+                        assert_eq!(
+                            String::from_utf8_lossy(&prepared),
+                            String::from_utf8_lossy(&general)
+                        );
+                        written += 1;
+                        scratch.advance(series_text);
+                    }
+                    assert!(written >= 4, "{written} series of {}", family.spec().name);
+                }
+            }
+        }
     }
 
     #[test]

@@ -410,15 +410,39 @@ impl AnyHistogram {
     /// A consistent copy of the histogram: cumulative counts, `counts.last() == count`, and
     /// `sum` over exactly those `count` observations, even while other threads observe.
     pub fn snapshot(&self) -> HistogramSnapshot {
-        let baseline = self.baseline.lock().unwrap_or_else(PoisonError::into_inner);
         let bounds = self.own.len();
         let mut counts = vec![0u64; bounds + 1];
         let mut scratch = vec![0u64; bounds];
+        let Totals { count, sum } = self.read_cumulative(&mut counts, &mut scratch);
+        let mut buckets = Vec::with_capacity(counts.len());
+        buckets.extend_from_slice(self.spec.buckets);
+        buckets.push(f64::INFINITY);
+        HistogramSnapshot {
+            buckets,
+            counts,
+            sum,
+            count,
+        }
+    }
+
+    /// How many finite bucket bounds the histogram has.
+    #[inline]
+    pub(crate) fn bounds(&self) -> usize {
+        self.own.len()
+    }
+
+    /// What [`snapshot`](Self::snapshot) reads, without allocating, for the exposition:
+    /// cumulative counts into `counts` (as long as the bounds plus one, `+Inf` last), with
+    /// `scratch` (as long as the bounds) to copy cells into; returns the count and the sum.
+    pub(crate) fn read_cumulative(&self, counts: &mut [u64], scratch: &mut [u64]) -> Totals {
+        let baseline = self.baseline.lock().unwrap_or_else(PoisonError::into_inner);
+        let bounds = self.own.len();
+        counts.fill(0);
         let (mut count, mut sum) = (0u64, 0.0);
         for (i, cells) in self.single_writer_cells().enumerate() {
-            let now = cells.read(&mut scratch);
+            let now = cells.read(scratch);
             let base = baseline.as_deref().and_then(|parts| parts.get(i));
-            for (j, (total, n)) in counts.iter_mut().zip(&scratch).enumerate() {
+            for (j, (total, n)) in counts.iter_mut().zip(&*scratch).enumerate() {
                 let at_reset = base.and_then(|b| b.counts.get(j)).copied().unwrap_or(0);
                 *total = total.wrapping_add(n.wrapping_sub(at_reset));
             }
@@ -442,17 +466,10 @@ impl AnyHistogram {
             cumulative = cumulative.wrapping_add(*n);
             *n = cumulative;
         }
-        counts[bounds] = count;
-
-        let mut buckets = Vec::with_capacity(counts.len());
-        buckets.extend_from_slice(self.spec.buckets);
-        buckets.push(f64::INFINITY);
-        HistogramSnapshot {
-            buckets,
-            counts,
-            sum,
-            count,
+        if let Some(last) = counts.get_mut(bounds) {
+            *last = count;
         }
+        Totals { count, sum }
     }
 
     /// Forgets every observation made so far. Observations that race with the reset are

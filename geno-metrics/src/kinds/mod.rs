@@ -26,3 +26,4 @@ pub use info::{AnyInfo, Info};
 pub use process::{ProcessMetric, ProcessReading, ProcessSample};
 pub use sharded_counter::{SHARDS, ShardedCounter};
 pub use sharded_histogram::{AnyShardedHistogram, ShardedHistogram};
+pub(crate) use single_writer::Totals;
