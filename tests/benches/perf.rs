@@ -32,7 +32,11 @@
 //!
 //! Before the benches, `main` prints the in-memory size of each handle type and of one series
 //! of each labelled family kind (a size, not a time, so not a divan bench), then each client's
-//! exposition size and first family for the 1,000 counters (so the outputs can be compared).
+//! exposition size and first family for the 1,000 counters (so the outputs can be compared),
+//! the scrape latencies of `scrape_genolewm`, and recording throughput under exposition: 8
+//! threads recording into the GenoLeWM registry (a counter, a labelled histogram series, a
+//! gauge) with no exposition, with a full HTTP scrape every 10 ms, and with a textfile export
+//! every 10 ms. Lines starting `figure:` are what `cargo xtask bench` reads.
 //!
 //! Run with `cargo bench -p geno-metrics-tests --bench perf`.
 
@@ -93,6 +97,7 @@ fn main() {
     print_memory();
     print_outputs_1000();
     print_scrape_latencies();
+    print_recording_under_exposition();
     divan::main();
     if let Some(dir) = BENCH_DIR.get() {
         let _ = fs::remove_dir_all(dir);
@@ -117,6 +122,10 @@ fn print_memory() {
     row(
         "Histogram<11> (default buckets)",
         size_of::<Histogram<11>>(),
+    );
+    println!(
+        "figure: memory.histogram_11_bytes = {}",
+        size_of::<Histogram<11>>()
     );
     // SHARDED ROW (memory)
     row("ShardedCounter", size_of::<geno_metrics::ShardedCounter>());
@@ -1065,6 +1074,118 @@ fn print_scrape_latencies() {
         "  geno / metrics-exporter-prometheus: p50 {:.3}x, p99 {:.3}x (budget <= 0.5x)",
         p[0][0] / p[1][0],
         p[0][1] / p[1][1]
+    );
+    println!(
+        "figure: scrape_genolewm.p50_ratio = {:.3}",
+        p[0][0] / p[1][0]
+    );
+    println!(
+        "figure: scrape_genolewm.p99_ratio = {:.3}",
+        p[0][1] / p[1][1]
+    );
+    println!();
+}
+
+/// What runs beside the recording threads in `print_recording_under_exposition`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exposition {
+    None,
+    Scrape,
+    Export,
+}
+
+/// Recording operations per second of 8 threads over `ROUND`, while `exposition` runs
+/// every 10 ms beside them.
+fn recording_throughput(exposition: Exposition) -> f64 {
+    use geno_metrics_tests::genolewm::{
+        Phase, TRAIN_LOSS, TRAIN_STEP_DURATION_SECONDS, TRAIN_STEPS_TOTAL,
+    };
+    use std::sync::atomic::AtomicBool;
+    use std::time::{Duration, Instant};
+    const THREADS: usize = 8;
+    const ROUND: Duration = Duration::from_millis(1000);
+    const EVERY: Duration = Duration::from_millis(10);
+    let registry = genolewm_recorded();
+    let addr = geno_server();
+    let target = bench_dir().join("under-exposition.prom");
+    let stop = AtomicBool::new(false);
+    let started = std::sync::Barrier::new(THREADS + 1);
+    std::thread::scope(|s| {
+        let recorders: Vec<_> = (0..THREADS)
+            .map(|_| {
+                s.spawn(|| {
+                    started.wait();
+                    let mut ops = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        for _ in 0..64 {
+                            TRAIN_STEPS_TOTAL.inc();
+                            TRAIN_STEP_DURATION_SECONDS
+                                .with(Phase::Train)
+                                .observe(next_value());
+                            TRAIN_LOSS.set(next_value());
+                        }
+                        ops += 3 * 64;
+                    }
+                    ops
+                })
+            })
+            .collect();
+        started.wait();
+        let begun = Instant::now();
+        let mut next = begun + EVERY;
+        while begun.elapsed() < ROUND {
+            match exposition {
+                Exposition::None => {}
+                Exposition::Scrape => {
+                    scrape(addr);
+                }
+                Exposition::Export => {
+                    registry.export_prometheus_textfile(Some(&target)).unwrap();
+                }
+            }
+            std::thread::sleep(next.saturating_duration_since(Instant::now()));
+            next += EVERY;
+        }
+        stop.store(true, Ordering::Relaxed);
+        let elapsed = begun.elapsed().as_secs_f64();
+        recorders
+            .into_iter()
+            .map(|r| r.join().unwrap())
+            .sum::<u64>() as f64
+            / elapsed
+    })
+}
+
+/// Recording throughput with and without exposition: 5 rounds of each, interleaved; medians.
+fn print_recording_under_exposition() {
+    let modes = [Exposition::None, Exposition::Scrape, Exposition::Export];
+    let mut rounds: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    recording_throughput(Exposition::None); // warm up: threads, caches, the other threads' parts
+    for _ in 0..5 {
+        for (i, mode) in modes.into_iter().enumerate() {
+            rounds[i].push(recording_throughput(mode));
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let [none, scrape, export] = rounds.each_mut().map(median);
+    println!("recording under exposition: 8 threads, Mops/s, median of 5 rounds of 1 s");
+    println!(
+        "  none {:.1}  scrape every 10 ms {:.1}  export every 10 ms {:.1}",
+        none / 1e6,
+        scrape / 1e6,
+        export / 1e6
+    );
+    let drop = |with: f64| (1.0 - with / none) * 100.0;
+    println!(
+        "figure: recording_under_exposition.scrape_drop = {:.2} %",
+        drop(scrape)
+    );
+    println!(
+        "figure: recording_under_exposition.export_drop = {:.2} %",
+        drop(export)
     );
     println!();
 }

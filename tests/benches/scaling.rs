@@ -434,11 +434,15 @@ fn main() {
                 peers.prometheus_client_bytes as f64 / n,
                 peers.prometheus_bytes as f64 / n,
             );
-            println!(
-                "figure: memory_per_series.{kind}.{size}.geno = {geno_per:.1} B; prometheus_client = {:.1} B; prometheus = {:.1} B",
-                peers.prometheus_client_bytes as f64 / n,
-                peers.prometheus_bytes as f64 / n,
-            );
+            let key = format!("memory_per_series.{kind}.{size}");
+            println!("figure: {key}.geno = {geno_per:.1}");
+            let theirs = [
+                ("prometheus_client", peers.prometheus_client_bytes),
+                ("prometheus", peers.prometheus_bytes),
+            ];
+            for (peer, bytes) in theirs {
+                println!("figure: {key}.{peer} = {:.1}", bytes as f64 / n);
+            }
         }
     }
     println!();

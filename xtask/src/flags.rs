@@ -31,6 +31,8 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: geno_metrics_cli::Command,
     },
+    /// Run every performance bench and judge each budget, PASS or MISS (not in ci).
+    Bench(Bench),
     /// Time what registry! adds to a build of 1,000 metrics (not in ci).
     BenchCompile(BenchCompile),
     /// Time recording from Python against prometheus_client (not in ci).
@@ -42,10 +44,23 @@ pub(crate) enum Command {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub(crate) struct Bench {
+    /// Runs of the benches; a budget passes when it holds in every run.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) runs: u64,
+    /// Skip the build-time budgets (bench-compile at 1,000 and 10,000 metrics).
+    #[arg(long)]
+    pub(crate) no_compile: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub(crate) struct BenchCompile {
     /// Timed builds per version.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) runs: u64,
+    /// Metrics in the generated registry.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub(crate) metrics: u64,
     /// Leave the probe crate in place.
     #[arg(long)]
     pub(crate) keep: bool,
@@ -116,6 +131,7 @@ mod tests {
             parse(&["bench-compile", "--runs", "5", "--keep"]),
             Ok(Command::BenchCompile(BenchCompile {
                 runs: 5,
+                metrics: 1000,
                 keep: true
             }))
         ));
@@ -123,6 +139,7 @@ mod tests {
             parse(&["bench-compile"]),
             Ok(Command::BenchCompile(BenchCompile {
                 runs: 3,
+                metrics: 1000,
                 keep: false
             }))
         ));

@@ -2,13 +2,14 @@
 //!
 //! `flags.rs` declares the command line (`cargo xtask --help` prints it), the registry
 //! commands' flags coming from `geno-metrics-cli`; each command is one module: `ci`,
-//! `bench_compile`, `python` (CI's Python step and `bench-python`), `soak`, `fuzz`, and
+//! `bench` (every performance budget, judged), `bench_compile`, `python` (CI's Python step and `bench-python`), `soak`, `fuzz`, and
 //! `tidy`, the checks of the tree's own shape that `ci` runs first; `metrics` runs `geno-metrics-cli` with this repository's defaults.
 //!
 //! Exit codes: 0 clean, 1 findings, 2 could not run (bad arguments, missing file, git error).
 
 #![forbid(unsafe_code)]
 
+mod bench;
 mod bench_compile;
 mod ci;
 mod flags;
@@ -50,6 +51,7 @@ fn run(args: impl IntoIterator<Item = impl Into<OsString>>) -> ExitCode {
         flags::Command::Metrics { command } => {
             geno_metrics_cli::run(&command, &metrics_context()).into()
         }
+        flags::Command::Bench(options) => bench::run(&options),
         flags::Command::BenchCompile(options) => bench_compile::run(&options),
         flags::Command::BenchPython(options) => python::bench(&options),
         flags::Command::Soak(options) => soak::run(&options),
