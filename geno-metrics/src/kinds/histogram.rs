@@ -8,6 +8,9 @@
 //! atomic read-modify-write (see `single_writer.rs`). Most histograms, and most labelled
 //! series, are only ever observed by one thread, and pay nothing more.
 //!
+//! Threads are told apart by an identity each takes on its first observation and gives back
+//! when it exits, for the next new thread to take over (with the cells of the old one).
+//!
 //! The first other thread to observe allocates [`Others`]: a second set of single-writer
 //! cells, which that thread claims the same way. Every thread after those two records into
 //! hot and cold halves ([`HotCold`], allocated by the first of them), client_golang's scheme:
@@ -55,13 +58,25 @@ pub(crate) fn bucket_index(bounds: &[f64], value: f64) -> usize {
     bounds.iter().map(|bound| usize::from(*bound < value)).sum()
 }
 
-/// The next thread identity; 0 is nobody's.
+/// The next thread identity never given out; 0 is nobody's.
 static NEXT_THREAD: StdAtomicU64 = StdAtomicU64::new(1);
+
+/// The identity of a thread whose thread-locals are being destroyed: it owns nothing and
+/// claims nothing, so it records into the hot and cold halves.
+const EXITING: u64 = u64::MAX;
+
+/// Identities given back by threads that exited, for the next new threads: a histogram owned
+/// by a thread that exited gets a new owner in the next thread that takes its identity. The
+/// lock orders the old owner's last stores before the new owner's first.
+#[cfg(not(loom))]
+static GIVEN_BACK: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
 
 #[cfg(not(loom))]
 std::thread_local! {
     /// The calling thread's identity, 0 until it first observes into a histogram.
     static THREAD: Cell<u64> = const { Cell::new(0) };
+    /// Gives the identity back when the thread exits.
+    static GIVE_BACK: GiveBack = const { GiveBack };
 }
 
 #[cfg(loom)]
@@ -69,17 +84,54 @@ loom::thread_local! {
     static THREAD: Cell<u64> = Cell::new(0);
 }
 
-/// The calling thread's identity: never 0, never another thread's, never reused.
+/// Gives the thread's identity back when its thread-locals are destroyed.
+#[cfg(not(loom))]
+struct GiveBack;
+
+#[cfg(not(loom))]
+impl Drop for GiveBack {
+    fn drop(&mut self) {
+        // From now on the thread records into the halves: a later destructor that observes
+        // must not store to cells the identity's next owner may already have.
+        let id = THREAD.with(|id| id.replace(EXITING));
+        if id != 0 && id != EXITING {
+            GIVEN_BACK
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(id);
+        }
+    }
+}
+
+/// The calling thread's identity: never 0, never that of another living thread.
 #[inline]
 fn thread_id() -> u64 {
     THREAD.with(|id| match id.get() {
-        0 => {
-            let new = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
-            id.set(new);
-            new
-        }
+        0 => new_thread_id(id),
         known => known,
     })
+}
+
+/// A first identity for the calling thread: one given back, else a new one.
+#[cold]
+fn new_thread_id(id: &Cell<u64>) -> u64 {
+    #[cfg(not(loom))]
+    let reused = {
+        // Registers the destructor; a thread already exiting gets no identity to give back.
+        if GIVE_BACK.try_with(|_| ()).is_err() {
+            id.set(EXITING);
+            return EXITING;
+        }
+        GIVEN_BACK
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+    };
+    #[cfg(loom)]
+    let reused = None;
+    let new = reused.unwrap_or_else(|| NEXT_THREAD.fetch_add(1, Ordering::Relaxed));
+    id.set(new);
+    new
 }
 
 /// A histogram handle with `N` finite bucket bounds, as `registry!` generates it.
@@ -104,8 +156,10 @@ fn thread_id() -> u64 {
 /// allocates the hot and cold halves that every further thread records into (`56 + N × 16`
 /// bytes, 232 with 11 buckets), with an atomic read-modify-write per observation; those
 /// threads contend with each other but not with the first two. Each of those two first
-/// times is two allocations; nothing else on this path allocates. For a histogram that many
-/// threads observe into all the time, declare `sharded = true`
+/// times is two allocations; nothing else on this path allocates. A thread that exits gives
+/// its identity back: the next new thread takes it over, and with it the cells of the
+/// histograms the old one owned, so thread pools that replace their threads keep the fast
+/// path. For a histogram that many threads observe into all the time, declare `sharded = true`
 /// ([`ShardedHistogram`](crate::ShardedHistogram)).
 ///
 /// ```
@@ -191,6 +245,7 @@ impl Others {
         // As for the owner: only the thread whose exchange succeeds writes `second`.
         if second == thread
             || (second == 0
+                && thread != EXITING
                 && self
                     .second_owner
                     .compare_exchange(0, thread, Ordering::Relaxed, Ordering::Relaxed)
@@ -374,7 +429,8 @@ impl AnyHistogram {
         // with it through the cells' sequence number, so no ordering is needed here. The
         // exchange is tried only while nobody owns the histogram: a failing one would still
         // take the cache line the owner reads on every observation.
-        let claimed = self.owner.load(Ordering::Relaxed) == 0
+        let claimed = thread != EXITING
+            && self.owner.load(Ordering::Relaxed) == 0
             && self
                 .owner
                 .compare_exchange(0, thread, Ordering::Relaxed, Ordering::Relaxed)
