@@ -137,29 +137,40 @@ fn a_histogram_allocates_for_its_second_and_third_threads_once_and_never_for_its
         }
     });
     assert_eq!(owner, 0, "the owning thread");
-    let (first, later) = std::thread::scope(|s| {
-        s.spawn(|| {
+    // The second thread stays alive while the third and fourth observe: a thread that exits
+    // hands its identity, and so its part, on to the next new thread.
+    let second_done = std::sync::Barrier::new(2);
+    let (first, later, third, fourth) = std::thread::scope(|s| {
+        let second = s.spawn(|| {
             let first = allocations_during(|| series.observe(0.3));
             let later = allocations_during(|| {
                 for _ in 0..10_000 {
                     series.observe(0.4);
                 }
             });
+            second_done.wait();
             (first, later)
-        })
-        .join()
-        .unwrap()
+        });
+        let one_more = || {
+            std::thread::scope(|s| {
+                s.spawn(|| allocations_during(|| series.observe(0.5)))
+                    .join()
+                    .unwrap()
+            })
+        };
+        // Wait until the second thread has its part before the others start.
+        while series.snapshot().count < 1 + 10_000 + 1 + 10_000 {
+            std::thread::yield_now();
+        }
+        let third = one_more();
+        let fourth = one_more();
+        second_done.wait();
+        let (first, later) = second.join().unwrap();
+        (first, later, third, fourth)
     });
     // `Histogram`'s docs: each first time is two allocations.
     assert_eq!((first, later), (2, 0), "a second thread");
-    let one_thread = || {
-        std::thread::scope(|s| {
-            s.spawn(|| allocations_during(|| series.observe(0.5)))
-                .join()
-                .unwrap()
-        })
-    };
-    assert_eq!(one_thread(), 2, "a third thread");
-    assert_eq!(one_thread(), 0, "a fourth thread finds every part made");
+    assert_eq!(third, 2, "a third thread");
+    assert_eq!(fourth, 0, "a fourth thread finds every part made");
     assert_eq!(series.snapshot().count, 1 + 10_000 + 1 + 10_000 + 2);
 }

@@ -334,7 +334,7 @@ fn read_divan(output: &str, rows: &mut BTreeMap<String, f64>) {
     }
 }
 
-/// A divan time such as `12.5 ns`, `3.1 µs`, `7 ms` or `1.2 s`, in nanoseconds.
+/// A divan time such as `12.5 ns`, `3.1 µs`, `7 ms`, `1.2 s` or `2 m`, in nanoseconds.
 fn nanoseconds(column: &str) -> Option<f64> {
     let mut words = column.split_whitespace();
     let value: f64 = words.next()?.parse().ok()?;
@@ -344,6 +344,9 @@ fn nanoseconds(column: &str) -> Option<f64> {
         "µs" | "us" => 1e3,
         "ms" => 1e6,
         "s" => 1e9,
+        "m" => 60e9,
+        "h" => 3600e9,
+        "d" => 86_400e9,
         _ => return None,
     };
     Some(value * scale)

@@ -29,8 +29,10 @@
 //! into the new hot half and clears it, ready to be flipped to again. Each part's copy is
 //! consistent, so their sum is.
 //!
-//! `reset` may not store to cells that only their writer may store to, so it keeps what they
-//! held as a baseline that later snapshots subtract; it clears the halves as the flip allows.
+//! `reset` may not store to cells that only their writer may store to: it bumps the
+//! histogram's epoch, which makes readers count the cells as empty until their writer clears
+//! them on its next observation (see `single_writer.rs`); it clears the halves as the flip
+//! allows.
 
 use std::cell::Cell;
 use std::fmt::Debug;
@@ -93,7 +95,7 @@ impl Drop for GiveBack {
     fn drop(&mut self) {
         // From now on the thread records into the halves: a later destructor that observes
         // must not store to cells the identity's next owner may already have.
-        let id = THREAD.with(|id| id.replace(EXITING));
+        let id = THREAD.try_with(|id| id.replace(EXITING)).unwrap_or(EXITING);
         if id != 0 && id != EXITING {
             GIVEN_BACK
                 .lock()
@@ -103,13 +105,16 @@ impl Drop for GiveBack {
     }
 }
 
-/// The calling thread's identity: never 0, never that of another living thread.
+/// The calling thread's identity: never 0, never that of another living thread; `EXITING`
+/// once its thread-locals are being destroyed.
 #[inline]
 fn thread_id() -> u64 {
-    THREAD.with(|id| match id.get() {
-        0 => new_thread_id(id),
-        known => known,
-    })
+    THREAD
+        .try_with(|id| match id.get() {
+            0 => new_thread_id(id),
+            known => known,
+        })
+        .unwrap_or(EXITING)
 }
 
 /// A first identity for the calling thread: one given back, else a new one.
@@ -122,10 +127,13 @@ fn new_thread_id(id: &Cell<u64>) -> u64 {
             id.set(EXITING);
             return EXITING;
         }
-        GIVEN_BACK
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop()
+        // Never waits: with the list busy (another thread taking or giving back an
+        // identity at this instant), a new identity does as well.
+        match GIVEN_BACK.try_lock() {
+            Ok(mut given_back) => given_back.pop(),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner().pop(),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
     };
     #[cfg(loom)]
     let reused = None;
@@ -148,17 +156,18 @@ fn new_thread_id(id: &Cell<u64>) -> u64 {
 ///
 /// The first thread that observes owns the histogram: its observations are plain loads and
 /// stores on cache lines no other thread writes (about half the time of the atomic
-/// read-modify-writes of prometheus-client's lock or client_golang's scheme). A histogram is
-/// `64 + (N + 3) × 8` bytes rounded up to 64 (192 bytes with the 11 default buckets). The
-/// first observation by a second thread allocates, once, a second set of such cells for
-/// that thread (`(N + 3) × 8` rounded up to 64, 128 bytes with 11 buckets, plus 40): two
-/// threads each record at the one-thread cost. The first observation by a third thread
-/// allocates the hot and cold halves that every further thread records into (`56 + N × 16`
-/// bytes, 232 with 11 buckets), with an atomic read-modify-write per observation; those
-/// threads contend with each other but not with the first two. Each of those two first
-/// times is two allocations; nothing else on this path allocates. A thread that exits gives
-/// its identity back: the next new thread takes it over, and with it the cells of the
-/// histograms the old one owned, so thread pools that replace their threads keep the fast
+/// read-modify-writes of prometheus-client's lock or client_golang's scheme). On Linux, a
+/// histogram is `64 + (N + 4) × 8` bytes rounded up to 64 (192 bytes with the 11 default
+/// buckets). The first observation by a second thread allocates, once, a second set of such
+/// cells for that thread (`(N + 4) × 8` rounded up to 64, 128 bytes with 11 buckets, plus
+/// 64): two threads each record at the one-thread cost. The first observation by a third
+/// thread allocates the hot and cold halves that every further thread records into (64 +
+/// `N × 16` bytes, 240 with 11 buckets), with four atomic read-modify-writes per observation;
+/// those threads contend with each other but not with the first two. Each of those two first
+/// times is two allocations, and a thread observing at the same moment may wait for the other
+/// to finish making the part; nothing else on this path allocates or waits. A thread that
+/// exits gives its identity back: the next new thread takes it over, and with it the cells of
+/// the histograms the old one owned, so thread pools that replace their threads keep the fast
 /// path. For a histogram that many threads observe into all the time, declare `sharded = true`
 /// ([`ShardedHistogram`](crate::ShardedHistogram)).
 ///
@@ -202,21 +211,18 @@ pub struct HistogramCore<B: ?Sized> {
     others: OnceBox<Others>,
     /// Makes `others` for this bucket count.
     make_others: fn() -> Others,
-    /// What the single-writer cells held at the last reset, if any (`own` first). Its lock
-    /// serialises readers.
-    baseline: Mutex<Option<Box<[Copied]>>>,
+    /// How many resets there were: single-writer cells of an earlier epoch count as empty.
+    epoch: AtomicU64,
+    /// Serialises readers (`snapshot`, `reset`); writers never take it.
+    readers: Mutex<()>,
     own: Cells<B>,
 }
 
-/// A copy of single-writer cells: per-bound counts (not cumulative) and totals.
+/// The part of a histogram that every thread but its owner records into, on a cache line of
+/// its own (so that the threads writing the halves never take the line the second thread
+/// reads).
 #[derive(Debug)]
-struct Copied {
-    counts: Box<[u64]>,
-    totals: Totals,
-}
-
-/// The part of a histogram that every thread but its owner records into.
-#[derive(Debug)]
+#[repr(align(64))]
 pub(crate) struct Others {
     /// The identity of the thread that writes `second`: 0 until claimed.
     second_owner: AtomicU64,
@@ -240,7 +246,7 @@ impl Others {
 
     /// Records one observation by `thread`, which is not the histogram's owner.
     #[inline]
-    fn observe(&self, thread: u64, index: usize, value: f64) {
+    fn observe(&self, thread: u64, index: usize, value: f64, epoch: u64) {
         let second = self.second_owner.load(Ordering::Relaxed);
         // As for the owner: only the thread whose exchange succeeds writes `second`.
         if second == thread
@@ -251,7 +257,7 @@ impl Others {
                     .compare_exchange(0, thread, Ordering::Relaxed, Ordering::Relaxed)
                     .is_ok())
         {
-            self.second.record(index, value);
+            self.second.record(index, value, epoch);
         } else {
             self.rest
                 .get_or_init(|| HotCold::new(self.second.len()))
@@ -260,8 +266,10 @@ impl Others {
     }
 }
 
-/// Where the threads past the first two record: hot and cold halves.
+/// Where the threads past the first two record: hot and cold halves, on a cache line of their
+/// own.
 #[derive(Debug)]
+#[repr(align(64))]
 pub(crate) struct HotCold {
     /// Bit 63: the hot half. Bits 0..63: observations started since the last reset. The 63
     /// bits would carry into the hot bit after 2^63 observations without a reset, some 290
@@ -389,7 +397,8 @@ impl<const N: usize> HistogramCore<[BucketCounts; N]> {
                 #[cfg(loom)]
                 others: OnceBox::ready(Others::new::<N>()),
                 make_others: Others::new::<N>,
-                baseline: Mutex::new(None),
+                epoch: AtomicU64::new(0),
+                readers: Mutex::new(()),
                 own: Cells::new(),
             }
         }
@@ -415,16 +424,17 @@ impl AnyHistogram {
         // First bound >= value; == len when the value only fits the +Inf bucket.
         let index = bucket_index(self.spec.buckets, value);
         let thread = thread_id();
+        let epoch = self.epoch.load(Ordering::Relaxed);
         if self.owner.load(Ordering::Relaxed) == thread {
-            self.own.record(index, value);
+            self.own.record(index, value, epoch);
         } else {
-            self.observe_not_owned(thread, index, value);
+            self.observe_not_owned(thread, index, value, epoch);
         }
     }
 
     /// The first observation ever, or one by a thread other than the owner.
     #[inline(never)]
-    fn observe_not_owned(&self, thread: u64, index: usize, value: f64) {
+    fn observe_not_owned(&self, thread: u64, index: usize, value: f64, epoch: u64) {
         // Only the thread whose exchange succeeds ever writes `own`; readers synchronise
         // with it through the cells' sequence number, so no ordering is needed here. The
         // exchange is tried only while nobody owns the histogram: a failing one would still
@@ -436,11 +446,11 @@ impl AnyHistogram {
                 .compare_exchange(0, thread, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok();
         if claimed {
-            self.own.record(index, value);
+            self.own.record(index, value, epoch);
         } else {
             self.others
                 .get_or_init(self.make_others)
-                .observe(thread, index, value);
+                .observe(thread, index, value, epoch);
         }
     }
     /// Starts a timer that observes the elapsed seconds when dropped (or [stopped](HistogramTimer::stop)).
@@ -491,26 +501,18 @@ impl AnyHistogram {
     /// cumulative counts into `counts` (as long as the bounds plus one, `+Inf` last), with
     /// `scratch` (as long as the bounds) to copy cells into; returns the count and the sum.
     pub(crate) fn read_cumulative(&self, counts: &mut [u64], scratch: &mut [u64]) -> Totals {
-        let baseline = self.baseline.lock().unwrap_or_else(PoisonError::into_inner);
+        let _readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
+        let epoch = self.epoch.load(Ordering::Relaxed);
         let bounds = self.own.len();
         counts.fill(0);
         let (mut count, mut sum) = (0u64, 0.0);
-        for (i, cells) in self.single_writer_cells().enumerate() {
-            let now = cells.read(scratch);
-            let base = baseline.as_deref().and_then(|parts| parts.get(i));
-            for (j, (total, n)) in counts.iter_mut().zip(&*scratch).enumerate() {
-                let at_reset = base.and_then(|b| b.counts.get(j)).copied().unwrap_or(0);
-                *total = total.wrapping_add(n.wrapping_sub(at_reset));
+        for cells in self.single_writer_cells() {
+            let theirs = cells.read(scratch, epoch);
+            for (total, n) in counts.iter_mut().zip(&*scratch) {
+                *total = total.wrapping_add(*n);
             }
-            let since = now.count.wrapping_sub(base.map_or(0, |b| b.totals.count));
-            count = count.wrapping_add(since);
-            // With nothing new since the reset this part of the sum is exactly zero, also
-            // when the baseline is infinite or NaN (an observation of ±Inf before it).
-            sum += match base {
-                None => now.sum,
-                Some(_) if since == 0 => 0.0,
-                Some(b) => now.sum - b.totals.sum,
-            };
+            count = count.wrapping_add(theirs.count);
+            sum += theirs.sum;
         }
         if let Some(rest) = self.others.get().and_then(|others| others.rest.get()) {
             let theirs = rest.read_into(&mut counts[..bounds]);
@@ -530,24 +532,11 @@ impl AnyHistogram {
 
     /// Forgets every observation made so far. Observations that race with the reset are
     /// either all forgotten or all kept, each one whole.
-    ///
-    /// After a reset, the part of `_sum` that the first two threads to observe recorded is
-    /// each one's running sum now minus its running sum at the reset (only that thread may
-    /// store to it): exact while both are exactly representable (integers below 2^53, say),
-    /// otherwise within floating-point rounding, and exactly 0 until that thread observes
-    /// again. An observation of ±Inf before a reset makes later sums NaN (∞ − ∞) once that
-    /// thread observes again.
     pub fn reset(&self) {
-        let mut baseline = self.baseline.lock().unwrap_or_else(PoisonError::into_inner);
-        let parts = self
-            .single_writer_cells()
-            .map(|cells| {
-                let mut counts = vec![0; cells.len()].into_boxed_slice();
-                let totals = cells.read(&mut counts);
-                Copied { counts, totals }
-            })
-            .collect();
-        *baseline = Some(parts);
+        let _readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
+        // From now on readers count the single-writer cells as empty, until their writers
+        // clear them on their next observations.
+        self.epoch.fetch_add(1, Ordering::Relaxed);
         if let Some(rest) = self.others.get().and_then(|others| others.rest.get()) {
             rest.reset();
         }
@@ -657,15 +646,40 @@ mod tests {
         assert!(std::ptr::eq(view.spec(), &SPEC));
     }
 
+    /// The sizes hold where std's `Mutex` and `Once` are a futex word (Linux).
+    #[cfg(target_os = "linux")]
     #[test]
     fn the_memory_the_docs_state() {
-        // `64 + (N + 3) × 8` rounded up to 64, and the other threads' part.
+        // `64 + (N + 4) × 8` rounded up to 64, and the other threads' parts.
         assert_eq!(std::mem::size_of::<Histogram<11>>(), 192);
         assert_eq!(std::mem::size_of::<Histogram<1>>(), 128);
         assert_eq!(std::mem::size_of::<Histogram<30>>(), 384);
-        assert_eq!(std::mem::size_of::<Others>(), 40);
-        assert_eq!(std::mem::size_of::<HotCold>(), 56);
+        assert_eq!(std::mem::size_of::<Others>(), 64);
+        assert_eq!(std::mem::size_of::<HotCold>(), 64);
         assert_eq!(std::mem::size_of::<[AtomicU64; 2]>(), 16);
+    }
+
+    #[test]
+    fn a_reset_starts_the_sum_from_zero_exactly() {
+        static SPEC: MetricSpec = MetricSpec::new("t_seconds", MetricKind::Histogram, "t")
+            .with_unit("seconds")
+            .with_buckets(&[1.0]);
+        for (before, after) in [
+            (&[0.1, 0.2][..], 0.3),
+            (&[1e17], 1.0),
+            (&[f64::INFINITY], 1.0),
+        ] {
+            let h: Histogram<1> = Histogram::new(&SPEC);
+            for &v in before {
+                h.observe(v);
+            }
+            h.reset();
+            let s = h.snapshot();
+            assert_eq!((s.counts.as_slice(), s.count, s.sum), (&[0, 0][..], 0, 0.0));
+            h.observe(after);
+            let s = h.snapshot();
+            assert_eq!((s.count, s.sum), (1, after), "after {before:?}");
+        }
     }
 
     #[test]

@@ -88,6 +88,10 @@ fn writer_slot() -> Option<usize> {
     slot
 }
 
+/// The epoch of every shard: a sharded histogram's reset keeps a baseline instead (its shards
+/// are given to threads for their lifetime, across histograms).
+const SHARD_EPOCH: u64 = 0;
+
 /// One writer's part of a histogram, on cache lines of its own (128 bytes apart: the
 /// adjacent-line prefetcher pairs lines).
 #[derive(Debug)]
@@ -122,11 +126,12 @@ fn shards<const N: usize>() -> [Shard<N>; SHARDS] {
 /// (`sharded = true` in `metrics.toml`), for a histogram that several threads observe into
 /// all the time.
 ///
-/// A thread's observation is a few plain loads and stores on cache lines no other thread
-/// writes: no atomic read-modify-write, no lock, no allocation, no panic. Snapshots keep the
+/// The observation of a thread with a writer slot is a few plain loads and stores on cache
+/// lines no other thread writes: no atomic read-modify-write, no lock, no allocation, no
+/// panic (threads past the 16 slots record into the plain [`Histogram`] inside, at its cost). Snapshots keep the
 /// invariant of every histogram: cumulative counts, `counts.last() == count`, and `sum` over
 /// exactly those `count` observations. The price is memory, 16 shards of
-/// `(N + 3) × 8` bytes rounded up to 128 (2 KiB for 11 buckets, 6 KiB for 30) beside a plain
+/// `(N + 4) × 8` bytes rounded up to 128 (2 KiB for 11 buckets, 6 KiB for 30) beside a plain
 /// histogram, and a snapshot that reads every shard. A thread's shard is given back when the
 /// thread exits; threads past 16 alive at once record into the plain histogram inside.
 /// Labelled metrics cannot be sharded.
@@ -135,8 +140,8 @@ fn shards<const N: usize>() -> [Shard<N>; SHARDS] {
 /// while both are exactly representable (integers below 2^53, say), otherwise within
 /// floating-point rounding. It is exactly 0 until something is observed after the reset. An
 /// observation of ±Inf or NaN before a reset makes every later `_sum` NaN (∞ − ∞), until the
-/// process restarts: that sum has no finite value to subtract. A plain [`Histogram`] does
-/// the same for its owning thread's part ([`AnyHistogram::reset`](crate::AnyHistogram::reset)).
+/// process restarts: that sum has no finite value to subtract. A plain [`Histogram`] resets
+/// its sum to 0.
 ///
 /// ```
 /// use geno_metrics::{MetricKind, MetricSpec, ShardedHistogram};
@@ -188,7 +193,7 @@ impl<const N: usize> ShardedHistogram<N> {
         match writer_slot().and_then(|slot| self.shards.get(slot)) {
             Some(shard) => {
                 let cells: &Cells<[BucketCounts]> = &shard.0;
-                cells.record(bucket_index(self.spec().buckets, value), value);
+                cells.record(bucket_index(self.spec().buckets, value), value, SHARD_EPOCH);
             }
             None => self.shared.observe(value),
         }
@@ -202,7 +207,7 @@ impl<const N: usize> ShardedHistogram<N> {
         let index = bucket_index(self.spec().buckets, value);
         if let Some(shard) = self.shards.get(slot) {
             let cells: &Cells<[BucketCounts]> = &shard.0;
-            cells.record(index, value);
+            cells.record(index, value, SHARD_EPOCH);
         }
     }
 
@@ -261,7 +266,7 @@ impl<const N: usize> ShardedHistogram<N> {
         let mut one = [0; N];
         for shard in &self.shards {
             let cells: &Cells<[BucketCounts]> = &shard.0;
-            let totals = cells.read(&mut one);
+            let totals = cells.read(&mut one, SHARD_EPOCH);
             for (total, n) in all.buckets.iter_mut().zip(one) {
                 *total = total.wrapping_add(n);
             }

@@ -9,8 +9,10 @@
 //!
 //! A plain [`Histogram`](super::Histogram) keeps one `Cells` for the first thread that
 //! observes into it; a [`ShardedHistogram`](super::ShardedHistogram) one per writer slot.
-//! Nothing but the writer may store to the cells, not even a reset: readers subtract a
-//! baseline instead.
+//! Nothing but the writer may store to the cells, not even a reset. So the cells carry the
+//! *epoch* (the histogram's count of resets) they were written in: a reset bumps the
+//! histogram's epoch, readers count cells of an earlier epoch as empty, and the writer clears
+//! them, inside its sequence lock, before its first observation in the new epoch.
 
 use std::sync::atomic::Ordering;
 
@@ -40,6 +42,8 @@ impl BucketCounts {
 pub(crate) struct Cells<B: ?Sized> {
     /// Odd while the writer is storing.
     seq: AtomicU64,
+    /// The epoch the counts below belong to.
+    epoch: AtomicU64,
     sum_bits: AtomicU64,
     /// Observations above every finite bound.
     above: AtomicU64,
@@ -52,6 +56,7 @@ impl<const N: usize> Cells<[BucketCounts; N]> {
         pub(crate) fn new() -> Self {
             Self {
                 seq: AtomicU64::new(0),
+                epoch: AtomicU64::new(0),
                 sum_bits: AtomicU64::new(0),
                 above: AtomicU64::new(0),
                 buckets: BucketCounts::array(),
@@ -70,13 +75,17 @@ pub(crate) struct Totals {
 
 impl Cells<[BucketCounts]> {
     /// Records one observation into bucket `index` (the number of finite bounds: above every
-    /// bound). Only the cells' one writer may call this.
+    /// bound) in `epoch`, clearing what an earlier epoch left first. Only the cells' one
+    /// writer may call this.
     #[inline]
-    pub(crate) fn record(&self, index: usize, value: f64) {
+    pub(crate) fn record(&self, index: usize, value: f64, epoch: u64) {
         let seq = self.seq.load(Ordering::Relaxed);
         self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
         // The odd number is visible before any of the stores below.
         fence(Ordering::Release);
+        if self.epoch.load(Ordering::Relaxed) != epoch {
+            self.clear(epoch);
+        }
         let bucket = self.buckets.get(index).map_or(&self.above, |b| &b.0);
         bucket.store(
             bucket.load(Ordering::Relaxed).wrapping_add(1),
@@ -87,6 +96,17 @@ impl Cells<[BucketCounts]> {
         self.seq.store(seq.wrapping_add(2), Ordering::Release);
     }
 
+    /// Empties the cells into `epoch`: the writer's first observation after a reset.
+    #[cold]
+    fn clear(&self, epoch: u64) {
+        for bucket in &self.buckets {
+            bucket.0.store(0, Ordering::Relaxed);
+        }
+        self.above.store(0, Ordering::Relaxed);
+        self.sum_bits.store(0, Ordering::Relaxed);
+        self.epoch.store(epoch, Ordering::Relaxed);
+    }
+
     /// How many finite bounds the cells count for.
     #[inline]
     pub(crate) fn len(&self) -> usize {
@@ -94,8 +114,10 @@ impl Cells<[BucketCounts]> {
     }
 
     /// One consistent state of the cells: its per-bound counts (not cumulative) written to
-    /// `counts` (as long as [`len`](Self::len)), its count and sum returned.
-    pub(crate) fn read(&self, counts: &mut [u64]) -> Totals {
+    /// `counts` (as long as [`len`](Self::len)), its count and sum returned; all zero when the
+    /// cells hold an epoch other than `epoch` (the writer has not observed since a reset).
+    pub(crate) fn read(&self, counts: &mut [u64], epoch: u64) -> Totals {
+        debug_assert_eq!(counts.len(), self.buckets.len(), "one count per bucket");
         let mut spins = 0u32;
         loop {
             let before = self.seq.load(Ordering::Acquire);
@@ -106,10 +128,15 @@ impl Cells<[BucketCounts]> {
                     count = count.wrapping_add(*n);
                 }
                 let sum = f64::from_bits(self.sum_bits.load(Ordering::Relaxed));
+                let current = self.epoch.load(Ordering::Relaxed) == epoch;
                 // The loads above happen before the second read of the sequence number.
                 fence(Ordering::Acquire);
                 if self.seq.load(Ordering::Relaxed) == before {
-                    return Totals { count, sum };
+                    if current {
+                        return Totals { count, sum };
+                    }
+                    counts.fill(0);
+                    return Totals::default();
                 }
             }
             // The writer is between its stores: a few instructions, unless preempted.
