@@ -1095,16 +1095,6 @@ enum Exposition {
     Export,
 }
 
-/// The calling thread's time on a CPU so far, in nanoseconds (`/proc/thread-self/schedstat`).
-fn thread_cpu_ns() -> u64 {
-    let schedstat = fs::read_to_string("/proc/thread-self/schedstat").unwrap();
-    schedstat
-        .split_whitespace()
-        .next()
-        .and_then(|ns| ns.parse().ok())
-        .unwrap()
-}
-
 /// Recording operations per second of CPU time of 8 recording threads over `ROUND`, while
 /// `exposition` runs every 10 ms beside them. Per CPU second, not per second of wall clock:
 /// on 2 cores the exposing thread takes its share of CPU from the recorders whatever they
@@ -1130,7 +1120,7 @@ fn recording_throughput(exposition: Exposition) -> f64 {
             .map(|_| {
                 s.spawn(|| {
                     started.wait();
-                    let cpu = thread_cpu_ns();
+                    let cpu = geno_metrics_tests::thread_cpu_ns();
                     let mut ops = 0u64;
                     while !stop.load(Ordering::Relaxed) {
                         for _ in 0..64 {
@@ -1142,7 +1132,7 @@ fn recording_throughput(exposition: Exposition) -> f64 {
                         }
                         ops += 3 * 64;
                     }
-                    (ops, thread_cpu_ns() - cpu)
+                    (ops, geno_metrics_tests::thread_cpu_ns() - cpu)
                 })
             })
             .collect();

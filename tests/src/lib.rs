@@ -22,6 +22,73 @@ pub mod text_format;
 pub mod tools;
 pub mod training_job;
 
+/// Declares, in the test binary that invokes it, a global allocator that counts the calling
+/// thread's allocations, and `allocations_during(f)`: how many `f` made on this thread. For the
+/// tests that prove a path allocates nothing (a global allocator must be declared by the
+/// binary itself, hence a macro). Its `GlobalAlloc` impl is the workspace's one use of
+/// `unsafe`: every method forwards to `System` unchanged, and counting touches only a
+/// const-initialised thread-local `Cell`, which never allocates.
+#[macro_export]
+macro_rules! counting_allocator {
+    () => {
+        /// Counts allocations made by the current thread (other threads do not interfere).
+        struct CountingAllocator;
+
+        ::std::thread_local! {
+            static ALLOCATIONS: ::std::cell::Cell<u64> = const { ::std::cell::Cell::new(0) };
+        }
+
+        #[global_allocator]
+        static GLOBAL: CountingAllocator = CountingAllocator;
+
+        #[allow(unsafe_code)]
+        unsafe impl ::std::alloc::GlobalAlloc for CountingAllocator {
+            unsafe fn alloc(&self, layout: ::std::alloc::Layout) -> *mut u8 {
+                let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+                // SAFETY: forwarded with the caller's guarantees.
+                unsafe { ::std::alloc::System.alloc(layout) }
+            }
+
+            unsafe fn dealloc(&self, ptr: *mut u8, layout: ::std::alloc::Layout) {
+                // SAFETY: forwarded with the caller's guarantees.
+                unsafe { ::std::alloc::System.dealloc(ptr, layout) }
+            }
+
+            unsafe fn realloc(
+                &self,
+                ptr: *mut u8,
+                layout: ::std::alloc::Layout,
+                new_size: usize,
+            ) -> *mut u8 {
+                let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+                // SAFETY: forwarded with the caller's guarantees.
+                unsafe { ::std::alloc::System.realloc(ptr, layout, new_size) }
+            }
+        }
+
+        /// How many allocations `f` made on this thread.
+        fn allocations_during(f: impl FnOnce()) -> u64 {
+            let before = ALLOCATIONS.with(::std::cell::Cell::get);
+            f();
+            ALLOCATIONS.with(::std::cell::Cell::get) - before
+        }
+    };
+}
+
+/// The calling thread's time on a CPU so far, in nanoseconds (`/proc/thread-self/schedstat`).
+///
+/// # Panics
+///
+/// When `/proc/thread-self/schedstat` cannot be read or parsed (Linux only).
+pub fn thread_cpu_ns() -> u64 {
+    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    schedstat
+        .split_whitespace()
+        .next()
+        .and_then(|ns| ns.parse().ok())
+        .unwrap_or_else(|| panic!("unreadable /proc/thread-self/schedstat: {schedstat:?}"))
+}
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;

@@ -7,54 +7,13 @@
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use geno_metrics_tests::genolewm::{
     CHECKPOINT_SIZE_BYTES, CHECKPOINT_WRITE_DURATION_SECONDS, DATALOADER_RECORDS_SKIPPED_TOTAL,
     INFERENCE_REQUEST_DURATION_SECONDS, INFERENCE_REQUESTS_TOTAL, Phase, Reason, Status,
     TRAIN_LOSS, TRAIN_STEP_DURATION_SECONDS, TRAIN_STEPS_TOTAL, TRAIN_TOKENS_TOTAL,
 };
 
-/// Counts allocations made by the current thread (other test threads do not interfere).
-struct CountingAllocator;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
-
-// A counting allocator must implement the unsafe `GlobalAlloc` trait: the one measured need
-// for `unsafe` in the workspace, confined to this test. Every method forwards to `System`
-// unchanged; counting touches only a const-initialised thread-local `Cell`, which never
-// allocates.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-fn allocations_during(f: impl FnOnce()) -> u64 {
-    let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
-}
+geno_metrics_tests::counting_allocator!();
 
 #[test]
 fn the_allocator_counts() {

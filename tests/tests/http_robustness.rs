@@ -189,15 +189,6 @@ fn voluntary_context_switches() -> u64 {
     proc_status_field("/proc/thread-self/status", "voluntary_ctxt_switches")
 }
 
-/// The calling thread's time on a CPU so far, in nanoseconds (`/proc/thread-self/schedstat`).
-fn thread_cpu_ns() -> u64 {
-    let schedstat = fs::read_to_string("/proc/thread-self/schedstat").unwrap();
-    schedstat
-        .split_whitespace()
-        .next()
-        .and_then(|ns| ns.parse().ok())
-        .unwrap_or_else(|| panic!("unreadable schedstat: {schedstat:?}"))
-}
 
 // --- HTTP on the wire -----------------------------------------------------------------------
 
@@ -1050,23 +1041,23 @@ fn record() -> Recording {
         .name("recorder".into())
         .spawn(|| {
             let mut batches = Vec::with_capacity((RECORDINGS / BATCH) as usize);
-            let (switches, cpu) = (voluntary_context_switches(), thread_cpu_ns());
+            let (switches, cpu) = (voluntary_context_switches(), geno_metrics_tests::thread_cpu_ns());
             let started = Instant::now();
             for _ in 0..RECORDINGS / BATCH {
                 // On the thread's CPU clock: time preempted by the scrapers (involuntary, and
                 // on a loaded 2-core machine up to a scheduler's slice or more) is not the
                 // recorder's; a recorder spinning until a scrape finished would be.
-                let batch = thread_cpu_ns();
+                let batch = geno_metrics_tests::thread_cpu_ns();
                 for _ in 0..BATCH {
                     TRAIN_STEPS_TOTAL.inc();
                     DATALOADER_BATCH_WAIT_SECONDS.observe(BATCH_WAIT);
                 }
-                batches.push(Duration::from_nanos(thread_cpu_ns() - batch));
+                batches.push(Duration::from_nanos(geno_metrics_tests::thread_cpu_ns() - batch));
             }
             let wall = started.elapsed();
             let (switches, cpu) = (
                 voluntary_context_switches() - switches,
-                thread_cpu_ns() - cpu,
+                geno_metrics_tests::thread_cpu_ns() - cpu,
             );
             Recording {
                 wall,
