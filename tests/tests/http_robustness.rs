@@ -189,7 +189,6 @@ fn voluntary_context_switches() -> u64 {
     proc_status_field("/proc/thread-self/status", "voluntary_ctxt_switches")
 }
 
-
 // --- HTTP on the wire -----------------------------------------------------------------------
 
 /// A response as read off the wire.
@@ -1041,7 +1040,10 @@ fn record() -> Recording {
         .name("recorder".into())
         .spawn(|| {
             let mut batches = Vec::with_capacity((RECORDINGS / BATCH) as usize);
-            let (switches, cpu) = (voluntary_context_switches(), geno_metrics_tests::thread_cpu_ns());
+            let (switches, cpu) = (
+                voluntary_context_switches(),
+                geno_metrics_tests::thread_cpu_ns(),
+            );
             let started = Instant::now();
             for _ in 0..RECORDINGS / BATCH {
                 // On the thread's CPU clock: time preempted by the scrapers (involuntary, and
@@ -1052,7 +1054,9 @@ fn record() -> Recording {
                     TRAIN_STEPS_TOTAL.inc();
                     DATALOADER_BATCH_WAIT_SECONDS.observe(BATCH_WAIT);
                 }
-                batches.push(Duration::from_nanos(geno_metrics_tests::thread_cpu_ns() - batch));
+                batches.push(Duration::from_nanos(
+                    geno_metrics_tests::thread_cpu_ns() - batch,
+                ));
             }
             let wall = started.elapsed();
             let (switches, cpu) = (
