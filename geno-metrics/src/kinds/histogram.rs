@@ -690,12 +690,17 @@ mod tests {
         static H: Histogram<2> = Histogram::new(&SPEC);
         H.observe(1.0);
         assert!(H.others.get().is_none(), "one thread: nothing allocated");
+        // All four alive at once: a thread that exited would hand its identity, and so its
+        // part, on to the next one.
+        let together = std::sync::Barrier::new(4);
         std::thread::scope(|s| {
             for _ in 0..4 {
                 s.spawn(|| {
+                    together.wait();
                     for _ in 0..1_000 {
                         H.observe(2.0);
                     }
+                    together.wait();
                 });
             }
         });
