@@ -102,7 +102,7 @@ impl Registry {
                 Metric::ShardedCounter(c) => write_value(w, Value::Int(c.get()))?,
                 Metric::Gauge(g) => write_value(w, Value::Float(g.get()))?,
                 Metric::Histogram(h) => {
-                    let (counts, totals) = scratch.read(h);
+                    let (counts, totals) = scratch.histogram.read(h);
                     write_histogram(w, text, counts, totals.sum, totals.count)?;
                 }
                 Metric::ShardedHistogram(h) => {
@@ -257,17 +257,24 @@ struct Scratch {
     /// A labelled series' labels as written inside the braces, constant labels first:
     /// `rank="3",phase="train"`.
     labels: Vec<u8>,
-    /// A histogram's cumulative counts, `+Inf` last.
-    counts: Vec<u64>,
-    /// Where a histogram's cells are copied.
-    cells: Vec<u64>,
+    /// A histogram read without allocating.
+    histogram: HistogramScratch,
     /// The position of each label's value in the series being written: counted up series
     /// by series, the last label fastest, as series indexes are laid out (no division).
     positions: Vec<usize>,
 }
 
-impl Scratch {
-    /// Reads `h` (see `AnyHistogram::read_cumulative`) into the reused buffers.
+/// The buffers a histogram is read into, reused from one histogram to the next.
+#[derive(Debug, Default)]
+struct HistogramScratch {
+    /// Cumulative counts, `+Inf` last.
+    counts: Vec<u64>,
+    /// Where the histogram's cells are copied.
+    cells: Vec<u64>,
+}
+
+impl HistogramScratch {
+    /// Reads `h` (see `AnyHistogram::read_cumulative`): its cumulative counts, count and sum.
     fn read(&mut self, h: &AnyHistogram) -> (&[u64], Totals) {
         let bounds = h.bounds();
         self.counts.resize(bounds + 1, 0);
@@ -275,7 +282,9 @@ impl Scratch {
         let totals = h.read_cumulative(&mut self.counts, &mut self.cells);
         (&self.counts, totals)
     }
+}
 
+impl Scratch {
     /// Before a family's first series: every label at its first value.
     fn start(&mut self, text: &SeriesText) {
         self.positions.clear();
@@ -321,13 +330,14 @@ impl Scratch {
             if !self.labels.is_empty() {
                 self.labels.push(b',');
             }
-            match (piece, value) {
-                (Some(piece), _) => self.labels.extend_from_slice(piece),
+            match value {
                 // Writing into a Vec cannot fail.
-                (None, Some(value)) => {
+                Some(value) => {
                     let _ = write_label(&mut self.labels, label.name, value);
                 }
-                (None, None) => {}
+                None => self
+                    .labels
+                    .extend_from_slice(piece.map_or(&[][..], |p| &p[..])),
             }
             any = true;
         }
@@ -361,17 +371,9 @@ fn write_series(
         Metric::ShardedCounter(c) => line(w, open(0), &scratch.labels, b"} ", Value::Int(c.get())),
         Metric::Gauge(g) => line(w, open(0), &scratch.labels, b"} ", Value::Float(g.get())),
         Metric::Histogram(h) => {
-            let Scratch {
-                labels,
-                counts,
-                cells,
-                ..
-            } = scratch;
-            let bounds = h.bounds();
-            counts.resize(bounds + 1, 0);
-            cells.resize(bounds, 0);
-            let totals = h.read_cumulative(counts, cells);
-            for (close, &count) in series_text.le_closes.iter().zip(counts.iter()) {
+            let labels = &scratch.labels;
+            let (counts, totals) = scratch.histogram.read(h);
+            for (close, &count) in series_text.le_closes.iter().zip(counts) {
                 line(w, open(0), labels, close, Value::Int(count))?;
             }
             if text.sum_and_count.writes(totals.sum) {
