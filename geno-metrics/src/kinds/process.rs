@@ -11,12 +11,13 @@ pub enum ProcessReading {
     CpuSeconds,
     /// `process_open_fds`: the entries of `/proc/self/fd`.
     OpenFds,
-    /// `process_max_fds`: the soft limit on open files (`/proc/self/limits`).
+    /// `process_max_fds`: the soft limit on open files (`getrlimit(RLIMIT_NOFILE)`, the figure
+    /// `/proc/self/limits` shows).
     MaxFds,
     /// `process_virtual_memory_bytes`: `vsize` of `/proc/self/stat`.
     VirtualMemory,
-    /// `process_virtual_memory_max_bytes`: the soft limit on the address space; unlimited
-    /// is 2^64 - 1, as client_golang writes it (`1.8446744073709552e+19`).
+    /// `process_virtual_memory_max_bytes`: the soft limit on the address space
+    /// (`getrlimit(RLIMIT_AS)`); unlimited is 2^64 - 1, as client_golang writes it (`1.8446744073709552e+19`).
     VirtualMemoryMax,
     /// `process_resident_memory_bytes`: `rss` of `/proc/self/stat` times the page size.
     ResidentMemory,
@@ -87,9 +88,12 @@ impl ProcessMetric {
     }
 }
 
-/// One reading of everything the `process` collector exposes, taken at once: two files of
-/// `/proc/self` (`stat`, `limits`) and the entries of `/proc/self/fd`, client_golang's way;
-/// the boot time (`/proc/stat`), which the start time needs, is read once per thread and kept.
+/// One reading of everything the `process` collector exposes, taken at once: `/proc/self/stat`,
+/// the entries of `/proc/self/fd` and two resource limits, client_golang's way; the boot time
+/// (`/proc/stat`), which the start time needs, is read once per thread and kept. The limits
+/// come from `getrlimit`, not from parsing `/proc/self/limits`: the same figures, for a
+/// system call instead of a file the kernel formats line by line (about 25 us a scrape on
+/// the machine `BENCHMARKS.md` describes).
 /// An exposition takes one and every process metric reads its value from it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ProcessSample {
@@ -128,12 +132,11 @@ impl ProcessSample {
 #[cfg(all(feature = "process", target_os = "linux"))]
 fn read_sample() -> ProcessSample {
     use procfs::FromRead;
-    use procfs::process::{LimitValue, Limits, Stat};
+    use procfs::process::Stat;
+    use rustix::process::{Resource, getrlimit};
 
-    let limit = |value: LimitValue| match value {
-        LimitValue::Unlimited => u64::MAX as f64,
-        LimitValue::Value(v) => v as f64,
-    };
+    // The soft limit; `None` is unlimited, which client_golang writes as 2^64 - 1.
+    let limit = |resource| getrlimit(resource).current.unwrap_or(u64::MAX) as f64;
     let mut sample = ProcessSample::default();
     if let Ok(stat) = Stat::from_file("/proc/self/stat") {
         let ticks = procfs::ticks_per_second() as f64;
@@ -145,10 +148,8 @@ fn read_sample() -> ProcessSample {
             .ok()
             .map(|boot| boot as f64 + stat.starttime as f64 / ticks);
     }
-    if let Ok(limits) = Limits::from_file("/proc/self/limits") {
-        sample.max_fds = Some(limit(limits.max_open_files.soft_limit));
-        sample.virtual_memory_max = Some(limit(limits.max_address_space.soft_limit));
-    }
+    sample.max_fds = Some(limit(Resource::Nofile));
+    sample.virtual_memory_max = Some(limit(Resource::As));
     // Counted as client_golang counts it: the entries, the one open to read them included.
     if let Ok(entries) = std::fs::read_dir("/proc/self/fd") {
         sample.open_fds = Some(entries.count() as f64);
