@@ -24,6 +24,9 @@ impl fmt::Display for GoFloat {
         if v < 0.0 {
             f.write_str("-")?;
         }
+        if let Some(n) = integral(v.abs()) {
+            return write_integral(f, n);
+        }
         // Rust's `{:e}` gives the shortest round-trip digit count n ("d.ddde-7"). On an exact
         // decimal tie it rounds up where Go rounds to even, so the digits are then taken from
         // the correctly rounded (half-to-even) n-digit form, which is what Go prints. Except at
@@ -86,6 +89,41 @@ impl fmt::Display for GoFloat {
             write!(f, "{int_part}.{frac}")
         }
     }
+}
+
+/// Every integer up to 2^53 is an `f64`, and the doubles there are at most 1 apart.
+const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+
+/// `v` as an integer, when it is one below 2^53: the common case of a gauge or a process
+/// metric (counts, bytes, file descriptors), spelled without the general path's two passes.
+pub(crate) fn integral(v: f64) -> Option<u64> {
+    (v.fract() == 0.0 && v.abs() < EXACT_INTEGERS).then_some(v.abs() as u64)
+}
+
+/// Go's shortest `'g'` spelling of the integer `n` below 2^53. Its shortest round-trip digits
+/// are its own digits without trailing zeros: another decimal with fewer digits differs from
+/// it by at least 1, which is no less than the gap between two doubles there, so it reads
+/// back as another double. Below 10^6 they are written out (`100000`), from there on in the
+/// exponent form (`1e+06`, `1.234567e+06`).
+fn write_integral(f: &mut fmt::Formatter<'_>, n: u64) -> fmt::Result {
+    if n < 1_000_000 {
+        return write!(f, "{n}");
+    }
+    let mut digits = Scratch {
+        bytes: [0; 32],
+        len: 0,
+    };
+    fmt::Write::write_fmt(&mut digits, format_args!("{n}"))?;
+    let text = digits.as_str();
+    let exponent = text.len() - 1;
+    let significant = text.trim_end_matches('0');
+    let (lead, rest) = significant.split_at(1);
+    f.write_str(lead)?;
+    if !rest.is_empty() {
+        f.write_str(".")?;
+        f.write_str(rest)?;
+    }
+    write!(f, "e+{exponent:02}")
 }
 
 /// A fixed stack buffer for formatting one float (`{:e}` of an f64 needs at most 23 bytes).
@@ -166,6 +204,57 @@ mod tests {
         for &(value, expected) in cases {
             assert_eq!(go(value), expected, "{value:e}");
         }
+    }
+
+    /// The general path, without the integer one: what `write_integral` must agree with.
+    fn general(v: f64) -> String {
+        struct General(f64);
+        impl fmt::Display for General {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                // The shortest digits, then Go's layout, as `GoFloat` spells a non-integer.
+                let text = format!("{:e}", self.0);
+                let (mantissa, exponent) = text.split_once('e').unwrap();
+                let exponent: i32 = exponent.parse().unwrap();
+                let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+                if exponent >= 6 {
+                    let (lead, rest) = digits.split_at(1);
+                    let rest = if rest.is_empty() {
+                        String::new()
+                    } else {
+                        format!(".{rest}")
+                    };
+                    write!(f, "{lead}{rest}e+{exponent:02}")
+                } else {
+                    write!(f, "{}", self.0)
+                }
+            }
+        }
+        General(v).to_string()
+    }
+
+    #[test]
+    fn integers_are_spelled_as_the_general_path_spells_them() {
+        let mut checked = 0;
+        let mut n: u64 = 1;
+        while (n as f64) < EXACT_INTEGERS {
+            for m in [n, n + 1, n.saturating_sub(1), n * 10, n * 10 + 7, n / 3 * 3] {
+                let v = m as f64;
+                if m == 0 || v >= EXACT_INTEGERS {
+                    continue;
+                }
+                assert_eq!(go(v), general(v), "{m}");
+                assert_eq!(go(-v), format!("-{}", general(v)), "-{m}");
+                checked += 1;
+            }
+            n = n * 3 + n / 7 + 1;
+        }
+        assert!(checked > 100, "{checked}");
+        // Just below 2^53 and at it: the last integers the fast path takes, the first it leaves.
+        assert_eq!(go(9_007_199_254_740_991.0), "9.007199254740991e+15");
+        assert_eq!(go(9_007_199_254_740_992.0), "9.007199254740992e+15");
+        assert_eq!(integral(9_007_199_254_740_992.0), None);
+        assert_eq!(integral(1e6), Some(1_000_000));
+        assert_eq!(integral(0.5), None);
     }
 
     #[test]

@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use super::float::GoFloat;
+use super::float::{GoFloat, integral};
 use crate::kinds::{AnyHistogram, ProcessSample, Totals, exposed_labels};
 use crate::labels::{DROPPED_LABEL_VALUES_HELP, DROPPED_LABEL_VALUES_METRIC};
 use crate::metric::{Family, Metric};
@@ -604,7 +604,16 @@ fn write_value(w: &mut impl Write, value: Value) -> io::Result<()> {
             }
             w.write_all(&digits[start..])
         }
-        Value::Float(f) => writeln!(w, "{}", GoFloat(f)),
+        // A whole number below 10^6 is its digits in Go's spelling too (`-0` is `0`).
+        Value::Float(f) => match integral(f) {
+            Some(n) if n < 1_000_000 => {
+                if f < 0.0 {
+                    w.write_all(b"-")?;
+                }
+                write_value(w, Value::Int(n))
+            }
+            _ => writeln!(w, "{}", GoFloat(f)),
+        },
     }
 }
 
@@ -857,6 +866,38 @@ mod tests {
         let mut out = Vec::new();
         write_value(&mut out, Value::Float(0.25)).unwrap();
         assert_eq!(out, b"0.25\n");
+    }
+
+    #[test]
+    fn floats_are_written_as_go_float_spells_them() {
+        // The whole numbers below 10^6 take a path of their own; each side of its edges.
+        for f in [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            7.0,
+            999_999.0,
+            -999_999.0,
+            1e6,
+            -1e6,
+            1_234_567.0,
+            0.5,
+            -2.5,
+            1e-7,
+            1e300,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            let mut out = Vec::new();
+            write_value(&mut out, Value::Float(f)).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("{}\n", GoFloat(f)),
+                "{f}"
+            );
+        }
     }
 
     #[test]
