@@ -1040,41 +1040,105 @@ fn scrape(addr: std::net::SocketAddr) -> usize {
     answer.len()
 }
 
-/// p50 and p99 of 2,000 scrapes of each server, alternated, and the bytes of one answer.
+/// `serve_http` over the bench registry (`perf.toml`: a handful of metrics, under 2 kB an
+/// answer), started once: what the server itself costs a scrape, the encode nearly nothing.
+fn small_geno_server() -> std::net::SocketAddr {
+    static SERVER: OnceLock<geno_metrics::HttpServer> = OnceLock::new();
+    SERVER
+        .get_or_init(|| perf::METRICS.serve_http("127.0.0.1:0").unwrap())
+        .local_addr()
+}
+
+/// A blocking std server on a thread of its own that answers every connection with the same
+/// bytes, `body_len` of body, and closes it: the least a scrape over a fresh loopback TCP
+/// connection costs on this machine, with no HTTP library and no encode.
+fn constant_server(body_len: usize) -> std::net::SocketAddr {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {body_len}\r\n\r\n"
+    )
+    .into_bytes();
+    answer.resize(answer.len() + body_len, b'#');
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_nodelay(true);
+            // Up to the end of the request head (the bench's requests have no body).
+            let mut head = Vec::with_capacity(256);
+            let mut chunk = [0; 256];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let _ = stream.write_all(&answer);
+        }
+    });
+    addr
+}
+
+/// p50 and p99, in microseconds, of `times`.
+fn percentiles(times: &mut [f64]) -> [f64; 2] {
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() as f64 - 1.0) * q) as usize];
+    [at(0.5), at(0.99)]
+}
+
+/// p50 and p99 of 2,000 scrapes of each server, alternated, and the bytes of one answer:
+/// geno's `serve_http` and metrics-exporter-prometheus' listener over the same series, each
+/// scrape on a connection of its own (the budget's rows), then two floors, and the same two
+/// servers scraped over one kept-alive connection each, as Prometheus scrapes.
 fn print_scrape_latencies() {
     let (geno, theirs) = (geno_server(), metrics_exporter_server());
-    for addr in [geno, theirs] {
+    let body_len = genolewm_recorded()
+        .negotiate(None, None)
+        .unwrap()
+        .body
+        .len();
+    let rows = [
+        ("geno serve_http", geno),
+        ("metrics-exporter-prometheus listener", theirs),
+        (
+            "floor: geno serve_http, bench registry",
+            small_geno_server(),
+        ),
+        (
+            "floor: std server, constant answer",
+            constant_server(body_len),
+        ),
+    ];
+    for (_, addr) in rows {
         for _ in 0..50 {
             scrape(addr); // warm up: connections, caches, the prepared text
         }
     }
-    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-    let mut bytes = [0, 0];
+    let mut times: [Vec<f64>; 4] = Default::default();
+    let mut bytes = [0; 4];
     for _ in 0..2000 {
-        for (i, addr) in [geno, theirs].into_iter().enumerate() {
+        for (i, (_, addr)) in rows.into_iter().enumerate() {
             let started = std::time::Instant::now();
             bytes[i] = scrape(addr);
             times[i].push(started.elapsed().as_secs_f64() * 1e6);
         }
     }
     println!("scrape_genolewm: connect, GET /metrics, read the answer; 2,000 scrapes each (us)");
-    let mut p = [[0.0; 2]; 2];
-    for (i, who) in ["geno serve_http", "metrics-exporter-prometheus listener"]
-        .iter()
-        .enumerate()
-    {
-        times[i].sort_by(f64::total_cmp);
-        let at = |q: f64| times[i][((times[i].len() as f64 - 1.0) * q) as usize];
-        p[i] = [at(0.5), at(0.99)];
+    let mut p = [[0.0; 2]; 4];
+    for (i, (who, _)) in rows.iter().enumerate() {
+        p[i] = percentiles(&mut times[i]);
         println!(
             "  {who:<40} p50 {:>8.1}  p99 {:>8.1}  {:>6} B",
             p[i][0], p[i][1], bytes[i]
         );
     }
     println!(
-        "  geno / metrics-exporter-prometheus: p50 {:.3}x, p99 {:.3}x (budget <= 0.5x)",
+        "  geno / metrics-exporter-prometheus: p50 {:.3}x, p99 {:.3}x (budget <= 0.5x); \
+         the std floor alone is {:.3}x of the peer's p50",
         p[0][0] / p[1][0],
-        p[0][1] / p[1][1]
+        p[0][1] / p[1][1],
+        p[3][0] / p[1][0],
     );
     println!(
         "figure: scrape_genolewm.p50_ratio = {:.3}",
@@ -1083,6 +1147,49 @@ fn print_scrape_latencies() {
     println!(
         "figure: scrape_genolewm.p99_ratio = {:.3}",
         p[0][1] / p[1][1]
+    );
+    println!(
+        "figure: scrape_genolewm.floor_p50_ratio = {:.3}",
+        p[3][0] / p[1][0]
+    );
+
+    // Kept alive: one connection per server for all its scrapes, what Prometheus does.
+    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+    let get = |addr: std::net::SocketAddr| {
+        let mut response = agent.get(format!("http://{addr}/metrics")).call().unwrap();
+        response.body_mut().read_to_vec().unwrap().len()
+    };
+    let kept = [geno, theirs];
+    for addr in kept {
+        for _ in 0..50 {
+            get(addr);
+        }
+    }
+    let mut times: [Vec<f64>; 2] = Default::default();
+    for _ in 0..2000 {
+        for (i, addr) in kept.into_iter().enumerate() {
+            let started = std::time::Instant::now();
+            get(addr);
+            times[i].push(started.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    let [geno_kept, theirs_kept] = times.each_mut().map(|t| percentiles(t));
+    println!("  kept alive (ureq, one connection each):");
+    println!(
+        "  {:<40} p50 {:>8.1}  p99 {:>8.1}",
+        "geno serve_http", geno_kept[0], geno_kept[1]
+    );
+    println!(
+        "  {:<40} p50 {:>8.1}  p99 {:>8.1}",
+        "metrics-exporter-prometheus listener", theirs_kept[0], theirs_kept[1]
+    );
+    println!(
+        "figure: scrape_genolewm.kept_alive_p50_ratio = {:.3}",
+        geno_kept[0] / theirs_kept[0]
+    );
+    println!(
+        "figure: scrape_genolewm.kept_alive_p99_ratio = {:.3}",
+        geno_kept[1] / theirs_kept[1]
     );
     println!();
 }
@@ -1226,7 +1333,7 @@ mod process_collector {
     use super::*;
 
     /// One `ProcessSample::read()`: what an exposition or snapshot pays for the eight
-    /// process metrics (`/proc/self/stat`, `/proc/self/limits`, the entries of `/proc/self/fd`).
+    /// process metrics (`/proc/self/stat`, the entries of `/proc/self/fd`, two `getrlimit`s).
     #[divan::bench]
     fn read_sample() -> geno_metrics::ProcessSample {
         geno_metrics::ProcessSample::read()
