@@ -262,6 +262,12 @@ struct Scratch {
     /// The position of each label's value in the series being written: counted up series
     /// by series, the last label fastest, as series indexes are laid out (no division).
     positions: Vec<usize>,
+    /// In a family whose labels are all enumerated, where each label's piece ends in
+    /// `labels`, and the first label whose piece is out of date: from one series to the next
+    /// mostly the last label moves, and only its piece is written again.
+    ends: Vec<usize>,
+    /// See `ends`.
+    dirty: usize,
 }
 
 /// The buffers a histogram is read into, reused from one histogram to the next.
@@ -289,22 +295,34 @@ impl Scratch {
     fn start(&mut self, text: &SeriesText) {
         self.positions.clear();
         self.positions.resize(text.labels.len(), 0);
+        self.ends.clear();
+        self.ends.resize(text.labels.len(), 0);
+        self.dirty = 0;
     }
 
     /// From one series index to the next.
     fn advance(&mut self, text: &SeriesText) {
-        for (position, label) in self.positions.iter_mut().zip(&text.labels).rev() {
+        for (number, (position, label)) in self
+            .positions
+            .iter_mut()
+            .zip(&text.labels)
+            .enumerate()
+            .rev()
+        {
             *position += 1;
             if *position < label.width {
+                self.dirty = self.dirty.min(number);
                 return;
             }
             *position = 0;
         }
+        self.dirty = 0;
     }
 
-    /// Writes the labels of series `index` of `family` into `self.labels`, after `consts`:
-    /// enumerated values from their prepared pieces, others escaped now. False when the
-    /// series has no label to write (then the caller writes it the general way).
+    /// Writes the labels of series `index` of `family` into `self.labels`, after
+    /// `text.lead` and `consts`: enumerated values from their prepared pieces, others escaped
+    /// now. False when the series has no label to write (then the caller writes it the
+    /// general way).
     fn labels_of(
         &mut self,
         family: &'static dyn Family,
@@ -312,6 +330,10 @@ impl Scratch {
         consts: &[u8],
         text: &SeriesText,
     ) -> bool {
+        if text.enumerated {
+            self.enumerated_labels(consts, text);
+            return true;
+        }
         self.labels.clear();
         self.labels.extend_from_slice(consts);
         let mut any = false;
@@ -343,6 +365,31 @@ impl Scratch {
         }
         any
     }
+
+    /// `labels_of` for a family whose labels are all enumerated: the pieces from the first
+    /// out-of-date label on, the ones before it kept from the series before.
+    fn enumerated_labels(&mut self, consts: &[u8], text: &SeriesText) {
+        let from = self.dirty.min(text.labels.len());
+        match from.checked_sub(1).and_then(|before| self.ends.get(before)) {
+            Some(&end) => self.labels.truncate(end),
+            None => {
+                self.labels.clear();
+                self.labels.extend_from_slice(&text.lead);
+                self.labels.extend_from_slice(consts);
+            }
+        }
+        let pieces = text.labels.iter().zip(&self.positions).zip(&mut self.ends);
+        for ((label, &position), end) in pieces.skip(from) {
+            if self.labels.len() > text.lead.len() {
+                self.labels.push(b',');
+            }
+            let piece = label.values.as_ref().and_then(|v| v.get(position));
+            self.labels
+                .extend_from_slice(piece.map_or(&[][..], |p| &p[..]));
+            *end = self.labels.len();
+        }
+        self.dirty = text.labels.len();
+    }
 }
 
 /// The samples of one series of a labelled family whose labels `scratch.labels` holds.
@@ -366,7 +413,24 @@ fn write_series(
         write_value(w, value)
     }
     let open = |k: usize| series_text.opens.get(k).map_or(&[][..], |o| &o[..]);
+    /// A counter's or gauge's line whose start `scratch.labels` holds: its end and its value
+    /// go after it, and the line goes out in one write.
+    fn whole_line(w: &mut impl Write, scratch: &mut Scratch, value: Value) -> io::Result<()> {
+        let start = scratch.labels.len();
+        scratch.labels.extend_from_slice(b"} ");
+        // Writing into a Vec cannot fail.
+        let _ = write_value(&mut scratch.labels, value);
+        let written = w.write_all(&scratch.labels);
+        scratch.labels.truncate(start);
+        written
+    }
     match series {
+        Metric::Counter(c) if !series_text.lead.is_empty() => {
+            whole_line(w, scratch, Value::Int(c.get()))
+        }
+        Metric::Gauge(g) if !series_text.lead.is_empty() => {
+            whole_line(w, scratch, Value::Float(g.get()))
+        }
         Metric::Counter(c) => line(w, open(0), &scratch.labels, b"} ", Value::Int(c.get())),
         Metric::ShardedCounter(c) => line(w, open(0), &scratch.labels, b"} ", Value::Int(c.get())),
         Metric::Gauge(g) => line(w, open(0), &scratch.labels, b"} ", Value::Float(g.get())),
@@ -400,6 +464,12 @@ pub(crate) struct SeriesText {
     labels: Box<[LabelText]>,
     /// A histogram's `,le="bound"} ` per bucket, `+Inf` last.
     le_closes: Box<[Box<[u8]>]>,
+    /// Whether every label is enumerated: then a series' labels are its positions' prepared
+    /// pieces, and the next series' mostly differ in the last one only.
+    enumerated: bool,
+    /// What `Scratch::labels` starts with: a counter's or gauge's `name{` when `enumerated`,
+    /// so that a sample line is written whole; empty otherwise.
+    lead: Box<[u8]>,
 }
 
 /// One label of a labelled family: how many positions it has, and for an enumerated label
@@ -453,10 +523,21 @@ impl SeriesText {
                     .into_boxed_slice()
             })
             .collect();
+        let enumerated = spec
+            .labels
+            .iter()
+            .all(|label| matches!(label.values, LabelValues::Enumerated(_)))
+            && !spec.labels.is_empty();
+        let lead = match (&opens[..], enumerated) {
+            ([counter_or_gauge], true) => counter_or_gauge.clone(),
+            _ => Box::default(),
+        };
         Self {
             opens: opens.into_boxed_slice(),
             labels,
             le_closes,
+            enumerated,
+            lead,
         }
     }
 }
@@ -912,7 +993,7 @@ mod tests {
     /// free-form values (one in overflow) and constant labels.
     #[test]
     fn prepared_series_text_is_what_the_general_path_writes() {
-        use crate::kinds::{Counter, Histogram};
+        use crate::kinds::{Counter, Gauge, Histogram};
         use crate::labels::Labelled;
         use crate::spec::LabelSpec;
         static LABELS: [LabelSpec; 2] = [
@@ -943,7 +1024,47 @@ mod tests {
                 .unwrap()
                 .observe(0.25);
         }
-        let families: [&'static dyn Family; 2] = [&COUNTERS, &HISTOGRAMS];
+        // Every label enumerated: a series' labels are written from the out-of-date label on.
+        static ENUMERATED: [LabelSpec; 3] = [
+            LabelSpec::enumerated("phase", &["tr\"ain", "e\\v\nal"]),
+            LabelSpec::enumerated("status", &["ok", "ü", "x"]),
+            LabelSpec::enumerated("shard", &["0", "1", "2", "3"]),
+        ];
+        static ENUMERATED_COUNTER_SPEC: MetricSpec =
+            MetricSpec::new("e_total", MetricKind::Counter, "e").with_labels(&ENUMERATED);
+        static ENUMERATED_GAUGE_SPEC: MetricSpec =
+            MetricSpec::new("e_ratio", MetricKind::Gauge, "e").with_labels(&ENUMERATED);
+        static ENUMERATED_HISTOGRAM_SPEC: MetricSpec =
+            MetricSpec::new("e_seconds", MetricKind::Histogram, "e")
+                .with_unit("seconds")
+                .with_buckets(&[0.5, 1e6])
+                .with_labels(&ENUMERATED);
+        static ENUMERATED_COUNTERS: Labelled<Counter, 24, 0> = Labelled::new(
+            &ENUMERATED_COUNTER_SPEC,
+            [const { Counter::new(&ENUMERATED_COUNTER_SPEC) }; 24],
+        );
+        static ENUMERATED_GAUGES: Labelled<Gauge, 24, 0> = Labelled::new(
+            &ENUMERATED_GAUGE_SPEC,
+            [const { Gauge::new(&ENUMERATED_GAUGE_SPEC) }; 24],
+        );
+        static ENUMERATED_HISTOGRAMS: Labelled<Histogram<2>, 24, 0> = Labelled::new(
+            &ENUMERATED_HISTOGRAM_SPEC,
+            [const { Histogram::new(&ENUMERATED_HISTOGRAM_SPEC) }; 24],
+        );
+        for index in 0..24 {
+            ENUMERATED_COUNTERS
+                .at(index)
+                .inc_by(index as u64 * 1_000_003);
+            ENUMERATED_GAUGES.at(index).set(index as f64 * -0.37);
+            ENUMERATED_HISTOGRAMS.at(index).observe(index as f64 / 10.0);
+        }
+        let families: [&'static dyn Family; 5] = [
+            &COUNTERS,
+            &HISTOGRAMS,
+            &ENUMERATED_COUNTERS,
+            &ENUMERATED_GAUGES,
+            &ENUMERATED_HISTOGRAMS,
+        ];
         for consts in [&b""[..], b"rank=\"3\""] {
             for format in [Format::Text, Format::OpenMetrics] {
                 for family in families {
@@ -954,7 +1075,9 @@ mod tests {
                     scratch.start(series_text);
                     let mut written = 0;
                     for index in 0..family.len() {
-                        let Some(series) = family.series(index) else {
+                        // Some series are passed over, as an exposition passes over unused
+                        // ones: the next series' labels must not depend on them.
+                        let (Some(series), false) = (family.series(index), index % 7 == 5) else {
                             scratch.advance(series_text);
                             continue;
                         };
