@@ -99,6 +99,7 @@ fn main() {
     print_outputs_1000();
     print_scrape_latencies();
     print_recording_under_exposition();
+    print_interleaved();
     divan::main();
     if let Some(dir) = BENCH_DIR.get() {
         let _ = fs::remove_dir_all(dir);
@@ -1190,6 +1191,123 @@ fn print_scrape_latencies() {
     println!(
         "figure: scrape_genolewm.kept_alive_p99_ratio = {:.3}",
         geno_kept[1] / theirs_kept[1]
+    );
+    println!();
+}
+
+/// The one-thread rows whose budgets are ratios to a peer, timed interleaved (see
+/// `geno_metrics_tests::interleaved_medians`): each round takes one sample of every row in
+/// turn, the same work as the divan rows of the same names. Prints the medians per operation
+/// and `figure:` lines with the budgets' ratios, which `cargo xtask bench` judges.
+fn print_interleaved() {
+    use geno_metrics_tests::interleaved_medians;
+    use perf::{Phase, Status};
+    const ROUNDS: usize = 301;
+    let observations = f64::from(ONE_THREAD_SAMPLE);
+    let theirs = prometheus_client_histogram();
+    let (client_family, client_labels) = prometheus_client_labelled();
+    let prometheus_family = prometheus_labelled("bench_interleaved_labelled_seconds");
+    let times = interleaved_medians(
+        ROUNDS,
+        [
+            &mut || {
+                for _ in 0..ONE_THREAD_SAMPLE {
+                    perf::OBSERVE_SECONDS.observe(next_value());
+                }
+            },
+            &mut || {
+                for _ in 0..ONE_THREAD_SAMPLE {
+                    perf::SHARDED_OBSERVE_SECONDS.observe(next_value());
+                }
+            },
+            &mut || {
+                for _ in 0..ONE_THREAD_SAMPLE {
+                    theirs.observe(next_value());
+                }
+            },
+            &mut || {
+                for _ in 0..ONE_THREAD_SAMPLE {
+                    perf::LABELLED_SECONDS
+                        .with(black_box(Phase::Train), black_box(Status::Ok))
+                        .observe(next_value());
+                }
+            },
+            &mut || {
+                for _ in 0..ONE_THREAD_SAMPLE {
+                    client_family
+                        .get_or_create(black_box(&client_labels))
+                        .observe(next_value());
+                }
+            },
+            &mut || {
+                for _ in 0..ONE_THREAD_SAMPLE {
+                    prometheus_family
+                        .with_label_values(&[black_box("train"), black_box("ok")])
+                        .observe(next_value());
+                }
+            },
+        ],
+    );
+    let [
+        geno,
+        sharded,
+        client,
+        labelled,
+        client_labelled,
+        prometheus_labelled,
+    ] = times.map(|t| t / observations);
+    println!(
+        "interleaved: {ROUNDS} rounds, one sample of each row per round; median ns per operation"
+    );
+    println!(
+        "  histogram observe, 1 thread: geno {geno:.2}  geno sharded {sharded:.2}  prometheus-client {client:.2}"
+    );
+    println!(
+        "  labelled histogram observe, 1 thread: geno {labelled:.2}  prometheus-client {client_labelled:.2}  prometheus {prometheus_labelled:.2}"
+    );
+    let figure = |key: &str, ratio: f64| println!("figure: interleaved.{key} = {ratio:.4}");
+    figure("histogram_observe_1_thread.geno_ratio", geno / client);
+    figure("histogram_observe_1_thread.sharded_ratio", sharded / client);
+    figure(
+        "labelled_histogram_observe_1_thread.prometheus_client_ratio",
+        labelled / client_labelled,
+    );
+    figure(
+        "labelled_histogram_observe_1_thread.prometheus_ratio",
+        labelled / prometheus_labelled,
+    );
+
+    let registry = fill_geno_1000();
+    let client_registry = prometheus_client_1000();
+    let (mut text, mut open_metrics, mut client_text) = (Vec::new(), Vec::new(), String::new());
+    let [geno_text, geno_om, client_encode] = interleaved_medians(
+        ROUNDS,
+        [
+            &mut || {
+                text.clear();
+                registry.encode_text(&mut text).unwrap();
+            },
+            &mut || {
+                open_metrics.clear();
+                registry.encode_openmetrics(&mut open_metrics).unwrap();
+            },
+            &mut || {
+                client_text.clear();
+                prometheus_client::encoding::text::encode(&mut client_text, &client_registry)
+                    .unwrap();
+            },
+        ],
+    );
+    println!(
+        "  encode 1,000 counters (us): geno text {:.1}  geno OpenMetrics {:.1}  prometheus-client {:.1}",
+        geno_text / 1e3,
+        geno_om / 1e3,
+        client_encode / 1e3
+    );
+    figure("encode_1000_counters.text_ratio", geno_text / client_encode);
+    figure(
+        "encode_1000_counters.openmetrics_ratio",
+        geno_om / client_encode,
     );
     println!();
 }

@@ -467,8 +467,72 @@ fn main() {
         }
     }
     println!();
+    print_interleaved_encodes();
     divan::main();
     let _ = std::fs::remove_dir_all(export_dir());
+}
+
+/// The encode rows the budgets divide, timed interleaved (see
+/// `geno_metrics_tests::interleaved_medians`): at each kind and size, rounds of one geno text
+/// encode, one geno OpenMetrics encode and one prometheus-client encode, each into a reused
+/// buffer; prints the medians and `figure:` lines with geno's over prometheus-client's.
+fn print_interleaved_encodes() {
+    println!(
+        "encode, interleaved: median of one whole exposition (us), and geno / prometheus-client"
+    );
+    for kind in Kind::ALL {
+        for size in Size::ALL {
+            let registry = geno(kind, size);
+            let theirs = &peers(kind, size).prometheus_client;
+            let (mut text, mut open_metrics) = (Vec::new(), Vec::new());
+            let mut client = String::new();
+            let rounds = match size {
+                Size::K1 => 301,
+                Size::K10 => 101,
+                Size::K100 => 21,
+            };
+            let [geno_text, geno_om, client_time] = geno_metrics_tests::interleaved_medians(
+                rounds,
+                [
+                    &mut || {
+                        text.clear();
+                        registry.encode_text(&mut text).unwrap();
+                    },
+                    &mut || {
+                        open_metrics.clear();
+                        registry.encode_openmetrics(&mut open_metrics).unwrap();
+                    },
+                    &mut || {
+                        client.clear();
+                        prometheus_client::encoding::text::encode(&mut client, theirs).unwrap();
+                    },
+                ],
+            );
+            println!(
+                "  {kind:<11} {size:>5}  geno text {:>9.1}  geno OpenMetrics {:>9.1}  prometheus-client {:>9.1}  ratios {:.3}, {:.3}",
+                geno_text / 1e3,
+                geno_om / 1e3,
+                client_time / 1e3,
+                geno_text / client_time,
+                geno_om / client_time,
+            );
+            let key = format!("interleaved.encode_{kind}.{size}");
+            println!("figure: {key}.text_ratio = {:.4}", geno_text / client_time);
+            println!(
+                "figure: {key}.openmetrics_ratio = {:.4}",
+                geno_om / client_time
+            );
+            println!(
+                "figure: {key}.text_ns_per_series = {:.2}",
+                geno_text / size.series() as f64
+            );
+            println!(
+                "figure: {key}.openmetrics_ns_per_series = {:.2}",
+                geno_om / size.series() as f64
+            );
+        }
+    }
+    println!();
 }
 
 // ---------------------------------------------------------------------------------------

@@ -89,6 +89,34 @@ pub fn thread_cpu_ns() -> u64 {
         .unwrap_or_else(|| panic!("unreadable /proc/thread-self/schedstat: {schedstat:?}"))
 }
 
+/// The median time of one call of each of `rows`, in nanoseconds, from `rounds` rounds that
+/// each call every row once, in turn (after one warm-up round).
+///
+/// For the benches' budget ratios on a shared machine: a host here has spells of seconds
+/// to minutes in which everything runs up to twice as slow, and divan times one row after
+/// another, so a spell can fall on one side of a ratio only. Interleaved, a spell falls on
+/// every row alike and the medians' ratio keeps what the code costs.
+pub fn interleaved_medians<const N: usize>(
+    rounds: usize,
+    mut rows: [&mut dyn FnMut(); N],
+) -> [f64; N] {
+    for row in &mut rows {
+        row();
+    }
+    let mut times = [(); N].map(|()| Vec::with_capacity(rounds));
+    for _ in 0..rounds {
+        for (row, times) in rows.iter_mut().zip(&mut times) {
+            let started = std::time::Instant::now();
+            row();
+            times.push(started.elapsed().as_nanos() as f64);
+        }
+    }
+    times.map(|mut times| {
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    })
+}
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;

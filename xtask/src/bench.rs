@@ -6,7 +6,9 @@
 //!
 //! Runs the `perf` and `scaling` benches of `geno-metrics-tests` `--runs` times (default 3),
 //! reads each run's divan table (the median of every row) and the `figure:` lines the benches
-//! print (sizes, drops, scrape ratios), then `registry!`'s added build time at 1,000 and 10,000
+//! print (sizes, drops, scrape ratios, and the one-thread and encode ratios timed interleaved:
+//! geno's and the peer's samples taken in turn, so that a slow spell of the machine falls on
+//! both), then `registry!`'s added build time at 1,000 and 10,000
 //! metrics (`bench-compile`, 3 builds each; `--no-compile` skips it). It prints one line per
 //! budget: what is divided by what, the limit, each run's ratio and PASS when every run is
 //! within the limit, MISS otherwise. Budgets are ratios measured within one run, never
@@ -35,11 +37,10 @@ struct Run {
 enum Measure {
     /// One row's median over another's.
     Ratio(String, String),
-    /// A row's median per series at 100,000 series over the same at 1,000 (`{size}` in the
-    /// row's key stands for the size).
-    Growth(String),
     /// A printed figure over a constant (1 for the figure itself).
     Figure(String, f64),
+    /// One printed figure over another.
+    Figures(String, String),
     /// A measured value given directly (the compile time).
     Given(f64),
 }
@@ -77,17 +78,16 @@ impl Budget {
                 .copied()
                 .ok_or_else(|| format!("no bench row `{key}`"))
         };
+        let figure = |key: &str| {
+            run.figures
+                .get(key)
+                .copied()
+                .ok_or_else(|| format!("no figure `{key}`"))
+        };
         match &self.measure {
             Measure::Ratio(ours, theirs) => Ok(row(ours)? / row(theirs)?),
-            Measure::Growth(key) => {
-                let at = |size: &str| row(&key.replace("{size}", size));
-                Ok((at("100k")? / 100.0) / at("1k")?)
-            }
-            Measure::Figure(key, over) => run
-                .figures
-                .get(key)
-                .map(|v| v / over)
-                .ok_or_else(|| format!("no figure `{key}`")),
+            Measure::Figure(key, over) => Ok(figure(key)? / over),
+            Measure::Figures(ours, theirs) => Ok(figure(ours)? / figure(theirs)?),
             Measure::Given(value) => Ok(*value),
         }
     }
@@ -109,58 +109,83 @@ fn budgets() -> Vec<Budget> {
             0.1,
         ),
     ];
-    for (threads, one_two) in [("1 thread", "1_thread"), ("2 threads", "2_threads")] {
-        let group = format!("histogram_observe_{one_two}");
-        let theirs = format!("{group}/prometheus_client_histogram");
-        all.push(Budget::ratio(
-            format!("histogram observe, default declaration, {threads}: geno / prometheus-client"),
-            &format!("{group}/geno_histogram"),
-            &theirs,
-            if one_two == "1_thread" { 0.6 } else { 0.5 },
+    // One thread: the interleaved figures (rows timed in turn, see `interleaved_medians` in
+    // the benches' library); two threads: divan's rows, which run their threads together.
+    for (what, key, limit) in [
+        ("default declaration", "geno_ratio", 0.6),
+        ("sharded", "sharded_ratio", 0.5),
+    ] {
+        all.push(Budget::figure(
+            format!("histogram observe, {what}, 1 thread: geno / prometheus-client"),
+            &format!("interleaved.histogram_observe_1_thread.{key}"),
+            1.0,
+            limit,
         ));
-        all.push(Budget::ratio(
-            format!("histogram observe, sharded, {threads}: geno / prometheus-client"),
-            &format!("{group}/geno_sharded_histogram"),
-            &theirs,
-            if one_two == "1_thread" { 0.5 } else { 0.2 },
-        ));
-        let group = format!("labelled_histogram_observe_{one_two}");
-        for (peer, row) in [
-            (
-                "prometheus-client",
-                "prometheus_client_get_or_create_observe",
-            ),
-            ("prometheus", "prometheus_with_label_values_observe"),
-        ] {
-            all.push(Budget::ratio(
-                format!("labelled histogram observe, {threads}: geno / {peer}"),
-                &format!("{group}/geno_with_observe"),
-                &format!("{group}/{row}"),
-                0.25,
-            ));
-        }
     }
-    for format in ["text", "openmetrics"] {
+    for (peer, key) in [
+        ("prometheus-client", "prometheus_client_ratio"),
+        ("prometheus", "prometheus_ratio"),
+    ] {
+        all.push(Budget::figure(
+            format!("labelled histogram observe, 1 thread: geno / {peer}"),
+            &format!("interleaved.labelled_histogram_observe_1_thread.{key}"),
+            1.0,
+            0.25,
+        ));
+    }
+    let group = "histogram_observe_2_threads";
+    let theirs = format!("{group}/prometheus_client_histogram");
+    for (what, row, limit) in [
+        ("default declaration", "geno_histogram", 0.5),
+        ("sharded", "geno_sharded_histogram", 0.2),
+    ] {
         all.push(Budget::ratio(
+            format!("histogram observe, {what}, 2 threads: geno / prometheus-client"),
+            &format!("{group}/{row}"),
+            &theirs,
+            limit,
+        ));
+    }
+    let group = "labelled_histogram_observe_2_threads";
+    for (peer, row) in [
+        (
+            "prometheus-client",
+            "prometheus_client_get_or_create_observe",
+        ),
+        ("prometheus", "prometheus_with_label_values_observe"),
+    ] {
+        all.push(Budget::ratio(
+            format!("labelled histogram observe, 2 threads: geno / {peer}"),
+            &format!("{group}/geno_with_observe"),
+            &format!("{group}/{row}"),
+            0.25,
+        ));
+    }
+    // The encodes: the interleaved figures too.
+    for format in ["text", "openmetrics"] {
+        all.push(Budget::figure(
             format!("encode 1,000 counters, {format}: geno / prometheus-client"),
-            &format!("encode_1000_counters/geno_encode_{format}"),
-            "encode_1000_counters/prometheus_client_encode",
+            &format!("interleaved.encode_1000_counters.{format}_ratio"),
+            1.0,
             0.25,
         ));
     }
     for kind in ["counters", "histograms"] {
         for format in ["text", "openmetrics"] {
+            let key = |size: &str, what: &str| {
+                format!("interleaved.encode_{kind}.{size}.{format}_{what}")
+            };
             for size in ["1k", "10k", "100k"] {
-                all.push(Budget::ratio(
+                all.push(Budget::figure(
                     format!("encode {size} labelled {kind}, {format}: geno / prometheus-client"),
-                    &format!("encode_{kind}/geno_encode_{format}/{size}"),
-                    &format!("encode_{kind}/prometheus_client_encode/{size}"),
+                    &key(size, "ratio"),
+                    1.0,
                     0.25,
                 ));
             }
             all.push(Budget {
                 what: format!("encode labelled {kind}, {format}: time per series, 100k / 1k"),
-                measure: Measure::Growth(format!("encode_{kind}/geno_encode_{format}/{{size}}")),
+                measure: Measure::Figures(key("100k", "ns_per_series"), key("1k", "ns_per_series")),
                 limit: 1.5,
             });
         }
@@ -388,6 +413,8 @@ perf                              fastest       │ slowest       │ median    
       ╰─ 1k                       156 µs        │ 270 µs        │ 173.7 µs      │ 142.3 µs      │ 100     │ 100
 figure: memory.histogram_11_bytes = 192
 figure: recording_under_exposition.scrape_drop = -1.25 %
+figure: interleaved.encode_counters.1k.text_ns_per_series = 34.5
+figure: interleaved.encode_counters.100k.text_ns_per_series = 51.75
 ";
 
     fn run_of(output: &str) -> Run {
@@ -416,7 +443,7 @@ figure: recording_under_exposition.scrape_drop = -1.25 %
     }
 
     #[test]
-    fn budgets_are_ratios_growths_and_figures_judged_over_every_run() {
+    fn budgets_are_ratios_of_rows_and_of_figures_judged_over_every_run() {
         let run = run_of(TABLE);
         let ratio = Budget::ratio(
             "counter",
@@ -427,11 +454,14 @@ figure: recording_under_exposition.scrape_drop = -1.25 %
         assert_eq!(ratio.value(&run), Ok(1.025));
         let growth = Budget {
             what: "growth".into(),
-            measure: Measure::Growth("encode_counters/geno_encode_text/{size}".into()),
+            measure: Measure::Figures(
+                "interleaved.encode_counters.100k.text_ns_per_series".into(),
+                "interleaved.encode_counters.1k.text_ns_per_series".into(),
+            ),
             limit: 1.5,
         };
         let grew = growth.value(&run).unwrap();
-        assert!((grew - 52_440.0 / 38_180.0).abs() < 1e-9, "{grew}");
+        assert!((grew - 1.5).abs() < 1e-9, "{grew}");
         let memory = Budget::figure("memory", "memory.histogram_11_bytes", 232.0, 1.25);
         assert_eq!(memory.value(&run), Ok(192.0 / 232.0));
         let missing = Budget::ratio(
@@ -463,8 +493,8 @@ figure: recording_under_exposition.scrape_drop = -1.25 %
         for budget in budgets() {
             let keys: Vec<String> = match &budget.measure {
                 Measure::Ratio(a, b) => vec![a.clone(), b.clone()],
-                Measure::Growth(key) => vec![key.clone()],
                 Measure::Figure(key, _) => vec![key.clone()],
+                Measure::Figures(a, b) => vec![a.clone(), b.clone()],
                 Measure::Given(_) => vec![],
             };
             for key in keys {
