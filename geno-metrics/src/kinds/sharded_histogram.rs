@@ -19,7 +19,7 @@ use std::cell::Cell;
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64 as StdAtomicU64, Ordering};
 
-use super::histogram::{Histogram, HistogramTimer, Observe, bucket_index};
+use super::histogram::{Histogram, HistogramTimer, Observe, bucket_index_of};
 use super::sharded_counter::SHARDS;
 use super::single_writer::{BucketCounts, Cells, Totals};
 use crate::snapshot::HistogramSnapshot;
@@ -193,7 +193,8 @@ impl<const N: usize> ShardedHistogram<N> {
         match writer_slot().and_then(|slot| self.shards.get(slot)) {
             Some(shard) => {
                 let cells: &Cells<[BucketCounts]> = &shard.0;
-                cells.record(bucket_index(self.spec().buckets, value), value, SHARD_EPOCH);
+                let index = bucket_index_of::<N>(self.spec().buckets, value);
+                cells.record(index, value, SHARD_EPOCH);
             }
             None => self.shared.observe(value),
         }
@@ -204,7 +205,7 @@ impl<const N: usize> ShardedHistogram<N> {
     #[cfg(loom)]
     #[doc(hidden)]
     pub fn observe_as_slot(&self, slot: usize, value: f64) {
-        let index = bucket_index(self.spec().buckets, value);
+        let index = bucket_index_of::<N>(self.spec().buckets, value);
         if let Some(shard) = self.shards.get(slot) {
             let cells: &Cells<[BucketCounts]> = &shard.0;
             cells.record(index, value, SHARD_EPOCH);
