@@ -323,6 +323,7 @@ impl Scratch {
     /// `text.lead` and `consts`: enumerated values from their prepared pieces, others escaped
     /// now. False when the series has no label to write (then the caller writes it the
     /// general way).
+    #[inline]
     fn labels_of(
         &mut self,
         family: &'static dyn Family,
@@ -334,6 +335,18 @@ impl Scratch {
             self.enumerated_labels(consts, text);
             return true;
         }
+        self.any_labels(family, index, consts, text)
+    }
+
+    /// `labels_of` for a family with a free-form label: every label written anew.
+    #[inline(never)]
+    fn any_labels(
+        &mut self,
+        family: &'static dyn Family,
+        index: usize,
+        consts: &[u8],
+        text: &SeriesText,
+    ) -> bool {
         self.labels.clear();
         self.labels.extend_from_slice(consts);
         let mut any = false;
@@ -368,6 +381,7 @@ impl Scratch {
 
     /// `labels_of` for a family whose labels are all enumerated: the pieces from the first
     /// out-of-date label on, the ones before it kept from the series before.
+    #[inline]
     fn enumerated_labels(&mut self, consts: &[u8], text: &SeriesText) {
         let from = self.dirty.min(text.labels.len());
         match from.checked_sub(1).and_then(|before| self.ends.get(before)) {
@@ -415,6 +429,7 @@ fn write_series(
     let open = |k: usize| series_text.opens.get(k).map_or(&[][..], |o| &o[..]);
     /// A counter's or gauge's line whose start `scratch.labels` holds: its end and its value
     /// go after it, and the line goes out in one write.
+    #[inline]
     fn whole_line(w: &mut impl Write, scratch: &mut Scratch, value: Value) -> io::Result<()> {
         let start = scratch.labels.len();
         scratch.labels.extend_from_slice(b"} ");
@@ -432,6 +447,9 @@ fn write_series(
             whole_line(w, scratch, Value::Float(g.get()))
         }
         Metric::Counter(c) => line(w, open(0), &scratch.labels, b"} ", Value::Int(c.get())),
+        Metric::ShardedCounter(c) if !series_text.lead.is_empty() => {
+            whole_line(w, scratch, Value::Int(c.get()))
+        }
         Metric::ShardedCounter(c) => line(w, open(0), &scratch.labels, b"} ", Value::Int(c.get())),
         Metric::Gauge(g) => line(w, open(0), &scratch.labels, b"} ", Value::Float(g.get())),
         Metric::Histogram(h) => {
