@@ -90,7 +90,8 @@ pub fn thread_cpu_ns() -> u64 {
 }
 
 /// The median time of one call of each of `rows`, in nanoseconds, from `rounds` rounds that
-/// each call every row once, in turn (after one warm-up round).
+/// each call every row once, in turn (after one warm-up round); each round starts one row
+/// further on, so that no row always follows the same one (and the caches it left).
 ///
 /// For the benches' budget ratios on a shared machine: a host here has spells of seconds
 /// to minutes in which everything runs up to twice as slow, and divan times one row after
@@ -104,11 +105,12 @@ pub fn interleaved_medians<const N: usize>(
         row();
     }
     let mut times = [(); N].map(|()| Vec::with_capacity(rounds));
-    for _ in 0..rounds {
-        for (row, times) in rows.iter_mut().zip(&mut times) {
+    for round in 0..rounds {
+        for k in 0..N {
+            let i = (round + k) % N;
             let started = std::time::Instant::now();
-            row();
-            times.push(started.elapsed().as_nanos() as f64);
+            rows[i]();
+            times[i].push(started.elapsed().as_nanos() as f64);
         }
     }
     times.map(|mut times| {
