@@ -29,7 +29,8 @@ pub enum Metric {
     Family(&'static dyn Family),
     /// An info metric, of any label count: one series while it has values, none before.
     Info(&'static dyn AnyInfo),
-    /// A metric of the `process` collector, read from `/proc` when exposed.
+    /// A metric of the `process` collector, read from `/proc` (the limits: `getrlimit`) when
+    /// exposed.
     Process(&'static ProcessMetric),
 }
 

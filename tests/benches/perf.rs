@@ -1041,8 +1041,9 @@ fn scrape(addr: std::net::SocketAddr) -> usize {
     answer.len()
 }
 
-/// `serve_http` over the bench registry (`perf.toml`: a handful of metrics, under 2 kB an
-/// answer), started once: what the server itself costs a scrape, the encode nearly nothing.
+/// `serve_http` over the bench registry (`perf.toml`: a few histograms and counters, 13 kB an
+/// answer, no process collector and no sync hook), started once: what the server costs a
+/// scrape with an answer of the same size and less to read.
 fn small_geno_server() -> std::net::SocketAddr {
     static SERVER: OnceLock<geno_metrics::HttpServer> = OnceLock::new();
     SERVER

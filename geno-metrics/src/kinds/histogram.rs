@@ -438,7 +438,7 @@ impl<const N: usize> HistogramCore<[BucketCounts; N]> {
     /// the first bucket whose bound is `>=` it (the `+Inf` bucket above the last bound), the
     /// count and the sum. A NaN is dropped: it has no bucket, and in the sum it would make
     /// `_sum` NaN for good. [`AnyHistogram::observe`] does the same; this one finds the
-    /// bucket among `N` bounds known when compiled, without a loop.
+    /// bucket among `N` bounds known when compiled, in comparisons the compiler unrolls.
     ///
     /// ```
     /// # use geno_metrics::{Histogram, MetricKind, MetricSpec};
@@ -697,9 +697,12 @@ mod tests {
             0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
         ];
         check::<11>(&default);
+        check::<0>(&[]);
         check::<1>(&[1.0]);
         let many: Vec<f64> = (0..63).map(|i| f64::from(i) - 20.0).collect();
         check::<63>(&many);
+        let at_the_edge: Vec<f64> = (0..64).map(|i| f64::from(i) / 8.0).collect();
+        check::<64>(&at_the_edge);
         let more: Vec<f64> = (0..70).map(f64::from).collect();
         check::<70>(&more);
         // A slice of another length than N counts as well.

@@ -1,4 +1,5 @@
-//! [`ProcessMetric`]: one metric of the `process` collector, read from `/proc` when exposed.
+//! [`ProcessMetric`]: one metric of the `process` collector, read from `/proc` (the limits:
+//! `getrlimit`) when exposed.
 
 use crate::spec::MetricSpec;
 
@@ -29,12 +30,13 @@ pub enum ProcessReading {
 }
 
 /// One metric of the `process` collector (`[registry] collectors = ["process"]`): a value of
-/// the process read from `/proc` each time it is exposed or snapshotted, never recorded.
+/// the process read each time it is exposed or snapshotted, never recorded.
 ///
-/// On Linux with the cargo feature `process`, [`get`](Self::get) reads it through the
-/// `procfs` crate; a read that fails (a `/proc` entry that vanished, a sandbox without
-/// `/proc`) is `None`, and the exposition leaves that sample out, never failing. Elsewhere
-/// it is always `None`: the families are exposed without samples.
+/// On Linux with the cargo feature `process`, [`get`](Self::get) reads it from `/proc`
+/// through the `procfs` crate, or for the two limits with `getrlimit`; a read that fails (a
+/// `/proc` entry that vanished, a sandbox without `/proc`) is `None`, and the exposition
+/// leaves that sample out, never failing. Elsewhere it is always `None`: the families are
+/// exposed without samples.
 ///
 /// `registry!` builds these for a registry that lists the collector; the names, types and
 /// HELP texts are client_golang's, so dashboards written for any client work unchanged.
