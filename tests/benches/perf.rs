@@ -1280,25 +1280,12 @@ fn print_interleaved() {
 
     let registry = fill_geno_1000();
     let client_registry = prometheus_client_1000();
-    let (mut text, mut open_metrics, mut client_text) = (Vec::new(), Vec::new(), String::new());
-    let [geno_text, geno_om, client_encode] = interleaved_medians(
-        ROUNDS,
-        [
-            &mut || {
-                text.clear();
-                registry.encode_text(&mut text).unwrap();
-            },
-            &mut || {
-                open_metrics.clear();
-                registry.encode_openmetrics(&mut open_metrics).unwrap();
-            },
-            &mut || {
-                client_text.clear();
-                prometheus_client::encoding::text::encode(&mut client_text, &client_registry)
-                    .unwrap();
-            },
-        ],
-    );
+    let mut client_text = String::new();
+    let [geno_text, geno_om, client_encode] =
+        geno_metrics_tests::interleaved_encodes(ROUNDS, registry, &mut || {
+            client_text.clear();
+            prometheus_client::encoding::text::encode(&mut client_text, &client_registry).unwrap();
+        });
     println!(
         "  encode 1,000 counters (us): geno text {:.1}  geno OpenMetrics {:.1}  prometheus-client {:.1}",
         geno_text / 1e3,

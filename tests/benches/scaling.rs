@@ -484,30 +484,17 @@ fn print_interleaved_encodes() {
         for size in Size::ALL {
             let registry = geno(kind, size);
             let theirs = &peers(kind, size).prometheus_client;
-            let (mut text, mut open_metrics) = (Vec::new(), Vec::new());
             let mut client = String::new();
             let rounds = match size {
                 Size::K1 => 301,
                 Size::K10 => 101,
                 Size::K100 => 21,
             };
-            let [geno_text, geno_om, client_time] = geno_metrics_tests::interleaved_medians(
-                rounds,
-                [
-                    &mut || {
-                        text.clear();
-                        registry.encode_text(&mut text).unwrap();
-                    },
-                    &mut || {
-                        open_metrics.clear();
-                        registry.encode_openmetrics(&mut open_metrics).unwrap();
-                    },
-                    &mut || {
-                        client.clear();
-                        prometheus_client::encoding::text::encode(&mut client, theirs).unwrap();
-                    },
-                ],
-            );
+            let [geno_text, geno_om, client_time] =
+                geno_metrics_tests::interleaved_encodes(rounds, registry, &mut || {
+                    client.clear();
+                    prometheus_client::encoding::text::encode(&mut client, theirs).unwrap();
+                });
             println!(
                 "  {kind:<11} {size:>5}  geno text {:>9.1}  geno OpenMetrics {:>9.1}  prometheus-client {:>9.1}  ratios {:.3}, {:.3}",
                 geno_text / 1e3,

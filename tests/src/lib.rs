@@ -119,6 +119,39 @@ pub fn interleaved_medians<const N: usize>(
     })
 }
 
+/// [`interleaved_medians`] of three expositions of the same series, each into a buffer of
+/// its own reused from round to round: `registry`'s text format, its OpenMetrics, and `peer`
+/// (another client's encoder). Nanoseconds, in that order.
+///
+/// # Panics
+///
+/// When `registry` cannot be encoded.
+pub fn interleaved_encodes(
+    rounds: usize,
+    registry: &geno_metrics::Registry,
+    peer: &mut dyn FnMut(),
+) -> [f64; 3] {
+    let (mut text, mut open_metrics) = (Vec::new(), Vec::new());
+    interleaved_medians(
+        rounds,
+        [
+            &mut || {
+                text.clear();
+                registry
+                    .encode_text(&mut text)
+                    .unwrap_or_else(|e| panic!("cannot encode the registry: {e}"));
+            },
+            &mut || {
+                open_metrics.clear();
+                registry
+                    .encode_openmetrics(&mut open_metrics)
+                    .unwrap_or_else(|e| panic!("cannot encode the registry: {e}"));
+            },
+            peer,
+        ],
+    )
+}
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
