@@ -396,8 +396,9 @@ impl<const N: usize> HistogramCore<[BucketCounts; N]> {
         ///
         /// # Panics
         ///
-        /// At compile time (in a static) when `spec` is not a histogram's or does not have
-        /// exactly `N` bucket bounds.
+        /// At compile time (in a static) when `spec` is not a histogram's, does not have
+        /// exactly `N` bucket bounds, or its bounds do not strictly increase (as
+        /// `metrics.toml` requires; the bucket search counts on it).
         pub fn new(spec: &'static MetricSpec) -> Self {
             assert!(
                 matches!(spec.kind, MetricKind::Histogram),
@@ -407,6 +408,14 @@ impl<const N: usize> HistogramCore<[BucketCounts; N]> {
                 spec.buckets.len() == N,
                 "Histogram<N>: N must be the number of bucket bounds in the MetricSpec"
             );
+            let mut i = 1;
+            while i < N {
+                assert!(
+                    spec.buckets[i - 1] < spec.buckets[i],
+                    "Histogram::new: the bucket bounds must strictly increase"
+                );
+                i += 1;
+            }
             Self {
                 spec,
                 owner: AtomicU64::new(0),
@@ -707,6 +716,15 @@ mod tests {
         check::<70>(&more);
         // A slice of another length than N counts as well.
         assert_eq!(bucket_index_of::<3>(&default, 0.07), 4);
+    }
+
+    #[test]
+    #[should_panic(expected = "the bucket bounds must strictly increase")]
+    fn bounds_that_do_not_increase_are_refused() {
+        static SPEC: MetricSpec = MetricSpec::new("t_seconds", MetricKind::Histogram, "t")
+            .with_unit("seconds")
+            .with_buckets(&[1.0, 0.5]);
+        let _ = Histogram::<2>::new(&SPEC);
     }
 
     #[test]
