@@ -320,7 +320,7 @@ impl Scratch {
     }
 
     /// Writes the labels of series `index` of `family` into `self.labels`, after
-    /// `text.lead` and `consts`: enumerated values from their prepared pieces, others escaped
+    /// `text.lead()` and `consts`: enumerated values from their prepared pieces, others escaped
     /// now. False when the series has no label to write (then the caller writes it the
     /// general way).
     #[inline]
@@ -388,13 +388,13 @@ impl Scratch {
             Some(&end) => self.labels.truncate(end),
             None => {
                 self.labels.clear();
-                self.labels.extend_from_slice(&text.lead);
+                self.labels.extend_from_slice(text.lead());
                 self.labels.extend_from_slice(consts);
             }
         }
         let pieces = text.labels.iter().zip(&self.positions).zip(&mut self.ends);
         for ((label, &position), end) in pieces.skip(from) {
-            if self.labels.len() > text.lead.len() {
+            if self.labels.len() > text.lead().len() {
                 self.labels.push(b',');
             }
             let piece = label.values.as_ref().and_then(|v| v.get(position));
@@ -439,19 +439,20 @@ fn write_series(
         scratch.labels.truncate(start);
         written
     }
+    let single = match series {
+        Metric::Counter(c) => Some(Value::Int(c.get())),
+        Metric::ShardedCounter(c) => Some(Value::Int(c.get())),
+        Metric::Gauge(g) => Some(Value::Float(g.get())),
+        _ => None,
+    };
+    if let Some(value) = single {
+        return if series_text.lead().is_empty() {
+            line(w, open(0), &scratch.labels, b"} ", value)
+        } else {
+            whole_line(w, scratch, value)
+        };
+    }
     match series {
-        Metric::Counter(c) if !series_text.lead.is_empty() => {
-            whole_line(w, scratch, Value::Int(c.get()))
-        }
-        Metric::Gauge(g) if !series_text.lead.is_empty() => {
-            whole_line(w, scratch, Value::Float(g.get()))
-        }
-        Metric::Counter(c) => line(w, open(0), &scratch.labels, b"} ", Value::Int(c.get())),
-        Metric::ShardedCounter(c) if !series_text.lead.is_empty() => {
-            whole_line(w, scratch, Value::Int(c.get()))
-        }
-        Metric::ShardedCounter(c) => line(w, open(0), &scratch.labels, b"} ", Value::Int(c.get())),
-        Metric::Gauge(g) => line(w, open(0), &scratch.labels, b"} ", Value::Float(g.get())),
         Metric::Histogram(h) => {
             let labels = &scratch.labels;
             let (counts, totals) = scratch.histogram.read(h);
@@ -464,10 +465,9 @@ fn write_series(
             }
             Ok(())
         }
-        // None of these exists inside a family; nothing to write.
-        Metric::Family(_) | Metric::ShardedHistogram(_) | Metric::Info(_) | Metric::Process(_) => {
-            Ok(())
-        }
+        // The others do not exist inside a family (a counter's or gauge's line is written
+        // above); nothing to write.
+        _ => Ok(()),
     }
 }
 
@@ -485,9 +485,6 @@ pub(crate) struct SeriesText {
     /// Whether every label is enumerated: then a series' labels are its positions' prepared
     /// pieces, and the next series' mostly differ in the last one only.
     enumerated: bool,
-    /// What `Scratch::labels` starts with: a counter's or gauge's `name{` when `enumerated`,
-    /// so that a sample line is written whole; empty otherwise.
-    lead: Box<[u8]>,
 }
 
 /// One label of a labelled family: how many positions it has, and for an enumerated label
@@ -546,16 +543,21 @@ impl SeriesText {
             .iter()
             .all(|label| matches!(label.values, LabelValues::Enumerated(_)))
             && !spec.labels.is_empty();
-        let lead = match (&opens[..], enumerated) {
-            ([counter_or_gauge], true) => counter_or_gauge.clone(),
-            _ => Box::default(),
-        };
         Self {
             opens: opens.into_boxed_slice(),
             labels,
             le_closes,
             enumerated,
-            lead,
+        }
+    }
+
+    /// What `Scratch::labels` starts with: a counter's or gauge's `name{` when every label is
+    /// enumerated, so that a sample line is written whole; empty otherwise (a histogram has
+    /// three opens, one per sample name).
+    fn lead(&self) -> &[u8] {
+        match &self.opens[..] {
+            [counter_or_gauge] if self.enumerated => counter_or_gauge,
+            _ => &[],
         }
     }
 }
